@@ -1,0 +1,239 @@
+//! One conversation: a llama.cpp context whose KV cache survives between turns.
+
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+
+use crate::stop::{Scan, StopScanner};
+use crate::utf8::Utf8Joiner;
+use crate::{BrainError, GenerationParams, LanguageModel, Turn};
+
+/// Why generation ended, in OpenAI's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinishReason {
+    /// A stop sequence or the model's end-of-text token.
+    Stop,
+    /// The max-token budget ran out.
+    Length,
+    /// The caller asked to stop (e.g. barge-in, client gone).
+    Cancelled,
+}
+
+/// What one turn cost and produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerationStats {
+    pub text: String,
+    pub finish: FinishReason,
+    /// Tokens in the whole prompt (system prefix + this turn).
+    pub prompt_tokens: usize,
+    /// Prompt tokens actually evaluated; the rest came from the prompt cache.
+    pub prompt_tokens_evaluated: usize,
+    pub completion_tokens: usize,
+    pub prompt_eval: Duration,
+    pub time_to_first_token: Duration,
+    pub generation: Duration,
+}
+
+impl GenerationStats {
+    pub fn prompt_tokens_per_s(&self) -> f64 {
+        self.prompt_tokens_evaluated as f64 / self.prompt_eval.as_secs_f64().max(1e-9)
+    }
+
+    pub fn generation_tokens_per_s(&self) -> f64 {
+        self.completion_tokens as f64 / self.generation.as_secs_f64().max(1e-9)
+    }
+}
+
+pub struct Conversation<'m> {
+    model: &'m LanguageModel,
+    context: LlamaContext<'m>,
+    /// Tokens whose KV entries are in the context, in order from position 0.
+    cached: Vec<LlamaToken>,
+}
+
+impl<'m> Conversation<'m> {
+    pub(crate) fn new(model: &'m LanguageModel, context: LlamaContext<'m>) -> Self {
+        Self {
+            model,
+            context,
+            cached: Vec::new(),
+        }
+    }
+
+    /// Answers `turn`, calling `on_text` with each new piece of the answer as
+    /// it is generated. Returning `ControlFlow::Break` from `on_text` cancels.
+    pub fn generate(
+        &mut self,
+        turn: &Turn,
+        params: &GenerationParams,
+        mut on_text: impl FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<GenerationStats, BrainError> {
+        if turn.user.trim().is_empty() {
+            return Err(BrainError::EmptyPrompt);
+        }
+        let _span = tracing::info_span!("llm", max_tokens = params.max_tokens).entered();
+        let started = Instant::now();
+        let prompt = self.tokenize(turn);
+        let context_tokens = self.context.n_ctx();
+        if prompt.len() + params.max_tokens as usize > context_tokens as usize {
+            return Err(BrainError::PromptTooLong {
+                prompt: prompt.len(),
+                budget: params.max_tokens,
+                context: context_tokens,
+            });
+        }
+
+        let evaluated = self.evaluate_prompt(&prompt)?;
+        let prompt_eval = started.elapsed();
+        tracing::debug!(prompt = prompt.len(), evaluated, "prompt evaluated");
+
+        let mut sampler = sampler(params);
+        let mut scanner = StopScanner::new(&params.stop);
+        let mut joiner = Utf8Joiner::default();
+        let mut completion_tokens = 0usize;
+        let mut first_token_at = None;
+        let mut finish = FinishReason::Length;
+        let mut batch = LlamaBatch::new(1, 1);
+        let vocab = self.model.model.vocab();
+
+        while completion_tokens < params.max_tokens as usize {
+            let token = sampler.sample(&self.context, -1);
+            sampler.accept(token);
+            if vocab.is_eog(token) {
+                finish = FinishReason::Stop;
+                break;
+            }
+            completion_tokens += 1;
+            first_token_at.get_or_insert_with(|| started.elapsed());
+
+            // Put the token into the KV cache before deciding anything, so the
+            // cache always matches `cached` even when generation ends here.
+            batch.clear();
+            let pos = i32::try_from(self.cached.len()).unwrap_or(i32::MAX);
+            batch
+                .add(token, pos, &[0], true)
+                .map_err(|e| engine("batching", e))?;
+            self.context
+                .decode(&mut batch)
+                .map_err(|e| engine("decoding", e))?;
+            self.cached.push(token);
+
+            let piece = joiner.push(&vocab.token_to_piece(token, false, None));
+            let (out, stopped) = match scanner.push(&piece) {
+                Scan::Emit(out) => (out, false),
+                Scan::Stopped(out) => (out, true),
+            };
+            if !out.is_empty() && on_text(&out).is_break() {
+                finish = FinishReason::Cancelled;
+                break;
+            }
+            if stopped {
+                finish = FinishReason::Stop;
+                break;
+            }
+        }
+        if finish != FinishReason::Cancelled {
+            let rest = scanner.flush();
+            if !rest.is_empty() {
+                let _ = on_text(&rest);
+            }
+        }
+        let total = started.elapsed();
+        Ok(GenerationStats {
+            text: scanner.text().trim().to_string(),
+            finish,
+            prompt_tokens: prompt.len(),
+            prompt_tokens_evaluated: evaluated,
+            completion_tokens,
+            prompt_eval,
+            time_to_first_token: first_token_at.unwrap_or(total),
+            generation: total.saturating_sub(prompt_eval),
+        })
+    }
+
+    /// Answers `turn` without streaming.
+    pub fn complete(
+        &mut self,
+        turn: &Turn,
+        params: &GenerationParams,
+    ) -> Result<GenerationStats, BrainError> {
+        self.generate(turn, params, |_| ControlFlow::Continue(()))
+    }
+
+    /// Forgets everything cached: the next turn evaluates its whole prompt.
+    pub fn reset(&mut self) {
+        self.context.clear_kv_cache();
+        self.cached.clear();
+    }
+
+    fn tokenize(&self, turn: &Turn) -> Vec<LlamaToken> {
+        let vocab = self.model.model.vocab();
+        // The prefix and the turn are tokenized apart so that the prefix's tokens
+        // are identical every turn: that is what makes them cacheable.
+        let mut tokens = vocab.tokenize(turn.prefix_text().as_bytes(), true, false);
+        tokens.extend(vocab.tokenize(turn.turn_text().as_bytes(), false, false));
+        tokens
+    }
+
+    /// Brings the KV cache to hold exactly `prompt`, evaluating only what is not
+    /// already cached. Returns how many tokens were evaluated.
+    fn evaluate_prompt(&mut self, prompt: &[LlamaToken]) -> Result<usize, BrainError> {
+        let _span = tracing::debug_span!("prompt_eval", tokens = prompt.len()).entered();
+        let shared = self
+            .cached
+            .iter()
+            .zip(prompt)
+            .take_while(|(a, b)| a == b)
+            .count();
+        // The last prompt token is always evaluated: its logits start sampling.
+        let keep = shared.min(prompt.len().saturating_sub(1));
+        let keep_u32 = u32::try_from(keep).unwrap_or(u32::MAX);
+        self.context
+            .clear_kv_cache_seq(Some(0), Some(keep_u32), None)
+            .map_err(|e| engine("trimming the KV cache", e))?;
+        self.cached.truncate(keep);
+
+        let batch_size = self.context.n_batch().max(1) as usize;
+        let mut batch = LlamaBatch::new(batch_size, 1);
+        let todo = &prompt[keep..];
+        for (chunk_index, chunk) in todo.chunks(batch_size).enumerate() {
+            batch.clear();
+            let base = keep + chunk_index * batch_size;
+            for (i, &token) in chunk.iter().enumerate() {
+                let pos = i32::try_from(base + i).unwrap_or(i32::MAX);
+                let is_last = base + i + 1 == prompt.len();
+                batch
+                    .add(token, pos, &[0], is_last)
+                    .map_err(|e| engine("batching", e))?;
+            }
+            self.context
+                .decode(&mut batch)
+                .map_err(|e| engine("evaluating the prompt", e))?;
+        }
+        self.cached.extend_from_slice(todo);
+        Ok(todo.len())
+    }
+}
+
+fn sampler(params: &GenerationParams) -> LlamaSampler {
+    if params.temperature <= 0.0 {
+        LlamaSampler::greedy()
+    } else {
+        LlamaSampler::chain_simple([
+            LlamaSampler::top_p(params.top_p.clamp(0.01, 1.0), 1),
+            LlamaSampler::temp(params.temperature),
+            LlamaSampler::dist(params.seed),
+        ])
+    }
+}
+
+fn engine(stage: &'static str, e: impl std::fmt::Display) -> BrainError {
+    BrainError::Engine {
+        stage,
+        reason: e.to_string(),
+    }
+}

@@ -1,0 +1,19 @@
+//! The dialogue brain: a local LLM through llama.cpp.
+//!
+//! A [`LanguageModel`] is the loaded weights; a [`Conversation`] is one llama.cpp
+//! context over them that keeps its KV cache between turns, so the fixed system
+//! prompt is evaluated once and reused (the prompt cache). Generation streams
+//! text pieces to a callback, honours stop sequences and a token budget, and
+//! reports what it did in [`GenerationStats`]. This crate knows nothing of audio.
+
+mod conversation;
+mod error;
+mod model;
+mod prompt;
+mod stop;
+mod utf8;
+
+pub use conversation::{Conversation, FinishReason, GenerationStats};
+pub use error::BrainError;
+pub use model::{LanguageModel, LlmConfig};
+pub use prompt::{GenerationParams, Turn};

@@ -1,0 +1,109 @@
+//! Loading GGUF weights once per process.
+
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::model::params::LlamaModelParams;
+
+use crate::{BrainError, Conversation};
+
+/// llama.cpp's backend may be initialised only once per process.
+fn backend() -> Result<&'static LlamaBackend, BrainError> {
+    static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
+    BACKEND
+        .get_or_init(|| {
+            llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
+            LlamaBackend::init().map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|reason| BrainError::Engine {
+            stage: "initialising the backend",
+            reason: reason.clone(),
+        })
+}
+
+/// How to run the model on this machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LlmConfig {
+    /// Context window per conversation, in tokens.
+    pub context_tokens: u32,
+    /// Threads for generation and prompt evaluation. llama.cpp's own default
+    /// (4) on a 2-core box made generation ~100× slower: always the core count.
+    pub threads: usize,
+    /// Tokens evaluated per batch during prompt processing.
+    pub batch_tokens: u32,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        Self {
+            context_tokens: 2048,
+            threads: std::thread::available_parallelism().map_or(1, usize::from),
+            batch_tokens: 512,
+        }
+    }
+}
+
+/// Loaded GGUF weights, shared by every conversation over them.
+pub struct LanguageModel {
+    pub(crate) model: LlamaModel,
+    pub(crate) config: LlmConfig,
+    name: String,
+}
+
+impl LanguageModel {
+    pub fn load(path: &Path, config: LlmConfig) -> Result<Self, BrainError> {
+        let _span = tracing::info_span!("llm_load", model = %path.display()).entered();
+        if !path.is_file() {
+            return Err(BrainError::ModelMissing {
+                path: path.to_path_buf(),
+                hint: "gemma-3-270m".into(),
+            });
+        }
+        let model = LlamaModel::load_from_file(backend()?, path, &LlamaModelParams::default())
+            .map_err(|e| BrainError::Load {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        let name = path
+            .file_stem()
+            .map_or_else(|| "llm".to_string(), |s| s.to_string_lossy().into_owned());
+        Ok(Self {
+            model,
+            config,
+            name,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Starts a conversation with its own context (and so its own prompt cache).
+    pub fn conversation(&self) -> Result<Conversation<'_>, BrainError> {
+        let threads = i32::try_from(self.config.threads.max(1)).unwrap_or(1);
+        // A context longer than the model was trained on only produces garbage.
+        let trained = self.model.n_ctx_train();
+        let tokens = match trained {
+            0 => self.config.context_tokens,
+            t => self.config.context_tokens.min(t),
+        };
+        let params = LlamaContextParams::default()
+            .with_n_ctx(NonZeroU32::new(tokens))
+            .with_n_batch(self.config.batch_tokens)
+            .with_n_threads(threads)
+            .with_n_threads_batch(threads);
+        let context =
+            self.model
+                .new_context(backend()?, params)
+                .map_err(|e| BrainError::Context {
+                    tokens,
+                    reason: e.to_string(),
+                })?;
+        Ok(Conversation::new(self, context))
+    }
+}

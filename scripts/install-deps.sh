@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs everything HausKI needs on a fresh Debian 12 machine: the C/C++ toolchain
+# for whisper.cpp and llama.cpp, espeak-ng for Piper phonemes, and a Python venv that
+# carries ONNX Runtime's shared library (from the PyPI wheel) plus the reference
+# implementations the benchmark compares against. Idempotent: a second run is quick.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${HAUSKI_VENV:-$here/.venv}"
+
+need_apt=()
+for pkg in build-essential cmake clang libclang-dev pkg-config espeak-ng libespeak-ng-dev sox python3-venv curl; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  echo "==> apt: installing ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+
+if [ ! -x "$venv/bin/python" ]; then
+  echo "==> python venv at $venv"
+  python3 -m venv "$venv"
+fi
+# onnxruntime must match the ort crate's API version (ort 2.0.0-rc.12 ↔ onnxruntime 1.24.x).
+"$venv/bin/pip" install -q --disable-pip-version-check onnxruntime==1.24.4 pywhispercpp piper-tts
+
+capi="$("$venv/bin/python" -c 'import onnxruntime, os; print(os.path.join(os.path.dirname(onnxruntime.__file__), "capi"))')"
+if [ ! -e "$capi/libonnxruntime.so" ]; then
+  lib="$(ls "$capi"/libonnxruntime.so.* | head -n1)"
+  ln -sf "$(basename "$lib")" "$capi/libonnxruntime.so"
+fi
+echo "$capi" > "$here/.onnxruntime-dir"
+echo "==> dependencies ready (onnxruntime in $capi)"

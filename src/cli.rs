@@ -1,0 +1,134 @@
+//! The command line: names and flags here are a contract with users and scripts.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hauski",
+    version,
+    about = "HausKI: a voice-first, offline home audio assistant"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Model roots, ':'-separated; `models pull` writes into the first.
+    #[arg(long, global = true, env = "HAUSKI_MODELS")]
+    pub models: Option<String>,
+    /// Directory with models.yml, profiles.yaml and policies/ (built-in defaults otherwise).
+    #[arg(long, global = true, env = "HAUSKI_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Threads for the engines (default: all cores).
+    #[arg(long, global = true, env = "HAUSKI_THREADS")]
+    pub threads: Option<usize>,
+    /// Use this LLM (an id from models.yml) instead of the default.
+    #[arg(long, global = true, env = "HAUSKI_LLM")]
+    pub llm: Option<String>,
+    /// More log output (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Transcribe a WAV or FLAC file.
+    Transcribe {
+        file: PathBuf,
+        /// Print text, segments and timings as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Speak TEXT with the configured voice into a WAV file.
+    Say {
+        text: String,
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Speaking rate: 1.0 is the voice's pace.
+        #[arg(long, default_value_t = 1.0)]
+        rate: f32,
+    },
+    /// Ask the LLM; the answer streams to stdout as it is generated.
+    Ask {
+        text: String,
+        #[command(flatten)]
+        generation: GenerationArgs,
+        /// Print the answer and generation figures as JSON at the end.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The whole voice path on a recording: VAD → ASR → LLM → TTS → WAV.
+    Converse {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        output: PathBuf,
+        #[command(flatten)]
+        generation: GenerationArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List, verify and download models.
+    Models {
+        #[command(subcommand)]
+        action: ModelsAction,
+    },
+    /// Measure ASR, TTS, LLM and converse latency; writes target/bench/spine.json.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GenerationArgs {
+    /// Most tokens in the answer (default from policies/limits.yaml).
+    #[arg(long)]
+    pub max_tokens: Option<u32>,
+    /// 0 for greedy decoding.
+    #[arg(long)]
+    pub temperature: Option<f32>,
+    #[arg(long)]
+    pub seed: Option<u32>,
+    /// Stop before this string; repeatable. Replaces the default stops.
+    #[arg(long)]
+    pub stop: Vec<String>,
+    /// The system prompt.
+    #[arg(long)]
+    pub system: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsAction {
+    /// Show every model, where it is and whether it is present.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the sha256 of every present model (or of the named ones).
+    Verify { ids: Vec<String> },
+    /// Download a model from its URL, with resume and sha256 check.
+    Pull { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Print the figures as JSON on stdout too.
+    #[arg(long)]
+    pub json: bool,
+    /// Where to write the JSON.
+    #[arg(long, default_value = "target/bench/spine.json")]
+    pub out: PathBuf,
+    /// Runs of `converse` for the latency percentiles.
+    #[arg(long, default_value_t = 10)]
+    pub runs: usize,
+    /// Python with pywhispercpp and piper-tts for the reference figures.
+    #[arg(long, env = "HAUSKI_BENCH_PYTHON", default_value = ".venv/bin/python")]
+    pub reference_python: PathBuf,
+    /// Skip the reference implementations.
+    #[arg(long)]
+    pub no_reference: bool,
+}

@@ -1,0 +1,34 @@
+//! One module per subcommand; each takes the parsed flags and an [`App`].
+
+mod ask;
+mod bench;
+mod converse;
+mod models;
+mod say;
+mod transcribe;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::engines::App;
+
+pub fn run(cli: Cli) -> Result<()> {
+    let app = App::new(&cli.global)?;
+    match cli.command {
+        Command::Transcribe { file, json } => transcribe::run(&app, &file, json),
+        Command::Say { text, output, rate } => say::run(&app, &text, &output, rate),
+        Command::Ask {
+            text,
+            generation,
+            json,
+        } => ask::run(&app, &text, &generation, json),
+        Command::Converse {
+            input,
+            output,
+            generation,
+            json,
+        } => converse::run(&app, &input, &output, &generation, json),
+        Command::Models { action } => models::run(&app, action),
+        Command::Bench(args) => bench::run(&app, &args),
+    }
+}

@@ -1,0 +1,133 @@
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// `models.yml`: every model HausKI can use, and which one each stage prefers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelsFile {
+    pub models: Vec<ModelEntry>,
+    pub defaults: Defaults,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelEntry {
+    pub id: String,
+    pub kind: ModelKind,
+    /// Relative to a model root.
+    pub path: PathBuf,
+    pub sha256: String,
+    pub quantisation: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    Asr,
+    Tts,
+    TtsConfig,
+    Llm,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    pub asr: Vec<String>,
+    pub tts: Vec<String>,
+    pub llm: Vec<String>,
+}
+
+impl ModelsFile {
+    pub fn find(&self, id: &str) -> Option<&ModelEntry> {
+        self.models.iter().find(|m| m.id == id)
+    }
+
+    pub fn known_ids(&self) -> String {
+        self.models
+            .iter()
+            .map(|m| m.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Checks what serde cannot: unique ids, well-formed hashes, defaults that exist.
+    pub fn validate(&self) -> Result<(), String> {
+        for (i, m) in self.models.iter().enumerate() {
+            if self.models[..i].iter().any(|o| o.id == m.id) {
+                return Err(format!("model id {:?} appears twice", m.id));
+            }
+            if m.sha256.len() != 64 || !m.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(format!("model {:?}: sha256 must be 64 hex digits", m.id));
+            }
+            if m.path.is_absolute()
+                || m.path
+                    .components()
+                    .any(|c| c == std::path::Component::ParentDir)
+            {
+                return Err(format!(
+                    "model {:?}: path must be relative to the model root, without '..'",
+                    m.id
+                ));
+            }
+        }
+        let d = &self.defaults;
+        for id in d.asr.iter().chain(&d.tts).chain(&d.llm) {
+            if self.find(id).is_none() {
+                return Err(format!(
+                    "defaults name {id:?}, which is not in the model list"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where model files live: one or more roots, searched in order.
+#[derive(Debug, Clone)]
+pub struct ModelRoots(pub Vec<PathBuf>);
+
+impl ModelRoots {
+    /// `spec` is a ':'-separated list (`HAUSKI_MODELS` / `--models`).
+    pub fn parse(spec: Option<&str>) -> Self {
+        let roots: Vec<PathBuf> = spec
+            .map(|s| {
+                s.split(':')
+                    .filter(|p| !p.is_empty())
+                    .map(PathBuf::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if roots.is_empty() {
+            let default = dirs::data_dir()
+                .unwrap_or_else(|| PathBuf::from(".local/share"))
+                .join("hauski/models");
+            Self(vec![default])
+        } else {
+            Self(roots)
+        }
+    }
+
+    /// The first root that holds `relative`, else where it would go in the first root.
+    pub fn locate(&self, relative: &Path) -> PathBuf {
+        self.0
+            .iter()
+            .map(|root| root.join(relative))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| self.primary().join(relative))
+    }
+
+    /// Where `pull` writes.
+    pub fn primary(&self) -> &Path {
+        &self.0[0]
+    }
+
+    pub fn describe(&self) -> String {
+        self.0
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(":")
+    }
+}

@@ -1,0 +1,98 @@
+use serde::Deserialize;
+
+/// `policies/limits.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub speech: SpeechLimits,
+    pub llm: LlmLimits,
+    pub tts: TtsLimits,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpeechLimits {
+    pub vad_hangover_ms: u32,
+    pub vad_aggressiveness: u8,
+    pub vad_min_speech_ms: u32,
+    pub max_audio_s: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmLimits {
+    pub max_tokens: u32,
+    pub context_tokens: u32,
+    pub temperature: f32,
+    pub seed: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TtsLimits {
+    pub max_text_chars: usize,
+}
+
+/// `policies/routing.yaml`: egress is denied unless a rule allows the host.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Routing {
+    pub egress: Egress,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Egress {
+    pub default: EgressDefault,
+    #[serde(default)]
+    pub allow: Vec<EgressRule>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EgressDefault {
+    Deny,
+    Allow,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EgressRule {
+    pub host: String,
+    #[serde(default)]
+    pub purpose: Option<String>,
+}
+
+impl Routing {
+    /// Whether a connection to `host` is allowed. Loopback never leaves the box.
+    pub fn allows(&self, host: &str) -> bool {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        loopback
+            || self.egress.default == EgressDefault::Allow
+            || self
+                .egress
+                .allow
+                .iter()
+                .any(|rule| rule.host.eq_ignore_ascii_case(host))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn egress_is_denied_unless_allowed() {
+        let routing: Routing =
+            serde_yaml::from_str("egress: {default: deny, allow: [{host: huggingface.co}]}")
+                .expect("parses");
+        assert!(routing.allows("huggingface.co"));
+        assert!(routing.allows("127.0.0.1"));
+        assert!(routing.allows("[::1]"));
+        assert!(!routing.allows("example.com"));
+    }
+}

@@ -1,0 +1,190 @@
+//! Finding model files and loading the engines the library crates provide.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use hauski_brain::{GenerationParams, LanguageModel, LlmConfig};
+use hauski_voice::{PiperVoice, Transcriber, VadConfig};
+
+use crate::cli::{GenerationArgs, GlobalArgs};
+use crate::config::{Config, ModelEntry, ModelKind, ModelRoots};
+
+/// The loaded configuration plus where models are: what every command starts from.
+pub struct App {
+    pub config: Config,
+    pub roots: ModelRoots,
+    pub threads: usize,
+    llm_override: Option<String>,
+}
+
+impl App {
+    pub fn new(global: &GlobalArgs) -> Result<Self> {
+        let config = Config::load(global.config.as_deref())?;
+        let threads = global
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+            .max(1);
+        Ok(Self {
+            config,
+            roots: ModelRoots::parse(global.models.as_deref()),
+            threads,
+            llm_override: global.llm.clone(),
+        })
+    }
+
+    /// The file of model `entry` in the first root that has it.
+    pub fn model_path(&self, entry: &ModelEntry) -> PathBuf {
+        self.roots.locate(&entry.path)
+    }
+
+    /// The model a stage uses: the override, else the first default present on disk.
+    pub fn choose(
+        &self,
+        kind: ModelKind,
+        defaults: &[String],
+        requested: Option<&str>,
+    ) -> Result<&ModelEntry> {
+        let models = &self.config.models;
+        if let Some(id) = requested {
+            let entry = models.find(id).ok_or_else(|| {
+                anyhow!(
+                    "unknown model {id:?}; models.yml knows: {}",
+                    models.known_ids()
+                )
+            })?;
+            if entry.kind != kind {
+                bail!("model {id:?} is a {:?} model, not {kind:?}", entry.kind);
+            }
+            return Ok(entry);
+        }
+        let mut candidates = defaults.iter().filter_map(|id| models.find(id));
+        let first = candidates
+            .clone()
+            .next()
+            .ok_or_else(|| anyhow!("models.yml names no default {kind:?} model"))?;
+        let chosen = candidates
+            .find(|m| self.model_path(m).is_file())
+            .unwrap_or(first);
+        if chosen.id != first.id {
+            tracing::warn!(wanted = %first.id, using = %chosen.id, "preferred model missing; using a fallback");
+        }
+        Ok(chosen)
+    }
+
+    pub fn load_transcriber(&self) -> Result<Transcriber> {
+        let entry = self.choose(ModelKind::Asr, &self.config.models.defaults.asr, None)?;
+        let path = self.model_path(entry);
+        Ok(Transcriber::load(&path, self.threads, "en")?)
+    }
+
+    pub fn load_voice(&self) -> Result<PiperVoice> {
+        let onnxruntime = find_onnxruntime()?;
+        hauski_voice::init_onnxruntime(&onnxruntime)?;
+        let entry = self.choose(ModelKind::Tts, &self.config.models.defaults.tts, None)?;
+        let mut voice = PiperVoice::load(&self.model_path(entry), self.threads)?;
+        if let Some(profile) = self.config.profiles.active_profile() {
+            voice.set_speaking_rate(profile.speaking_rate);
+        }
+        Ok(voice)
+    }
+
+    pub fn load_llm(&self) -> Result<LanguageModel> {
+        let entry = self.choose(
+            ModelKind::Llm,
+            &self.config.models.defaults.llm,
+            self.llm_override.as_deref(),
+        )?;
+        let config = LlmConfig {
+            context_tokens: self.config.limits.llm.context_tokens,
+            threads: self.threads,
+            ..LlmConfig::default()
+        };
+        Ok(LanguageModel::load(&self.model_path(entry), config)?)
+    }
+
+    pub fn vad_config(&self) -> VadConfig {
+        let s = &self.config.limits.speech;
+        VadConfig {
+            aggressiveness: s.vad_aggressiveness,
+            hangover_ms: s.vad_hangover_ms,
+            min_speech_ms: s.vad_min_speech_ms,
+            ..VadConfig::default()
+        }
+    }
+
+    /// Generation settings: the flags, bounded by policies/limits.yaml.
+    pub fn generation_params(&self, args: &GenerationArgs) -> Result<GenerationParams> {
+        let limits = &self.config.limits.llm;
+        let max_tokens = args.max_tokens.unwrap_or(limits.max_tokens);
+        if max_tokens == 0 {
+            bail!("--max-tokens must be at least 1");
+        }
+        if max_tokens > limits.max_tokens.max(1) * 8 {
+            bail!(
+                "--max-tokens {max_tokens} is over the limit of {} (8 × llm.max_tokens in policies/limits.yaml)",
+                limits.max_tokens * 8
+            );
+        }
+        let mut params = GenerationParams {
+            max_tokens,
+            temperature: args.temperature.unwrap_or(limits.temperature),
+            seed: args.seed.unwrap_or(limits.seed),
+            ..GenerationParams::default()
+        };
+        if !args.stop.is_empty() {
+            params.stop = args.stop.clone();
+        }
+        Ok(params)
+    }
+
+    /// Checks an audio file's length against policies/limits.yaml.
+    pub fn check_audio_length(&self, file: &Path, samples: usize, rate: u32) -> Result<()> {
+        let seconds = samples as f64 / f64::from(rate);
+        let max = self.config.limits.speech.max_audio_s;
+        if seconds > f64::from(max) {
+            bail!(
+                "{} is {seconds:.0} s long, over the limit of {max} s (speech.max_audio_s in policies/limits.yaml); cut it shorter",
+                file.display()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Finds libonnxruntime.so: `HAUSKI_ONNXRUNTIME`, then the install script's
+/// venv (via `.onnxruntime-dir`, or its site-packages), then beside the binary.
+pub fn find_onnxruntime() -> Result<PathBuf> {
+    if let Ok(path) = std::env::var("HAUSKI_ONNXRUNTIME") {
+        return Ok(PathBuf::from(path));
+    }
+    let mut candidates = Vec::new();
+    let exe_dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf));
+    let mut bases: Vec<PathBuf> = vec![PathBuf::from(".")];
+    if let Some(dir) = &exe_dir {
+        candidates.push(dir.join("libonnxruntime.so"));
+        // target/<profile>/[deps/] → the repository root.
+        bases.extend(dir.ancestors().skip(1).take(3).map(Path::to_path_buf));
+    }
+    for base in &bases {
+        if let Ok(dir) = std::fs::read_to_string(base.join(".onnxruntime-dir")) {
+            candidates.push(PathBuf::from(dir.trim()).join("libonnxruntime.so"));
+        }
+        if let Ok(entries) = std::fs::read_dir(base.join(".venv/lib")) {
+            for entry in entries.flatten() {
+                candidates.push(
+                    entry
+                        .path()
+                        .join("site-packages/onnxruntime/capi/libonnxruntime.so"),
+                );
+            }
+        }
+    }
+    candidates.push(PathBuf::from("/usr/lib/x86_64-linux-gnu/libonnxruntime.so"));
+    candidates.push(PathBuf::from("/usr/local/lib/libonnxruntime.so"));
+    candidates
+        .into_iter()
+        .find(|p| p.is_file())
+        .context("ONNX Runtime (libonnxruntime.so) not found; run scripts/install-deps.sh or set HAUSKI_ONNXRUNTIME")
+}

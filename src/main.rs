@@ -1,0 +1,41 @@
+//! `hauski`: the daemon and CLI. A thin binary in ripgrep's style: it parses
+//! flags and config, loads engines from the library crates and wires them.
+
+mod cli;
+mod commands;
+mod config;
+mod engines;
+mod pipeline;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    init_tracing(cli.global.verbose);
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    // llama.cpp warns about model quirks at load time that a user can do
+    // nothing about; its errors still show.
+    let default = match verbose {
+        0 => "warn,llama.cpp=error,llama-cpp-2=error",
+        1 => "info,llama.cpp=warn",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

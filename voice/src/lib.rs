@@ -1,0 +1,21 @@
+//! Speech: finding the utterance (webrtc-vad), hearing it (whisper.cpp) and
+//! speaking answers (Piper voices on ONNX Runtime, phonemes from espeak-ng).
+//!
+//! Every stage here takes and returns plain `f32` samples at a stated rate; this
+//! crate never opens audio files or devices (that is `hauski-audio`'s job) and
+//! never decides what to say (that is `hauski-brain`'s).
+
+mod asr;
+mod error;
+mod sentences;
+mod tts;
+mod vad;
+
+pub use asr::{Segment, Transcriber, Transcript};
+pub use error::VoiceError;
+pub use sentences::split_sentences;
+pub use tts::{PiperVoice, init_onnxruntime};
+pub use vad::{Endpointer, SpeechEvent, Utterance, VadConfig, find_utterance};
+
+/// The rate whisper.cpp and webrtc-vad expect.
+pub const ASR_RATE: u32 = 16_000;

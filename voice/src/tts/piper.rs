@@ -1,0 +1,206 @@
+//! A Piper voice: its JSON config and its ONNX model in one ONNX Runtime session.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ort::session::Session;
+use ort::value::Tensor;
+use serde::Deserialize;
+
+use super::phonemes::phonemize;
+use crate::VoiceError;
+
+#[derive(Debug, Deserialize)]
+struct VoiceConfig {
+    audio: AudioConfig,
+    espeak: EspeakConfig,
+    #[serde(default)]
+    inference: InferenceConfig,
+    phoneme_id_map: HashMap<String, Vec<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AudioConfig {
+    sample_rate: u32,
+}
+
+#[derive(Debug, Deserialize)]
+struct EspeakConfig {
+    voice: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct InferenceConfig {
+    noise_scale: f32,
+    length_scale: f32,
+    noise_w: f32,
+}
+
+impl Default for InferenceConfig {
+    fn default() -> Self {
+        Self {
+            noise_scale: 0.667,
+            length_scale: 1.0,
+            noise_w: 0.8,
+        }
+    }
+}
+
+/// A loaded Piper voice. Synthesis takes `&self`; the ONNX session is behind a
+/// lock because ort's `run` needs exclusive access.
+pub struct PiperVoice {
+    config: VoiceConfig,
+    session: Mutex<Session>,
+    model_path: PathBuf,
+    /// Multiplies the voice's length scale: > 1 speaks slower.
+    speaking_rate: f32,
+}
+
+/// Silence put between sentences, as a speaker would pause.
+const SENTENCE_GAP_S: f32 = 0.15;
+
+impl PiperVoice {
+    /// Loads `model` (the `.onnx`) and its `.onnx.json` beside it. ONNX Runtime
+    /// must already be loaded with [`crate::init_onnxruntime`].
+    pub fn load(model: &Path, threads: usize) -> Result<Self, VoiceError> {
+        let _span = tracing::info_span!("tts_load", model = %model.display()).entered();
+        let config_path = PathBuf::from(format!("{}.json", model.display()));
+        for path in [model, config_path.as_path()] {
+            if !path.is_file() {
+                return Err(VoiceError::ModelMissing {
+                    path: path.to_path_buf(),
+                    hint: "piper-joe".into(),
+                });
+            }
+        }
+        let fail = |reason: String| VoiceError::VoiceLoad {
+            path: model.to_path_buf(),
+            reason,
+        };
+        let text = std::fs::read_to_string(&config_path).map_err(|e| fail(e.to_string()))?;
+        let config: VoiceConfig = serde_json::from_str(&text)
+            .map_err(|e| fail(format!("{}: {e}", config_path.display())))?;
+        let session = Session::builder()
+            .map_err(|e| fail(e.to_string()))?
+            .with_intra_threads(threads.max(1))
+            .map_err(|e| fail(e.to_string()))?
+            .commit_from_file(model)
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(Self {
+            config,
+            session: Mutex::new(session),
+            model_path: model.to_path_buf(),
+            speaking_rate: 1.0,
+        })
+    }
+
+    /// Sets the speaking rate: 1.0 is the voice's own pace, 1.2 is 20 % faster.
+    pub fn set_speaking_rate(&mut self, rate: f32) {
+        self.speaking_rate = rate.clamp(0.25, 4.0);
+    }
+
+    pub fn sample_rate(&self) -> u32 {
+        self.config.audio.sample_rate
+    }
+
+    pub fn model_path(&self) -> &Path {
+        &self.model_path
+    }
+
+    /// Speaks one sentence (or any short text) and returns mono PCM at
+    /// [`Self::sample_rate`].
+    pub fn synthesize(&self, text: &str) -> Result<Vec<f32>, VoiceError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(VoiceError::EmptyText);
+        }
+        let _span = tracing::debug_span!("tts", chars = text.len()).entered();
+        let ipa = phonemize(text, &self.config.espeak.voice)?;
+        let ids = self.phoneme_ids(&ipa);
+        if ids.len() <= 3 {
+            // Only BOS/pad/EOS: nothing pronounceable (e.g. text of emoji).
+            return Ok(Vec::new());
+        }
+        self.infer(ids)
+    }
+
+    /// Speaks `text` sentence by sentence, handing each sentence's audio to
+    /// `on_chunk` as soon as it is ready, so playback can start early.
+    pub fn synthesize_stream(
+        &self,
+        text: &str,
+        mut on_chunk: impl FnMut(&[f32]) -> Result<(), VoiceError>,
+    ) -> Result<(), VoiceError> {
+        let sentences = crate::split_sentences(text);
+        if sentences.is_empty() {
+            return Err(VoiceError::EmptyText);
+        }
+        let gap = vec![0.0; (SENTENCE_GAP_S * self.sample_rate() as f32) as usize];
+        for (i, sentence) in sentences.iter().enumerate() {
+            let mut audio = self.synthesize(sentence)?;
+            if i + 1 < sentences.len() {
+                audio.extend_from_slice(&gap);
+            }
+            on_chunk(&audio)?;
+        }
+        Ok(())
+    }
+
+    /// Speaks all of `text` into one buffer.
+    pub fn synthesize_all(&self, text: &str) -> Result<Vec<f32>, VoiceError> {
+        let mut all = Vec::new();
+        self.synthesize_stream(text, |chunk| {
+            all.extend_from_slice(chunk);
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    /// Piper's id layout: BOS, pad, then each phoneme followed by pad, then EOS.
+    fn phoneme_ids(&self, ipa: &str) -> Vec<i64> {
+        let map = &self.config.phoneme_id_map;
+        let id = |s: &str| map.get(s).cloned().unwrap_or_default();
+        let pad = id("_");
+        let mut ids = id("^");
+        ids.extend(&pad);
+        let mut buf = [0u8; 4];
+        for c in ipa.chars() {
+            match map.get(c.encode_utf8(&mut buf) as &str) {
+                Some(phoneme) => {
+                    ids.extend(phoneme);
+                    ids.extend(&pad);
+                }
+                None => tracing::trace!(phoneme = %c, "phoneme not in voice, skipped"),
+            }
+        }
+        ids.extend(id("$"));
+        ids
+    }
+
+    fn infer(&self, ids: Vec<i64>) -> Result<Vec<f32>, VoiceError> {
+        let fail = |e: ort::Error| VoiceError::Synthesis(e.to_string());
+        let n = ids.len();
+        let inference = &self.config.inference;
+        let input = Tensor::from_array(([1usize, n], ids)).map_err(fail)?;
+        let lengths = Tensor::from_array(([1usize], vec![n as i64])).map_err(fail)?;
+        let scales = Tensor::from_array((
+            [3usize],
+            vec![
+                inference.noise_scale,
+                inference.length_scale / self.speaking_rate,
+                inference.noise_w,
+            ],
+        ))
+        .map_err(fail)?;
+        let mut session = self
+            .session
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let outputs = session
+            .run(ort::inputs!["input" => input, "input_lengths" => lengths, "scales" => scales])
+            .map_err(fail)?;
+        let (_, audio) = outputs[0].try_extract_tensor::<f32>().map_err(fail)?;
+        Ok(audio.to_vec())
+    }
+}
