@@ -18,12 +18,24 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
 
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "error: no Rust toolchain; install rustup (https://rustup.rs) and run this again" >&2
+  exit 1
+fi
+if command -v rustup >/dev/null 2>&1; then
+  rustup component add clippy rustfmt >/dev/null 2>&1 || true
+fi
+
 if [ ! -x "$venv/bin/python" ]; then
   echo "==> python venv at $venv"
   python3 -m venv "$venv"
 fi
 # onnxruntime must match the ort crate's API version (ort 2.0.0-rc.12 ↔ onnxruntime 1.24.x).
-"$venv/bin/pip" install -q --disable-pip-version-check onnxruntime==1.24.4 pywhispercpp piper-tts
+# pywhispercpp and piper-tts are the reference implementations `hauski bench` measures against.
+if ! "$venv/bin/python" -c 'import onnxruntime, pywhispercpp, piper' >/dev/null 2>&1; then
+  echo "==> pip: onnxruntime, pywhispercpp, piper-tts"
+  "$venv/bin/pip" install -q --disable-pip-version-check onnxruntime==1.24.4 pywhispercpp==1.5.1 piper-tts==1.8.0
+fi
 
 capi="$("$venv/bin/python" -c 'import onnxruntime, os; print(os.path.join(os.path.dirname(onnxruntime.__file__), "capi"))')"
 if [ ! -e "$capi/libonnxruntime.so" ]; then

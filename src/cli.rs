@@ -79,6 +79,11 @@ pub enum Command {
         #[command(subcommand)]
         action: ModelsAction,
     },
+    /// Show the audio profiles of profiles.yaml.
+    Profile {
+        #[command(subcommand)]
+        action: ProfileAction,
+    },
     /// Measure ASR, TTS, LLM and converse latency; writes target/bench/spine.json.
     Bench(BenchArgs),
 }
@@ -112,6 +117,14 @@ pub enum ModelsAction {
     Verify { ids: Vec<String> },
     /// Download a model from its URL, with resume and sha256 check.
     Pull { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileAction {
+    /// Every profile, the active one marked with '*'.
+    List,
+    /// One profile in full (default: the active one).
+    Show { name: Option<String> },
 }
 
 #[derive(Debug, Args)]

@@ -46,12 +46,9 @@ impl App {
     ) -> Result<&ModelEntry> {
         let models = &self.config.models;
         if let Some(id) = requested {
-            let entry = models.find(id).ok_or_else(|| {
-                anyhow!(
-                    "unknown model {id:?}; models.yml knows: {}",
-                    models.known_ids()
-                )
-            })?;
+            let entry = models
+                .find(id)
+                .ok_or_else(|| anyhow!("unknown model {id:?}; models.yml knows: {}", models.known_ids()))?;
             if entry.kind != kind {
                 bail!("model {id:?} is a {:?} model, not {kind:?}", entry.kind);
             }
@@ -62,9 +59,7 @@ impl App {
             .clone()
             .next()
             .ok_or_else(|| anyhow!("models.yml names no default {kind:?} model"))?;
-        let chosen = candidates
-            .find(|m| self.model_path(m).is_file())
-            .unwrap_or(first);
+        let chosen = candidates.find(|m| self.model_path(m).is_file()).unwrap_or(first);
         if chosen.id != first.id {
             tracing::warn!(wanted = %first.id, using = %chosen.id, "preferred model missing; using a fallback");
         }
@@ -80,10 +75,17 @@ impl App {
     pub fn load_voice(&self) -> Result<PiperVoice> {
         let onnxruntime = find_onnxruntime()?;
         hauski_voice::init_onnxruntime(&onnxruntime)?;
-        let entry = self.choose(ModelKind::Tts, &self.config.models.defaults.tts, None)?;
+        // The active profile decides the voice, its pace and its loudness.
+        let profile = self.config.profiles.active_profile();
+        let entry = self.choose(
+            ModelKind::Tts,
+            &self.config.models.defaults.tts,
+            profile.map(|p| p.voice.as_str()),
+        )?;
         let mut voice = PiperVoice::load(&self.model_path(entry), self.threads)?;
-        if let Some(profile) = self.config.profiles.active_profile() {
+        if let Some(profile) = profile {
             voice.set_speaking_rate(profile.speaking_rate);
+            voice.set_volume(profile.volume);
         }
         Ok(voice)
     }
@@ -183,8 +185,7 @@ pub fn find_onnxruntime() -> Result<PathBuf> {
     }
     candidates.push(PathBuf::from("/usr/lib/x86_64-linux-gnu/libonnxruntime.so"));
     candidates.push(PathBuf::from("/usr/local/lib/libonnxruntime.so"));
-    candidates
-        .into_iter()
-        .find(|p| p.is_file())
-        .context("ONNX Runtime (libonnxruntime.so) not found; run scripts/install-deps.sh or set HAUSKI_ONNXRUNTIME")
+    candidates.into_iter().find(|p| p.is_file()).context(
+        "ONNX Runtime (libonnxruntime.so) not found; run scripts/install-deps.sh or set HAUSKI_ONNXRUNTIME",
+    )
 }

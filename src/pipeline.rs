@@ -11,9 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
 use hauski_brain::{Conversation, FinishReason, GenerationParams, Turn};
-use hauski_voice::{
-    ASR_RATE, PiperVoice, Transcriber, VadConfig, VoiceError, find_utterance, split_sentences,
-};
+use hauski_voice::{ASR_RATE, PiperVoice, Transcriber, VadConfig, VoiceError, speech_span, split_sentences};
 use serde::Serialize;
 
 /// What HausKI says when the model produced nothing speakable.
@@ -75,8 +73,7 @@ pub fn converse(
     let mut timings = StageTimings::default();
 
     let started = Instant::now();
-    let utterance = find_utterance(samples, vad)
-        .ok_or_else(|| VoiceError::NoSpeech(source_name.to_string()))?;
+    let utterance = speech_span(samples, vad).ok_or_else(|| VoiceError::NoSpeech(source_name.to_string()))?;
     timings.vad_ms = ms(started.elapsed());
     // For a recording, speech has ended once VAD has found where: from here on
     // everything is latency the speaker waits through.
@@ -134,9 +131,7 @@ pub fn converse(
         }
         drop(sentences_tx);
         let llm_total = llm_started.elapsed();
-        let tts = tts_worker
-            .join()
-            .map_err(|_| anyhow!("the TTS worker panicked"));
+        let tts = tts_worker.join().map_err(|_| anyhow!("the TTS worker panicked"));
         (stats.map(|s| (s, llm_total)), tts)
     });
     let (stats, llm_total) = stats?;

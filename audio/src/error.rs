@@ -20,9 +20,7 @@ pub enum AudioError {
         "{source_name} is a damaged WAV file ({reason}); re-record or re-export it, e.g. `sox {source_name} fixed.wav`"
     )]
     CorruptWav { source_name: String, reason: String },
-    #[error(
-        "{source_name} is a damaged FLAC file ({reason}); re-encode it, e.g. `flac -d {source_name}`"
-    )]
+    #[error("{source_name} is a damaged FLAC file ({reason}); re-encode it, e.g. `flac -d {source_name}`")]
     CorruptFlac { source_name: String, reason: String },
     #[error("{source_name} holds no audio samples; record at least a second of speech")]
     Empty { source_name: String },

@@ -16,8 +16,7 @@ pub fn resample(samples: &[f32], from: u32, to: u32) -> Result<Vec<f32>, AudioEr
     let fail = |reason: String| AudioError::Resample { from, to, reason };
     let mut resampler = Fft::<f32>::new(from as usize, to as usize, 1024, 1, FixedSync::Input)
         .map_err(|e| fail(e.to_string()))?;
-    let input =
-        InterleavedSlice::new(samples, 1, samples.len()).map_err(|e| fail(e.to_string()))?;
+    let input = InterleavedSlice::new(samples, 1, samples.len()).map_err(|e| fail(e.to_string()))?;
     let output = resampler
         .process_all(&input, samples.len(), None)
         .map_err(|e| fail(e.to_string()))?;

@@ -183,12 +183,7 @@ impl<'m> Conversation<'m> {
     /// already cached. Returns how many tokens were evaluated.
     fn evaluate_prompt(&mut self, prompt: &[LlamaToken]) -> Result<usize, BrainError> {
         let _span = tracing::debug_span!("prompt_eval", tokens = prompt.len()).entered();
-        let shared = self
-            .cached
-            .iter()
-            .zip(prompt)
-            .take_while(|(a, b)| a == b)
-            .count();
+        let shared = self.cached.iter().zip(prompt).take_while(|(a, b)| a == b).count();
         // The last prompt token is always evaluated: its logits start sampling.
         let keep = shared.min(prompt.len().saturating_sub(1));
         let keep_u32 = u32::try_from(keep).unwrap_or(u32::MAX);

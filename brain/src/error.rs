@@ -6,9 +6,7 @@ pub enum BrainError {
         "LLM file {path} is missing; run `hauski models pull {hint}` or set HAUSKI_MODELS to the folder that holds it"
     )]
     ModelMissing { path: PathBuf, hint: String },
-    #[error(
-        "cannot load LLM {path}: {reason}; is it a GGUF file? check it with `hauski models verify`"
-    )]
+    #[error("cannot load LLM {path}: {reason}; is it a GGUF file? check it with `hauski models verify`")]
     Load { path: PathBuf, reason: String },
     #[error(
         "cannot create an LLM context of {tokens} tokens: {reason}; lower `context_tokens` in models.yml"

@@ -2,7 +2,7 @@
 
 use std::num::NonZeroU32;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
@@ -64,19 +64,17 @@ impl LanguageModel {
                 hint: "gemma-3-270m".into(),
             });
         }
-        let model = LlamaModel::load_from_file(backend()?, path, &LlamaModelParams::default())
-            .map_err(|e| BrainError::Load {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
+        let model =
+            LlamaModel::load_from_file(backend()?, path, &LlamaModelParams::default()).map_err(|e| {
+                BrainError::Load {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                }
             })?;
         let name = path
             .file_stem()
             .map_or_else(|| "llm".to_string(), |s| s.to_string_lossy().into_owned());
-        Ok(Self {
-            model,
-            config,
-            name,
-        })
+        Ok(Self { model, config, name })
     }
 
     pub fn name(&self) -> &str {
@@ -97,13 +95,17 @@ impl LanguageModel {
             .with_n_batch(self.config.batch_tokens)
             .with_n_threads(threads)
             .with_n_threads_batch(threads);
-        let context =
-            self.model
-                .new_context(backend()?, params)
-                .map_err(|e| BrainError::Context {
-                    tokens,
-                    reason: e.to_string(),
-                })?;
+        // llama.cpp mutates the model while making a context, so contexts over
+        // one model must be created one at a time.
+        static CREATING: Mutex<()> = Mutex::new(());
+        let _one_at_a_time = CREATING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let context = self
+            .model
+            .new_context(backend()?, params)
+            .map_err(|e| BrainError::Context {
+                tokens,
+                reason: e.to_string(),
+            })?;
         Ok(Conversation::new(self, context))
     }
 }

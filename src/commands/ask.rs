@@ -14,10 +14,7 @@ pub fn run(app: &App, text: &str, args: &GenerationArgs, json: bool) -> Result<(
     let model = app.load_llm()?;
     let mut conversation = model.conversation()?;
     let turn = Turn {
-        system: args
-            .system
-            .clone()
-            .unwrap_or_else(|| SYSTEM_PROMPT.to_string()),
+        system: args.system.clone().unwrap_or_else(|| SYSTEM_PROMPT.to_string()),
         user: text.to_string(),
     };
     let stdout = std::io::stdout();

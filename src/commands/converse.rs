@@ -7,13 +7,7 @@ use crate::cli::GenerationArgs;
 use crate::engines::App;
 use crate::pipeline::{self, Engines, SYSTEM_PROMPT};
 
-pub fn run(
-    app: &App,
-    input: &Path,
-    output: &Path,
-    args: &GenerationArgs,
-    json: bool,
-) -> Result<()> {
+pub fn run(app: &App, input: &Path, output: &Path, args: &GenerationArgs, json: bool) -> Result<()> {
     let params = app.generation_params(args)?;
     let samples = hauski_audio::load_mono(input, ASR_RATE)?;
     app.check_audio_length(input, samples.len(), ASR_RATE)?;
@@ -21,10 +15,7 @@ pub fn run(
     let voice = app.load_voice()?;
     let model = app.load_llm()?;
     let mut conversation = model.conversation()?;
-    let system = args
-        .system
-        .clone()
-        .unwrap_or_else(|| SYSTEM_PROMPT.to_string());
+    let system = args.system.clone().unwrap_or_else(|| SYSTEM_PROMPT.to_string());
     let engines = Engines {
         transcriber: &transcriber,
         voice: &voice,
@@ -63,11 +54,7 @@ pub fn run(
             "speech end → first audio {:.1} ms",
             t.speech_end_to_first_audio_ms
         );
-        println!(
-            "wrote {} ({:.1} s)",
-            output.display(),
-            outcome.answer_audio_s
-        );
+        println!("wrote {} ({:.1} s)", output.display(), outcome.answer_audio_s);
     }
     Ok(())
 }

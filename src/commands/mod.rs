@@ -4,6 +4,7 @@ mod ask;
 mod bench;
 mod converse;
 mod models;
+mod profile;
 mod say;
 mod transcribe;
 
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
             json,
         } => converse::run(&app, &input, &output, &generation, json),
         Command::Models { action } => models::run(&app, action),
+        Command::Profile { action } => profile::run(&app, action),
         Command::Bench(args) => bench::run(&app, &args),
     }
 }

@@ -45,6 +45,7 @@ fn list(app: &App, json: bool) -> Result<()> {
         return Ok(());
     }
     println!("model roots: {}", app.roots.describe());
+    println!("models from: {}", app.config.source_of("models.yml"));
     for (m, present, path) in rows {
         let state = if present { "present" } else { "missing" };
         println!(
@@ -67,10 +68,7 @@ fn verify(app: &App, ids: &[String]) -> Result<()> {
         ids.iter()
             .map(|id| {
                 models.find(id).with_context(|| {
-                    format!(
-                        "unknown model {id:?}; models.yml knows: {}",
-                        models.known_ids()
-                    )
+                    format!("unknown model {id:?}; models.yml knows: {}", models.known_ids())
                 })
             })
             .collect::<Result<_>>()?
@@ -115,27 +113,28 @@ fn verify(app: &App, ids: &[String]) -> Result<()> {
 
 fn pull(app: &App, id: &str) -> Result<()> {
     let models = &app.config.models;
-    let entry = models.find(id).with_context(|| {
-        format!(
-            "unknown model {id:?}; models.yml knows: {}",
-            models.known_ids()
-        )
-    })?;
+    let entry = models
+        .find(id)
+        .with_context(|| format!("unknown model {id:?}; models.yml knows: {}", models.known_ids()))?;
     let existing = app.model_path(entry);
     if existing.is_file() && sha256_file(&existing, None)?.eq_ignore_ascii_case(&entry.sha256) {
-        println!(
-            "{id} is already present and verified at {}",
-            existing.display()
-        );
+        println!("{id} is already present and verified at {}", existing.display());
         return Ok(());
     }
-    let host = url_host(&entry.url)
-        .with_context(|| format!("model {id:?} has an invalid url {:?}", entry.url))?;
+    let host =
+        url_host(&entry.url).with_context(|| format!("model {id:?} has an invalid url {:?}", entry.url))?;
     if !app.config.routing.allows(&host) {
         bail!(
-            "downloading {id} needs a connection to {host}, which policies/routing.yaml does not allow; add `- host: {host}` under egress.allow to permit it"
+            "downloading {id} needs a connection to {host}, which {} does not allow; add `- host: {host}` under egress.allow in policies/routing.yaml to permit it",
+            app.config.source_of("policies/routing.yaml")
         );
     }
+    let purpose = app
+        .config
+        .routing
+        .rule_for(&host)
+        .and_then(|r| r.purpose.as_deref());
+    tracing::info!(%host, purpose = purpose.unwrap_or("loopback"), model = id, "egress allowed by policy");
     let dest = app.roots.primary().join(&entry.path);
     if let Some(dir) = dest.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -175,9 +174,9 @@ fn download(url: &str, part: &Path, id: &str) -> Result<()> {
         Ok(r) => r,
         // 416: the part file already holds everything there is.
         Err(ureq::Error::StatusCode(416)) if have > 0 => return Ok(()),
-        Err(e) => bail!(
-            "downloading {id} from {url} failed: {e}; check the network and the url in models.yml"
-        ),
+        Err(e) => {
+            bail!("downloading {id} from {url} failed: {e}; check the network and the url in models.yml")
+        }
     };
     let resumed = response.status() == 206;
     let offset = if resumed { have } else { 0 };
@@ -244,11 +243,10 @@ fn progress_bar(len: Option<u64>, message: &str) -> ProgressBar {
         Some(l) => ProgressBar::new(l),
         None => ProgressBar::new_spinner(),
     };
-    let style = ProgressStyle::with_template(
-        "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-    )
-    .map(|s| s.progress_chars("=> "))
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style =
+        ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar.set_message(message.to_string());
     bar

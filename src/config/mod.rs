@@ -31,6 +31,7 @@ pub enum ConfigError {
 /// Everything read from the config directory.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Where the files came from; `None` means all built-in defaults.
     pub dir: Option<PathBuf>,
     pub models: ModelsFile,
     pub profiles: ProfilesFile,
@@ -39,24 +40,33 @@ pub struct Config {
 }
 
 impl Config {
+    /// For messages: where a config file named `name` was read from.
+    pub fn source_of(&self, name: &str) -> String {
+        match &self.dir {
+            Some(d) if d.join(name).is_file() => d.join(name).display().to_string(),
+            _ => format!("built-in {name}"),
+        }
+    }
+
     pub fn load(dir: Option<&Path>) -> Result<Self, ConfigError> {
         let dir = dir.map(Path::to_path_buf).or_else(default_dir);
-        let models: ModelsFile = load_yaml(
-            dir.as_deref(),
-            "models.yml",
-            include_str!("../../models.yml"),
-        )?;
+        let models: ModelsFile = load_yaml(dir.as_deref(), "models.yml", include_str!("../../models.yml"))?;
         models.validate().map_err(|reason| ConfigError::Invalid {
             path: "models.yml".into(),
             reason,
         })?;
+        let profiles: ProfilesFile = load_yaml(
+            dir.as_deref(),
+            "profiles.yaml",
+            include_str!("../../profiles.yaml"),
+        )?;
+        profiles.validate().map_err(|reason| ConfigError::Invalid {
+            path: "profiles.yaml".into(),
+            reason,
+        })?;
         Ok(Self {
             models,
-            profiles: load_yaml(
-                dir.as_deref(),
-                "profiles.yaml",
-                include_str!("../../profiles.yaml"),
-            )?,
+            profiles,
             limits: load_yaml(
                 dir.as_deref(),
                 "policies/limits.yaml",
@@ -120,8 +130,7 @@ mod tests {
     #[test]
     fn malformed_yaml_names_the_file() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("models.yml"), "models: [ {id: x, kind: asr")
-            .expect("write");
+        std::fs::write(dir.path().join("models.yml"), "models: [ {id: x, kind: asr").expect("write");
         let err = Config::load(Some(dir.path())).expect_err("must fail");
         assert!(err.to_string().contains("models.yml"), "{err}");
     }

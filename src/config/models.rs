@@ -61,11 +61,7 @@ impl ModelsFile {
             if m.sha256.len() != 64 || !m.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
                 return Err(format!("model {:?}: sha256 must be 64 hex digits", m.id));
             }
-            if m.path.is_absolute()
-                || m.path
-                    .components()
-                    .any(|c| c == std::path::Component::ParentDir)
-            {
+            if m.path.is_absolute() || m.path.components().any(|c| c == std::path::Component::ParentDir) {
                 return Err(format!(
                     "model {:?}: path must be relative to the model root, without '..'",
                     m.id
@@ -75,9 +71,7 @@ impl ModelsFile {
         let d = &self.defaults;
         for id in d.asr.iter().chain(&d.tts).chain(&d.llm) {
             if self.find(id).is_none() {
-                return Err(format!(
-                    "defaults name {id:?}, which is not in the model list"
-                ));
+                return Err(format!("defaults name {id:?}, which is not in the model list"));
             }
         }
         Ok(())

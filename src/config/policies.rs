@@ -66,19 +66,22 @@ pub struct EgressRule {
 impl Routing {
     /// Whether a connection to `host` is allowed. Loopback never leaves the box.
     pub fn allows(&self, host: &str) -> bool {
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let loopback = host == "localhost"
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
-        loopback
-            || self.egress.default == EgressDefault::Allow
-            || self
-                .egress
-                .allow
-                .iter()
-                .any(|rule| rule.host.eq_ignore_ascii_case(host))
+        is_loopback(host) || self.egress.default == EgressDefault::Allow || self.rule_for(host).is_some()
     }
+
+    /// The rule that allows `host`, for the log line that records why.
+    pub fn rule_for(&self, host: &str) -> Option<&EgressRule> {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        self.egress
+            .allow
+            .iter()
+            .find(|rule| rule.host.eq_ignore_ascii_case(host))
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -88,8 +91,7 @@ mod tests {
     #[test]
     fn egress_is_denied_unless_allowed() {
         let routing: Routing =
-            serde_yaml::from_str("egress: {default: deny, allow: [{host: huggingface.co}]}")
-                .expect("parses");
+            serde_yaml::from_str("egress: {default: deny, allow: [{host: huggingface.co}]}").expect("parses");
         assert!(routing.allows("huggingface.co"));
         assert!(routing.allows("127.0.0.1"));
         assert!(routing.allows("[::1]"));

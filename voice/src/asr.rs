@@ -4,9 +4,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use serde::Serialize;
-use whisper_rs::{
-    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
-};
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
 
 use crate::{ASR_RATE, VoiceError};
 
@@ -52,9 +50,8 @@ impl Transcriber {
             path: model.to_path_buf(),
             reason,
         };
-        let context =
-            WhisperContext::new_with_params(model, WhisperContextParameters::default())
-                .map_err(|e| fail(format!("{e} (not a whisper.cpp ggml model, or damaged)")))?;
+        let context = WhisperContext::new_with_params(model, WhisperContextParameters::default())
+            .map_err(|e| fail(format!("{e} (not a whisper.cpp ggml model, or damaged)")))?;
         let state = context.create_state().map_err(|e| fail(e.to_string()))?;
         Ok(Self {
             _context: context,
@@ -74,8 +71,7 @@ impl Transcriber {
             });
         }
         let _span =
-            tracing::info_span!("asr", audio_s = samples.len() as f64 / f64::from(ASR_RATE))
-                .entered();
+            tracing::info_span!("asr", audio_s = samples.len() as f64 / f64::from(ASR_RATE)).entered();
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         params.set_n_threads(i32::try_from(self.threads).unwrap_or(1));
         params.set_language(Some(&self.language));
@@ -96,10 +92,7 @@ impl Transcriber {
             samples
         };
 
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         state
             .full(params, input)
             .map_err(|e| VoiceError::Asr(e.to_string()))?;

@@ -16,11 +16,7 @@ pub fn split_sentences(text: &str) -> Vec<String> {
                 None => true,
                 Some(n) if n.is_whitespace() => {
                     // Look past the spaces: a lowercase word means an abbreviation.
-                    let rest: String = chars
-                        .clone()
-                        .skip_while(|c| c.is_whitespace())
-                        .take(1)
-                        .collect();
+                    let rest: String = chars.clone().skip_while(|c| c.is_whitespace()).take(1).collect();
                     !rest.chars().next().is_some_and(char::is_lowercase)
                 }
                 _ => false,

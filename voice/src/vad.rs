@@ -154,35 +154,57 @@ pub struct Utterance {
     pub speech_end: usize,
 }
 
-/// Finds the first utterance in a recording (16 kHz mono), or `None` if it is
-/// silent. Speech that continues after a pause shorter than the hang-over is
-/// part of the same utterance.
+/// Finds the first utterance in a recording (16 kHz mono) as the live
+/// endpointer would: it ends at the first pause longer than the hang-over.
+/// `None` if the recording is silent.
 pub fn find_utterance(samples: &[f32], config: &VadConfig) -> Option<Utterance> {
     let _span = tracing::debug_span!("vad", samples = samples.len()).entered();
+    let events = speech_events(samples, config);
+    let start = events.iter().find_map(|e| match e {
+        SpeechEvent::Started { at_sample } => Some(*at_sample),
+        SpeechEvent::Ended { .. } => None,
+    })?;
+    let speech_end = events
+        .iter()
+        .find_map(|e| match e {
+            SpeechEvent::Ended { at_sample } => Some(*at_sample),
+            SpeechEvent::Started { .. } => None,
+        })
+        .unwrap_or(samples.len());
+    Some(padded(start, speech_end, samples.len(), config))
+}
+
+/// The whole spoken part of a recording: from the first speech to the last,
+/// pauses included. A recorded question is one turn even when the speaker
+/// pauses for effect; only leading and trailing silence is cut.
+pub fn speech_span(samples: &[f32], config: &VadConfig) -> Option<Utterance> {
+    let _span = tracing::debug_span!("vad", samples = samples.len()).entered();
+    let events = speech_events(samples, config);
+    let start = events.iter().find_map(|e| match e {
+        SpeechEvent::Started { at_sample } => Some(*at_sample),
+        SpeechEvent::Ended { .. } => None,
+    })?;
+    let speech_end = events.iter().rev().find_map(|e| match e {
+        SpeechEvent::Ended { at_sample } => Some(*at_sample),
+        SpeechEvent::Started { .. } => None,
+    })?;
+    Some(padded(start, speech_end, samples.len(), config))
+}
+
+fn speech_events(samples: &[f32], config: &VadConfig) -> Vec<SpeechEvent> {
     let mut endpointer = Endpointer::new(config.clone());
-    let mut start = None;
-    let mut end = None;
-    for event in endpointer
-        .push(samples)
-        .into_iter()
-        .chain(endpointer.finish())
-    {
-        match event {
-            SpeechEvent::Started { at_sample } if start.is_none() => start = Some(at_sample),
-            SpeechEvent::Ended { at_sample } if start.is_some() && end.is_none() => {
-                end = Some(at_sample)
-            }
-            _ => {}
-        }
-    }
-    let start = start?;
-    let speech_end = end.unwrap_or(samples.len());
+    let mut events = endpointer.push(samples);
+    events.extend(endpointer.finish());
+    events
+}
+
+fn padded(start: usize, speech_end: usize, len: usize, config: &VadConfig) -> Utterance {
     let pad = (ASR_RATE * config.padding_ms / 1000) as usize;
-    Some(Utterance {
+    Utterance {
         start: start.saturating_sub(pad),
-        end: (speech_end + pad).min(samples.len()),
+        end: (speech_end + pad).min(len),
         speech_end,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -217,11 +239,7 @@ mod tests {
         };
         let u = find_utterance(&audio, &config).expect("speech found");
         let at = |s: f32| (s * ASR_RATE as f32) as usize;
-        assert!(
-            u.start >= at(0.9) && u.start <= at(1.1),
-            "start {}",
-            u.start
-        );
+        assert!(u.start >= at(0.9) && u.start <= at(1.1), "start {}", u.start);
         assert!(
             u.speech_end >= at(1.9) && u.speech_end <= at(2.1),
             "end {}",
@@ -243,6 +261,29 @@ mod tests {
     #[test]
     fn silence_has_no_utterance() {
         assert_eq!(find_utterance(&silence(2.0), &VadConfig::default()), None);
+        assert_eq!(speech_span(&silence(2.0), &VadConfig::default()), None);
+    }
+
+    #[test]
+    fn speech_span_keeps_long_pauses_inside() {
+        let audio = [silence(0.5), voiced(0.5), silence(1.5), voiced(0.5), silence(1.0)].concat();
+        let config = VadConfig {
+            padding_ms: 0,
+            ..VadConfig::default()
+        };
+        let first = find_utterance(&audio, &config).expect("speech");
+        let span = speech_span(&audio, &config).expect("speech");
+        let at = |s: f32| (s * ASR_RATE as f32) as usize;
+        assert!(
+            first.speech_end <= at(1.2),
+            "first ends at the long pause: {}",
+            first.speech_end
+        );
+        assert!(
+            span.speech_end >= at(2.9),
+            "span reaches the last word: {}",
+            span.speech_end
+        );
     }
 
     #[test]

@@ -21,9 +21,7 @@ const CLAUSE_PUNCTUATION: &[char] = &['.', ',', ';', ':', '!', '?'];
 /// Phonemises `text` with espeak voice `voice` (e.g. `en-us`), returning IPA
 /// with clause punctuation kept in place.
 pub fn phonemize(text: &str, voice: &str) -> Result<String, VoiceError> {
-    let mut guard = ESPEAK
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut guard = ESPEAK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if guard.is_none() {
         // SAFETY: called under the lock; a null path means espeak's default data dir.
         let rate = unsafe {
@@ -41,14 +39,12 @@ pub fn phonemize(text: &str, voice: &str) -> Result<String, VoiceError> {
         }
     }
     if guard.as_deref() != Some(voice) {
-        let name = CString::new(voice)
-            .map_err(|_| VoiceError::Phonemes(format!("bad voice name {voice:?}")))?;
+        let name =
+            CString::new(voice).map_err(|_| VoiceError::Phonemes(format!("bad voice name {voice:?}")))?;
         // SAFETY: under the lock, with a valid C string.
         let status = unsafe { sys::espeak_SetVoiceByName(name.as_ptr()) };
         if status != sys::espeak_ERROR_EE_OK {
-            return Err(VoiceError::Phonemes(format!(
-                "espeak-ng has no voice {voice:?}"
-            )));
+            return Err(VoiceError::Phonemes(format!("espeak-ng has no voice {voice:?}")));
         }
         *guard = Some(voice.to_string());
     }
@@ -71,8 +67,7 @@ pub fn phonemize(text: &str, voice: &str) -> Result<String, VoiceError> {
 
 /// Must be called with the espeak lock held.
 fn phonemize_clause(clause: &str) -> Result<String, VoiceError> {
-    let c_text =
-        CString::new(clause.replace('\0', " ")).map_err(|e| VoiceError::Phonemes(e.to_string()))?;
+    let c_text = CString::new(clause.replace('\0', " ")).map_err(|e| VoiceError::Phonemes(e.to_string()))?;
     let mut cursor: *const c_void = c_text.as_ptr().cast();
     let mut parts = Vec::new();
     // espeak advances `cursor` clause by clause and sets it to null at the end.

@@ -53,8 +53,10 @@ pub struct PiperVoice {
     config: VoiceConfig,
     session: Mutex<Session>,
     model_path: PathBuf,
-    /// Multiplies the voice's length scale: > 1 speaks slower.
+    /// Divides the voice's length scale: > 1 speaks faster.
     speaking_rate: f32,
+    /// Output gain, 0.0 to 1.0.
+    volume: f32,
 }
 
 /// Silence put between sentences, as a speaker would pause.
@@ -79,8 +81,8 @@ impl PiperVoice {
             reason,
         };
         let text = std::fs::read_to_string(&config_path).map_err(|e| fail(e.to_string()))?;
-        let config: VoiceConfig = serde_json::from_str(&text)
-            .map_err(|e| fail(format!("{}: {e}", config_path.display())))?;
+        let config: VoiceConfig =
+            serde_json::from_str(&text).map_err(|e| fail(format!("{}: {e}", config_path.display())))?;
         let session = Session::builder()
             .map_err(|e| fail(e.to_string()))?
             .with_intra_threads(threads.max(1))
@@ -92,12 +94,18 @@ impl PiperVoice {
             session: Mutex::new(session),
             model_path: model.to_path_buf(),
             speaking_rate: 1.0,
+            volume: 1.0,
         })
     }
 
     /// Sets the speaking rate: 1.0 is the voice's own pace, 1.2 is 20 % faster.
     pub fn set_speaking_rate(&mut self, rate: f32) {
         self.speaking_rate = rate.clamp(0.25, 4.0);
+    }
+
+    /// Sets the output gain (0.0 silent, 1.0 the voice's own level).
+    pub fn set_volume(&mut self, volume: f32) {
+        self.volume = volume.clamp(0.0, 1.0);
     }
 
     pub fn sample_rate(&self) -> u32 {
@@ -201,6 +209,6 @@ impl PiperVoice {
             .run(ort::inputs!["input" => input, "input_lengths" => lengths, "scales" => scales])
             .map_err(fail)?;
         let (_, audio) = outputs[0].try_extract_tensor::<f32>().map_err(fail)?;
-        Ok(audio.to_vec())
+        Ok(audio.iter().map(|s| s * self.volume).collect())
     }
 }

@@ -1,0 +1,179 @@
+//! The speech engines on real models: VAD on real speech, Piper synthesis
+//! sentence by sentence, read back by Whisper.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use hauski_voice::{
+    ASR_RATE, PiperVoice, Transcriber, VadConfig, VoiceError, find_utterance, init_onnxruntime, speech_span,
+};
+
+fn shared() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/models");
+    assert!(
+        dir.is_dir(),
+        "{} missing: ../shared must sit beside the repo",
+        dir.display()
+    );
+    dir
+}
+
+/// ONNX Runtime from `HAUSKI_ONNXRUNTIME` or the install script's record.
+fn onnxruntime() -> PathBuf {
+    if let Ok(p) = std::env::var("HAUSKI_ONNXRUNTIME") {
+        return PathBuf::from(p);
+    }
+    let record = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.onnxruntime-dir");
+    let dir = std::fs::read_to_string(&record)
+        .unwrap_or_else(|_| panic!("{} missing: run scripts/install-deps.sh", record.display()));
+    PathBuf::from(dir.trim()).join("libonnxruntime.so")
+}
+
+fn voice() -> &'static PiperVoice {
+    static VOICE: OnceLock<PiperVoice> = OnceLock::new();
+    VOICE.get_or_init(|| {
+        init_onnxruntime(&onnxruntime()).expect("ONNX Runtime loads");
+        PiperVoice::load(&shared().join("tts/en_US-joe-medium/en_US-joe-medium.onnx"), 2)
+            .expect("voice loads")
+    })
+}
+
+fn transcriber() -> &'static Transcriber {
+    static ASR: OnceLock<Transcriber> = OnceLock::new();
+    ASR.get_or_init(|| {
+        Transcriber::load(&shared().join("whisper/ggml-tiny.en-q8_0.bin"), 2, "en").expect("whisper loads")
+    })
+}
+
+fn jfk() -> Vec<f32> {
+    hound::WavReader::open(shared().join("audio/jfk.wav"))
+        .expect("jfk.wav")
+        .into_samples::<i16>()
+        .map(|s| f32::from(s.expect("sample")) / 32768.0)
+        .collect()
+}
+
+/// Linear resampling, good enough for feeding synthetic speech to Whisper in a test.
+fn to_16k(samples: &[f32], rate: u32) -> Vec<f32> {
+    let n = samples.len() * ASR_RATE as usize / rate as usize;
+    (0..n)
+        .map(|i| {
+            let x = i as f64 * f64::from(rate) / f64::from(ASR_RATE);
+            let j = (x as usize).min(samples.len() - 1);
+            samples[j]
+        })
+        .collect()
+}
+
+#[test]
+fn vad_finds_the_speech_inside_silence() {
+    let silence = vec![0.0f32; 2 * ASR_RATE as usize];
+    let audio = [silence.clone(), jfk(), silence].concat();
+    let config = VadConfig {
+        padding_ms: 0,
+        ..VadConfig::default()
+    };
+    let seconds = |s: usize| s as f64 / f64::from(ASR_RATE);
+    let span = speech_span(&audio, &config).expect("speech found");
+    assert!(
+        (1.9..=2.6).contains(&seconds(span.start)),
+        "start {:.2}",
+        seconds(span.start)
+    );
+    // JFK's speech ends about 10.6 s into the 11 s clip.
+    assert!(
+        (12.4..=13.2).contains(&seconds(span.speech_end)),
+        "end {:.2}",
+        seconds(span.speech_end)
+    );
+
+    // Live endpointing ends at JFK's first dramatic pause (over a second long)...
+    let first = find_utterance(&audio, &config).expect("speech found");
+    assert!(
+        seconds(first.speech_end) < 7.0,
+        "end {:.2}",
+        seconds(first.speech_end)
+    );
+    // ...unless the hang-over is longer than his pauses.
+    let patient = VadConfig {
+        hangover_ms: 1500,
+        ..config
+    };
+    let whole = find_utterance(&audio, &patient).expect("speech found");
+    assert!(
+        seconds(whole.speech_end) >= 12.0,
+        "end {:.2}",
+        seconds(whole.speech_end)
+    );
+}
+
+#[test]
+fn each_sentence_arrives_as_its_own_chunk() {
+    let mut chunks = Vec::new();
+    voice()
+        .synthesize_stream(
+            "The oven is hot. Dinner is ready. Please come to the table.",
+            |chunk| {
+                chunks.push(chunk.len());
+                Ok(())
+            },
+        )
+        .expect("synthesises");
+    assert_eq!(chunks.len(), 3);
+    assert!(
+        chunks.iter().all(|&n| n > voice().sample_rate() as usize / 2),
+        "each is real audio: {chunks:?}"
+    );
+}
+
+#[test]
+fn synthesised_speech_is_understood_by_whisper() {
+    let audio = voice()
+        .synthesize("Turn on the lights in the kitchen.")
+        .expect("synthesises");
+    let heard = transcriber()
+        .transcribe(&to_16k(&audio, voice().sample_rate()), ASR_RATE)
+        .expect("transcribes");
+    let text = heard.text.to_lowercase();
+    assert!(text.contains("lights") && text.contains("kitchen"), "{text}");
+}
+
+#[test]
+fn a_slower_rate_gives_longer_audio() {
+    let text = "Good night and sleep well.";
+    let normal = voice().synthesize(text).expect("normal").len();
+    let mut slow_voice = PiperVoice::load(&shared().join("tts/en_US-joe-medium/en_US-joe-medium.onnx"), 2)
+        .expect("voice loads");
+    slow_voice.set_speaking_rate(0.6);
+    let slow = slow_voice.synthesize(text).expect("slow").len();
+    assert!(
+        slow as f64 > normal as f64 * 1.3,
+        "slow {slow} vs normal {normal}"
+    );
+}
+
+#[test]
+fn empty_text_is_an_error() {
+    assert!(matches!(voice().synthesize("  "), Err(VoiceError::EmptyText)));
+    assert!(matches!(
+        voice().synthesize_stream("", |_| Ok(())),
+        Err(VoiceError::EmptyText)
+    ));
+}
+
+#[test]
+fn asr_refuses_the_wrong_rate() {
+    let err = transcriber()
+        .transcribe(&[0.0; 22_050], 22_050)
+        .expect_err("wrong rate");
+    assert!(matches!(err, VoiceError::WrongRate { got: 22_050, .. }), "{err}");
+}
+
+#[test]
+fn a_missing_voice_names_the_file() {
+    init_onnxruntime(&onnxruntime()).expect("ONNX Runtime loads");
+    let err = PiperVoice::load(std::path::Path::new("/nope/voice.onnx"), 1)
+        .err()
+        .expect("missing");
+    assert!(err.to_string().contains("/nope/voice.onnx"), "{err}");
+}
