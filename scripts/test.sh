@@ -12,6 +12,7 @@ if [ ! -d ../shared/models ]; then
 fi
 scripts/install-deps.sh
 scripts/fetch-gemma.sh
+scripts/clean-stale-links.sh
 
 echo "==> cargo fmt --check"
 cargo fmt --all --check
@@ -20,4 +21,4 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test"
 cargo test --workspace --locked
 echo "==> bench"
-cargo run --locked --quiet -- --models ".models:../shared/models" bench --runs 10
+cargo run --locked --quiet -- --models ".models:../shared/models" bench --runs 10 --update-readme README.md

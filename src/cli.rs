@@ -144,4 +144,7 @@ pub struct BenchArgs {
     /// Skip the reference implementations.
     #[arg(long)]
     pub no_reference: bool,
+    /// Rewrite the figures table in this README from the new JSON.
+    #[arg(long)]
+    pub update_readme: Option<PathBuf>,
 }

@@ -90,12 +90,17 @@ impl App {
         Ok(voice)
     }
 
-    pub fn load_llm(&self) -> Result<LanguageModel> {
-        let entry = self.choose(
+    /// The LLM in use: `--llm`, else the first default present on disk.
+    pub fn llm_entry(&self) -> Result<&ModelEntry> {
+        self.choose(
             ModelKind::Llm,
             &self.config.models.defaults.llm,
             self.llm_override.as_deref(),
-        )?;
+        )
+    }
+
+    pub fn load_llm(&self) -> Result<LanguageModel> {
+        let entry = self.llm_entry()?;
         let config = LlmConfig {
             context_tokens: self.config.limits.llm.context_tokens,
             threads: self.threads,

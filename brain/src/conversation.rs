@@ -87,7 +87,7 @@ impl<'m> Conversation<'m> {
             });
         }
 
-        let evaluated = self.evaluate_prompt(&prompt)?;
+        let evaluated = self.evaluate_prompt(&prompt, true)?;
         let prompt_eval = started.elapsed();
         tracing::debug!(prompt = prompt.len(), evaluated, "prompt evaluated");
 
@@ -164,6 +164,19 @@ impl<'m> Conversation<'m> {
         self.generate(turn, params, |_| ControlFlow::Continue(()))
     }
 
+    /// Evaluates the system prompt ahead of the first question, so that turn
+    /// only pays for its own words (a daemon does this at start-up).
+    /// Returns how many tokens were evaluated: none when already cached.
+    pub fn prime(&mut self, system: &str) -> Result<usize, BrainError> {
+        let _span = tracing::debug_span!("llm_prime").entered();
+        let turn = Turn {
+            system: system.to_string(),
+            user: String::new(),
+        };
+        let prefix = self.model.model.vocab().tokenize(turn.prefix_text().as_bytes(), true, false);
+        self.evaluate_prompt(&prefix, false)
+    }
+
     /// Forgets everything cached: the next turn evaluates its whole prompt.
     pub fn reset(&mut self) {
         self.context.clear_kv_cache();
@@ -180,12 +193,16 @@ impl<'m> Conversation<'m> {
     }
 
     /// Brings the KV cache to hold exactly `prompt`, evaluating only what is not
-    /// already cached. Returns how many tokens were evaluated.
-    fn evaluate_prompt(&mut self, prompt: &[LlamaToken]) -> Result<usize, BrainError> {
+    /// already cached. With `sample_next`, the last token is always evaluated,
+    /// because sampling starts from its logits. Returns how many tokens were evaluated.
+    fn evaluate_prompt(&mut self, prompt: &[LlamaToken], sample_next: bool) -> Result<usize, BrainError> {
         let _span = tracing::debug_span!("prompt_eval", tokens = prompt.len()).entered();
         let shared = self.cached.iter().zip(prompt).take_while(|(a, b)| a == b).count();
-        // The last prompt token is always evaluated: its logits start sampling.
-        let keep = shared.min(prompt.len().saturating_sub(1));
+        let keep = if sample_next {
+            shared.min(prompt.len().saturating_sub(1))
+        } else {
+            shared
+        };
         let keep_u32 = u32::try_from(keep).unwrap_or(u32::MAX);
         self.context
             .clear_kv_cache_seq(Some(0), Some(keep_u32), None)
@@ -200,7 +217,7 @@ impl<'m> Conversation<'m> {
             let base = keep + chunk_index * batch_size;
             for (i, &token) in chunk.iter().enumerate() {
                 let pos = i32::try_from(base + i).unwrap_or(i32::MAX);
-                let is_last = base + i + 1 == prompt.len();
+                let is_last = sample_next && base + i + 1 == prompt.len();
                 batch
                     .add(token, pos, &[0], is_last)
                     .map_err(|e| engine("batching", e))?;

@@ -219,3 +219,17 @@ fn a_missing_model_file_names_the_pull_command() {
         "{text}"
     );
 }
+
+#[test]
+fn priming_caches_the_system_prompt_before_the_first_question() {
+    let mut conversation = model().conversation().expect("context");
+    let primed = conversation.prime(SYSTEM).expect("primes");
+    assert!(primed >= 25, "the system prompt is evaluated: {primed}");
+    let first = conversation.complete(&turn("Hello?"), &greedy(2)).expect("first turn");
+    assert_eq!(
+        first.prompt_tokens_evaluated + primed,
+        first.prompt_tokens,
+        "only the question is evaluated"
+    );
+    assert_eq!(conversation.prime(SYSTEM).expect("primes again"), 0, "already cached");
+}

@@ -1,8 +1,330 @@
-use anyhow::{Result, bail};
+//! `hauski bench`: the spine's speed figures, measured on this machine, beside
+//! the reference implementations on the same models, inputs and thread count.
+//! Writes `target/bench/spine.json`; `--update-readme` renders the README table
+//! from that JSON (the table is never typed by hand).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use hauski_brain::{GenerationParams, Turn};
+use hauski_voice::ASR_RATE;
+use serde_json::{Value, json};
 
 use crate::cli::BenchArgs;
+use crate::config::ModelKind;
 use crate::engines::App;
+use crate::pipeline::{self, Engines, SYSTEM_PROMPT, ms};
 
-pub fn run(_app: &App, _args: &BenchArgs) -> Result<()> {
-    bail!("not yet")
+/// Two sentences, so time-to-first-audio differs from total synthesis time.
+const TTS_TEXT: &str = "The kitchen timer is done. Shall I start another one for the pasta?";
+const TIMED_RUNS: usize = 3;
+
+pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
+    if args.runs < 10 {
+        bail!("--runs {} is too few for a p95; use at least 10", args.runs);
+    }
+    let jfk = bench_audio(app)?;
+    let samples = hauski_audio::load_mono(&jfk, ASR_RATE)?;
+    let audio_s = samples.len() as f64 / f64::from(ASR_RATE);
+
+    eprintln!("bench: loading engines");
+    let transcriber = app.load_transcriber()?;
+    let voice = app.load_voice()?;
+    let model = app.load_llm()?;
+
+    eprintln!("bench: ASR on {}", jfk.display());
+    let asr_s = median_seconds(|| transcriber.transcribe(&samples, ASR_RATE).map(|_| ()))?;
+
+    eprintln!("bench: TTS");
+    voice.synthesize_all(TTS_TEXT)?;
+    let mut tts_runs = Vec::new();
+    for _ in 0..TIMED_RUNS {
+        let started = Instant::now();
+        let mut first = None;
+        let mut samples_out = 0usize;
+        voice.synthesize_stream(TTS_TEXT, |chunk| {
+            first.get_or_insert_with(|| started.elapsed());
+            samples_out += chunk.len();
+            Ok(())
+        })?;
+        tts_runs.push((
+            first.map_or(0.0, ms),
+            started.elapsed().as_secs_f64(),
+            samples_out as f64 / f64::from(voice.sample_rate()),
+        ));
+    }
+    let tts_first_ms = median(tts_runs.iter().map(|r| r.0).collect());
+    let tts_s = median(tts_runs.iter().map(|r| r.1).collect());
+    let tts_audio_s = median(tts_runs.iter().map(|r| r.2).collect());
+
+    eprintln!("bench: LLM ({})", model.name());
+    let mut conversation = model.conversation()?;
+    let turn = Turn {
+        system: SYSTEM_PROMPT.to_string(),
+        user: "What should I cook tonight with potatoes, leeks and cream?".to_string(),
+    };
+    let params = GenerationParams {
+        max_tokens: 64,
+        temperature: 0.0,
+        stop: Vec::new(),
+        ..GenerationParams::default()
+    };
+    conversation.complete(&turn, &params)?;
+    let mut llm_runs = Vec::new();
+    for _ in 0..TIMED_RUNS {
+        conversation.reset();
+        llm_runs.push(conversation.complete(&turn, &params)?);
+    }
+    let prompt_tps = median(llm_runs.iter().map(|s| s.prompt_tokens_per_s()).collect());
+    let gen_tps = median(llm_runs.iter().map(|s| s.generation_tokens_per_s()).collect());
+    let ttft_ms = median(llm_runs.iter().map(|s| ms(s.time_to_first_token)).collect());
+
+    eprintln!("bench: converse × {}", args.runs);
+    let engines = Engines {
+        transcriber: &transcriber,
+        voice: &voice,
+    };
+    let converse_params = app.generation_params(&crate::cli::GenerationArgs {
+        max_tokens: None,
+        temperature: Some(0.0),
+        seed: None,
+        stop: Vec::new(),
+        system: None,
+    })?;
+    let mut latencies = Vec::new();
+    for _ in 0..args.runs {
+        // As the daemon keeps it: the system prompt cached, the question new.
+        conversation.reset();
+        conversation.prime(SYSTEM_PROMPT)?;
+        let outcome = pipeline::converse(
+            &engines,
+            &mut conversation,
+            &samples,
+            &jfk.display().to_string(),
+            &app.vad_config(),
+            SYSTEM_PROMPT,
+            &converse_params,
+        )?;
+        latencies.push(outcome.timings.speech_end_to_first_audio_ms);
+    }
+    latencies.sort_by(f64::total_cmp);
+
+    let llm_entry = app.llm_entry()?;
+    let llm_is_real = llm_entry.id != "tiny-random-llama";
+    let mut report = json!({
+        "machine": { "cores": std::thread::available_parallelism().map_or(1, usize::from), "threads": app.threads },
+        "asr": {
+            "model": "whisper-tiny-en (ggml q8_0)",
+            "audio": "jfk.wav",
+            "audio_s": audio_s,
+            "seconds": asr_s,
+            "rtf": asr_s / audio_s,
+        },
+        "tts": {
+            "voice": "piper-joe (en_US-joe-medium)",
+            "text": TTS_TEXT,
+            "audio_s": tts_audio_s,
+            "seconds": tts_s,
+            "rtf": tts_s / tts_audio_s,
+            "first_audio_ms": tts_first_ms,
+        },
+        "llm": {
+            "model": llm_entry.id,
+            "which": if llm_is_real { "Gemma 3 270M (real weights)" } else { "tiny random-weight test model (Gemma absent)" },
+            "prompt_tokens": llm_runs.first().map_or(0, |s| s.prompt_tokens),
+            "prompt_eval_tokens_per_s": prompt_tps,
+            "generation_tokens_per_s": gen_tps,
+            "time_to_first_token_ms": ttft_ms,
+        },
+        "converse": {
+            "input": "jfk.wav",
+            "runs": args.runs,
+            "speech_end_to_first_audio_ms": {
+                "p50": percentile(&latencies, 50.0),
+                "p95": percentile(&latencies, 95.0),
+                "min": latencies.first().copied().unwrap_or(0.0),
+                "max": latencies.last().copied().unwrap_or(0.0),
+            },
+        },
+    });
+
+    if !args.no_reference {
+        eprintln!("bench: reference implementations");
+        let reference = run_reference(app, args, &jfk)?;
+        let r_asr = reference["asr"]["seconds"].as_f64().context("reference ASR seconds")?;
+        let r_tts = reference["tts"]["seconds"].as_f64().context("reference TTS seconds")?;
+        let r_first = reference["tts"]["first_audio_ms"].as_f64().context("reference TTS first audio")?;
+        report["asr"]["reference"] = reference["asr"].clone();
+        report["asr"]["ratio"] = json!(asr_s / r_asr);
+        report["tts"]["reference"] = reference["tts"].clone();
+        report["tts"]["ratio"] = json!(tts_s / r_tts);
+        report["tts"]["first_audio_ratio"] = json!(tts_first_ms / r_first);
+        report["targets"] = json!({
+            "asr_ratio_max": 1.05,
+            "asr_ratio_met": asr_s / r_asr <= 1.05,
+            "tts_ratio_max": 1.0,
+            "tts_ratio_met": tts_s / r_tts <= 1.0,
+            "tts_first_audio_below_reference": tts_first_ms < r_first,
+        });
+    }
+
+    if let Some(dir) = args.out.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(&args.out, serde_json::to_string_pretty(&report)?)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    let table = markdown_table(&report);
+    if let Some(readme) = &args.update_readme {
+        update_readme(readme, &table)?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{table}");
+        println!("wrote {}", args.out.display());
+    }
+    Ok(())
+}
+
+/// jfk.wav from the model roots (the shared test audio sits beside the models).
+fn bench_audio(app: &App) -> Result<std::path::PathBuf> {
+    let path = app.roots.locate(Path::new("audio/jfk.wav"));
+    if !path.is_file() {
+        bail!(
+            "the bench input audio/jfk.wav is not under any model root ({}); include ../shared/models in HAUSKI_MODELS",
+            app.roots.describe()
+        );
+    }
+    Ok(path)
+}
+
+fn run_reference(app: &App, args: &BenchArgs, jfk: &Path) -> Result<Value> {
+    let whisper = app.choose(ModelKind::Asr, &app.config.models.defaults.asr, None)?;
+    let voice = app.choose(ModelKind::Tts, &app.config.models.defaults.tts, None)?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_reference.py");
+    let output = Command::new(&args.reference_python)
+        .arg(&script)
+        .arg("--whisper")
+        .arg(app.model_path(whisper))
+        .arg("--voice")
+        .arg(app.model_path(voice))
+        .arg("--audio")
+        .arg(jfk)
+        .args(["--threads", &app.threads.to_string(), "--runs", &TIMED_RUNS.to_string()])
+        .args(["--text", TTS_TEXT])
+        .output()
+        .with_context(|| {
+            format!(
+                "cannot run {} for the reference figures; run scripts/install-deps.sh or pass --no-reference",
+                args.reference_python.display()
+            )
+        })?;
+    if !output.status.success() {
+        bail!(
+            "the reference bench failed: {}; run scripts/install-deps.sh or pass --no-reference",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    serde_json::from_slice(&output.stdout).context("the reference bench printed no JSON")
+}
+
+fn median_seconds(mut f: impl FnMut() -> Result<(), hauski_voice::VoiceError>) -> Result<f64> {
+    f()?; // warm-up: first-run allocations are not steady-state speed
+    let mut times = Vec::new();
+    for _ in 0..TIMED_RUNS {
+        let started = Instant::now();
+        f()?;
+        times.push(started.elapsed().as_secs_f64());
+    }
+    Ok(median(times))
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    percentile(&values, 50.0)
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn markdown_table(r: &Value) -> String {
+    let f = |v: &Value, digits: usize| v.as_f64().map_or_else(|| "–".to_string(), |x| format!("{x:.digits$}"));
+    let mut rows = vec![
+        "| figure | HausKI | reference | ratio (HausKI / reference) |".to_string(),
+        "|---|---|---|---|".to_string(),
+    ];
+    rows.push(format!(
+        "| ASR real-time factor, jfk.wav (11 s), whisper tiny.en q8_0 | {} | {} ({}) | {} |",
+        f(&r["asr"]["rtf"], 3),
+        f(&r["asr"]["reference"]["rtf"], 3),
+        r["asr"]["reference"]["impl"].as_str().unwrap_or("–"),
+        f(&r["asr"]["ratio"], 2)
+    ));
+    rows.push(format!(
+        "| TTS real-time factor, two sentences, piper joe | {} | {} ({}) | {} |",
+        f(&r["tts"]["rtf"], 3),
+        f(&r["tts"]["reference"]["rtf"], 3),
+        r["tts"]["reference"]["impl"].as_str().unwrap_or("–"),
+        f(&r["tts"]["ratio"], 2)
+    ));
+    rows.push(format!(
+        "| TTS time to first audio (ms) | {} | {} | {} |",
+        f(&r["tts"]["first_audio_ms"], 1),
+        f(&r["tts"]["reference"]["first_audio_ms"], 1),
+        f(&r["tts"]["first_audio_ratio"], 2)
+    ));
+    let llm = r["llm"]["model"].as_str().unwrap_or("llm");
+    rows.push(format!(
+        "| LLM prompt eval (tokens/s), {llm} | {} | | |",
+        f(&r["llm"]["prompt_eval_tokens_per_s"], 1)
+    ));
+    rows.push(format!(
+        "| LLM generation (tokens/s), {llm} | {} | | |",
+        f(&r["llm"]["generation_tokens_per_s"], 1)
+    ));
+    rows.push(format!(
+        "| LLM time to first token (ms), {llm} | {} | | |",
+        f(&r["llm"]["time_to_first_token_ms"], 1)
+    ));
+    let c = &r["converse"]["speech_end_to_first_audio_ms"];
+    rows.push(format!(
+        "| converse speech end → first audio (ms), p50 / p95 over {} runs | {} / {} | | |",
+        r["converse"]["runs"],
+        f(&c["p50"], 0),
+        f(&c["p95"], 0)
+    ));
+    rows.join("\n")
+}
+
+const BEGIN: &str = "<!-- bench:spine:begin -->";
+const END: &str = "<!-- bench:spine:end -->";
+
+fn update_readme(readme: &Path, table: &str) -> Result<()> {
+    let text = std::fs::read_to_string(readme).with_context(|| format!("cannot read {}", readme.display()))?;
+    let (Some(a), Some(b)) = (text.find(BEGIN), text.find(END)) else {
+        bail!("{} has no {BEGIN} … {END} markers for the bench table", readme.display());
+    };
+    let updated = format!("{}{BEGIN}\n{table}\n{}", &text[..a], &text[b..]);
+    std::fs::write(readme, updated).with_context(|| format!("cannot write {}", readme.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), 5.0);
+        assert_eq!(percentile(&v, 95.0), 10.0);
+        assert_eq!(percentile(&[], 50.0), 0.0);
+    }
 }
