@@ -173,7 +173,11 @@ impl<'m> Conversation<'m> {
             system: system.to_string(),
             user: String::new(),
         };
-        let prefix = self.model.model.vocab().tokenize(turn.prefix_text().as_bytes(), true, false);
+        let prefix = self
+            .model
+            .model
+            .vocab()
+            .tokenize(turn.prefix_text().as_bytes(), true, false);
         self.evaluate_prompt(&prefix, false)
     }
 

@@ -225,11 +225,17 @@ fn priming_caches_the_system_prompt_before_the_first_question() {
     let mut conversation = model().conversation().expect("context");
     let primed = conversation.prime(SYSTEM).expect("primes");
     assert!(primed >= 25, "the system prompt is evaluated: {primed}");
-    let first = conversation.complete(&turn("Hello?"), &greedy(2)).expect("first turn");
+    let first = conversation
+        .complete(&turn("Hello?"), &greedy(2))
+        .expect("first turn");
     assert_eq!(
         first.prompt_tokens_evaluated + primed,
         first.prompt_tokens,
         "only the question is evaluated"
     );
-    assert_eq!(conversation.prime(SYSTEM).expect("primes again"), 0, "already cached");
+    assert_eq!(
+        conversation.prime(SYSTEM).expect("primes again"),
+        0,
+        "already cached"
+    );
 }

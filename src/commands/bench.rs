@@ -153,9 +153,15 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     if !args.no_reference {
         eprintln!("bench: reference implementations");
         let reference = run_reference(app, args, &jfk)?;
-        let r_asr = reference["asr"]["seconds"].as_f64().context("reference ASR seconds")?;
-        let r_tts = reference["tts"]["seconds"].as_f64().context("reference TTS seconds")?;
-        let r_first = reference["tts"]["first_audio_ms"].as_f64().context("reference TTS first audio")?;
+        let r_asr = reference["asr"]["seconds"]
+            .as_f64()
+            .context("reference ASR seconds")?;
+        let r_tts = reference["tts"]["seconds"]
+            .as_f64()
+            .context("reference TTS seconds")?;
+        let r_first = reference["tts"]["first_audio_ms"]
+            .as_f64()
+            .context("reference TTS first audio")?;
         report["asr"]["reference"] = reference["asr"].clone();
         report["asr"]["ratio"] = json!(asr_s / r_asr);
         report["tts"]["reference"] = reference["tts"].clone();
@@ -212,7 +218,12 @@ fn run_reference(app: &App, args: &BenchArgs, jfk: &Path) -> Result<Value> {
         .arg(app.model_path(voice))
         .arg("--audio")
         .arg(jfk)
-        .args(["--threads", &app.threads.to_string(), "--runs", &TIMED_RUNS.to_string()])
+        .args([
+            "--threads",
+            &app.threads.to_string(),
+            "--runs",
+            &TIMED_RUNS.to_string(),
+        ])
         .args(["--text", TTS_TEXT])
         .output()
         .with_context(|| {
@@ -256,7 +267,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn markdown_table(r: &Value) -> String {
-    let f = |v: &Value, digits: usize| v.as_f64().map_or_else(|| "–".to_string(), |x| format!("{x:.digits$}"));
+    let f = |v: &Value, digits: usize| {
+        v.as_f64()
+            .map_or_else(|| "–".to_string(), |x| format!("{x:.digits$}"))
+    };
     let mut rows = vec![
         "| figure | HausKI | reference | ratio (HausKI / reference) |".to_string(),
         "|---|---|---|---|".to_string(),
@@ -308,9 +322,13 @@ const BEGIN: &str = "<!-- bench:spine:begin -->";
 const END: &str = "<!-- bench:spine:end -->";
 
 fn update_readme(readme: &Path, table: &str) -> Result<()> {
-    let text = std::fs::read_to_string(readme).with_context(|| format!("cannot read {}", readme.display()))?;
+    let text =
+        std::fs::read_to_string(readme).with_context(|| format!("cannot read {}", readme.display()))?;
     let (Some(a), Some(b)) = (text.find(BEGIN), text.find(END)) else {
-        bail!("{} has no {BEGIN} … {END} markers for the bench table", readme.display());
+        bail!(
+            "{} has no {BEGIN} … {END} markers for the bench table",
+            readme.display()
+        );
     };
     let updated = format!("{}{BEGIN}\n{table}\n{}", &text[..a], &text[b..]);
     std::fs::write(readme, updated).with_context(|| format!("cannot write {}", readme.display()))
