@@ -86,6 +86,7 @@ impl App {
         if let Some(profile) = profile {
             voice.set_speaking_rate(profile.speaking_rate);
             voice.set_volume(profile.volume);
+            voice.set_variation(profile.variation);
         }
         Ok(voice)
     }

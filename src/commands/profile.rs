@@ -12,11 +12,12 @@ pub fn run(app: &App, action: ProfileAction) -> Result<()> {
             for (name, p) in &profiles.profiles {
                 let mark = if *name == profiles.active { '*' } else { ' ' };
                 println!(
-                    "{mark} {name:<12} sink={:<12} volume={:.2} voice={} rate={:.2} duck={} synonyms={}",
+                    "{mark} {name:<12} sink={:<12} volume={:.2} voice={} rate={:.2} variation={:.2} duck={} synonyms={}",
                     p.sink,
                     p.volume,
                     p.voice,
                     p.speaking_rate,
+                    p.variation,
                     p.duck_others,
                     p.synonyms.join("|")
                 );

@@ -21,12 +21,20 @@ pub struct Profile {
     pub voice: String,
     /// 1.0 is the voice's own pace.
     pub speaking_rate: f32,
+    /// How lively the voice is, 0.0 to 1.0: 1.0 is the voice as trained, lower
+    /// is steadier and easier to understand across a room.
+    #[serde(default = "default_variation")]
+    pub variation: f32,
     /// Lower other streams while HausKI speaks.
     #[serde(default)]
     pub duck_others: bool,
     /// Other names a speaker may use for this profile ("kitchen", "Küche").
     #[serde(default)]
     pub synonyms: Vec<String>,
+}
+
+fn default_variation() -> f32 {
+    0.5
 }
 
 impl ProfilesFile {
@@ -56,6 +64,12 @@ impl ProfilesFile {
                 return Err(format!(
                     "profile {name:?}: volume {} must be between 0.0 and 1.0",
                     p.volume
+                ));
+            }
+            if !(0.0..=1.0).contains(&p.variation) {
+                return Err(format!(
+                    "profile {name:?}: variation {} must be between 0.0 and 1.0",
+                    p.variation
                 ));
             }
             if !(0.25..=4.0).contains(&p.speaking_rate) {
