@@ -8,7 +8,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/install-deps.sh
 scripts/fetch-gemma.sh
 scripts/clean-stale-links.sh
-export HAUSKI_MODELS="${HAUSKI_MODELS:-.models:../shared/models}"
 input="${1:-../shared/models/audio/jfk.wav}"
 cargo build --locked
 ./target/debug/hauski converse --input "$input" --output answer.wav

@@ -21,4 +21,4 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test"
 cargo test --workspace --locked
 echo "==> bench"
-cargo run --locked --quiet -- --models ".models:../shared/models" bench --runs 10 --update-readme README.md
+cargo run --locked --quiet -- bench --runs 10 --update-readme README.md

@@ -28,6 +28,9 @@ pub struct GlobalArgs {
     /// Threads for the engines (default: all cores).
     #[arg(long, global = true, env = "HAUSKI_THREADS")]
     pub threads: Option<usize>,
+    /// Where HausKI keeps its data (memory database); default ~/.local/share/hauski.
+    #[arg(long, global = true, env = "HAUSKI_DATA")]
+    pub data: Option<PathBuf>,
     /// Use this LLM (an id from models.yml) instead of the default.
     #[arg(long, global = true, env = "HAUSKI_LLM")]
     pub llm: Option<String>,
@@ -79,6 +82,11 @@ pub enum Command {
         #[command(subcommand)]
         action: ModelsAction,
     },
+    /// What HausKI remembers: list, add, pin, forget.
+    Memory {
+        #[command(subcommand)]
+        action: MemoryAction,
+    },
     /// Show the audio profiles of profiles.yaml.
     Profile {
         #[command(subcommand)]
@@ -117,6 +125,28 @@ pub enum ModelsAction {
     Verify { ids: Vec<String> },
     /// Download a model from its URL, with resume and sha256 check.
     Pull { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemoryAction {
+    /// Everything remembered that has not expired.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remember TEXT (as "remember that …" does by voice).
+    Add {
+        text: String,
+        /// short, working or long (lifetimes in policies/memory.yaml).
+        #[arg(long, default_value = "working")]
+        layer: String,
+    },
+    /// Keep an entry forever.
+    Pin { id: i64 },
+    /// Delete an entry.
+    Forget { id: i64 },
+    /// Delete expired entries now (also done at every start).
+    Purge,
 }
 
 #[derive(Debug, Subcommand)]

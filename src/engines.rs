@@ -1,8 +1,10 @@
 //! Finding model files and loading the engines the library crates provide.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
+use hauski_brain::memory::{MemoryStore, SystemClock};
 use hauski_brain::{GenerationParams, LanguageModel, LlmConfig};
 use hauski_voice::{PiperVoice, Transcriber, VadConfig};
 
@@ -14,6 +16,7 @@ pub struct App {
     pub config: Config,
     pub roots: ModelRoots,
     pub threads: usize,
+    pub data_dir: PathBuf,
     llm_override: Option<String>,
 }
 
@@ -24,10 +27,20 @@ impl App {
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
             .max(1);
+        let roots = ModelRoots::resolve(
+            global.models.as_deref(),
+            &config.models.model_roots,
+            config.dir.as_deref(),
+        );
         Ok(Self {
             config,
-            roots: ModelRoots::parse(global.models.as_deref()),
+            roots,
             threads,
+            data_dir: global.data.clone().unwrap_or_else(|| {
+                dirs::data_dir()
+                    .unwrap_or_else(|| PathBuf::from(".local/share"))
+                    .join("hauski")
+            }),
             llm_override: global.llm.clone(),
         })
     }
@@ -108,6 +121,16 @@ impl App {
             ..LlmConfig::default()
         };
         Ok(LanguageModel::load(&self.model_path(entry), config)?)
+    }
+
+    /// The memory database under the data dir, expired entries purged.
+    pub fn open_memory(&self) -> Result<MemoryStore> {
+        let path = self.data_dir.join("memory.sqlite");
+        Ok(MemoryStore::open(
+            &path,
+            self.config.memory_policy.clone(),
+            Arc::new(SystemClock),
+        )?)
     }
 
     pub fn vad_config(&self) -> VadConfig {

@@ -10,6 +10,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
+use hauski_brain::memory::{Layer, MemoryEntry, MemoryIntent, MemoryStore, memory_prompt, parse_intent};
 use hauski_brain::{Conversation, FinishReason, GenerationParams, Turn};
 use hauski_voice::{ASR_RATE, PiperVoice, Transcriber, VadConfig, VoiceError, speech_span, split_sentences};
 use serde::Serialize;
@@ -17,12 +18,46 @@ use serde::Serialize;
 /// What HausKI says when the model produced nothing speakable.
 pub const FALLBACK_ANSWER: &str = "Sorry, I have no answer to that.";
 
-/// The default system prompt: a few-shot frame that base and instruction-tuned
-/// models both complete as a short spoken answer.
-pub const SYSTEM_PROMPT: &str = "HausKI is a friendly voice assistant in a family home. \
-It answers every question in one or two short, plain sentences that sound good when spoken aloud.\n\n\
-User: What is the capital of France?\nAssistant: The capital of France is Paris.\n\n\
+/// Who HausKI is, the start of the default system prompt.
+const SYSTEM_INTRO: &str = "HausKI is a friendly voice assistant in a family home. \
+It answers every question in one or two short, plain sentences that sound good when spoken aloud.";
+
+/// A few-shot frame that base and instruction-tuned models both complete as a
+/// short spoken answer.
+const SYSTEM_EXAMPLES: &str = "User: What is the capital of France?\nAssistant: The capital of France is Paris.\n\n\
 User: Can you recommend a quick dinner?\nAssistant: A vegetable omelette takes ten minutes and is very filling.";
+
+/// The system prompt for a turn: `custom` (from `--system`) or HausKI's own,
+/// with what the owner asked it to remember. It only changes when memory
+/// does, so the prompt cache keeps serving it.
+pub fn system_prompt(custom: Option<&str>, memories: &[MemoryEntry]) -> String {
+    let notes = memory_prompt(memories);
+    match custom {
+        Some(custom) if notes.is_empty() => custom.to_string(),
+        Some(custom) => format!("{custom}\n\n{notes}"),
+        None if notes.is_empty() => format!("{SYSTEM_INTRO}\n\n{SYSTEM_EXAMPLES}"),
+        // Notes go last, nearest the question, with a worked example that
+        // uses the newest: small base models ignore notes without both.
+        None => {
+            let newest = memories.last().map_or("", |m| m.text.trim());
+            format!(
+                "{SYSTEM_INTRO}\n\n{SYSTEM_EXAMPLES}\n\n{notes}\n\
+                 User: What did I say about that?\nAssistant: You said that {newest}."
+            )
+        }
+    }
+}
+
+/// The dialogue side of a turn: the conversation, its memory and settings.
+pub struct Dialogue<'a, 'm> {
+    pub conversation: &'a mut Conversation<'m>,
+    pub memory: &'a MemoryStore,
+    /// `--system`, replacing HausKI's own prompt.
+    pub custom_system: Option<&'a str>,
+    /// Most remembered entries put into a prompt (policies/memory.yaml).
+    pub prompt_entries: usize,
+    pub params: &'a GenerationParams,
+}
 
 /// Milliseconds per stage, as `converse` prints them.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -46,6 +81,8 @@ pub struct ConverseOutcome {
     pub prompt_tokens: usize,
     pub prompt_tokens_evaluated: usize,
     pub completion_tokens: usize,
+    /// What a memory command did ("remembered 12"), when the turn was one.
+    pub memory_action: Option<String>,
     pub answer_audio_s: f64,
     #[serde(skip)]
     pub audio: Vec<f32>,
@@ -62,12 +99,10 @@ pub struct Engines<'a> {
 /// Runs one recorded utterance (16 kHz mono) through the whole path.
 pub fn converse(
     engines: &Engines<'_>,
-    conversation: &mut Conversation<'_>,
+    dialogue: Dialogue<'_, '_>,
     samples: &[f32],
     source_name: &str,
     vad: &VadConfig,
-    system: &str,
-    params: &GenerationParams,
 ) -> Result<ConverseOutcome> {
     let _span = tracing::info_span!("converse", source = source_name).entered();
     let mut timings = StageTimings::default();
@@ -93,8 +128,32 @@ pub fn converse(
         return Err(VoiceError::NoSpeech(source_name.to_string()).into());
     }
 
+    // Memory commands are answered directly, before the LLM.
+    let direct = parse_intent(&transcript.text)
+        .map(|intent| act_on_memory(dialogue.memory, intent))
+        .transpose()?;
+    let Dialogue {
+        conversation,
+        memory,
+        custom_system,
+        prompt_entries,
+        params,
+    } = dialogue;
+    if let Some((answer, action)) = direct {
+        return speak_direct_answer(
+            engines.voice,
+            transcript.text,
+            answer,
+            action,
+            speech_end,
+            timings,
+        );
+    }
+    memory.purge_expired()?;
+    let memories = memory.list()?;
+    let recent = &memories[memories.len().saturating_sub(prompt_entries)..];
     let turn = Turn {
-        system: system.to_string(),
+        system: system_prompt(custom_system, recent),
         user: transcript.text.clone(),
     };
     let (sentences_tx, sentences_rx) = mpsc::sync_channel::<String>(8);
@@ -163,6 +222,76 @@ pub fn converse(
         prompt_tokens: stats.prompt_tokens,
         prompt_tokens_evaluated: stats.prompt_tokens_evaluated,
         completion_tokens: stats.completion_tokens,
+        memory_action: None,
+        answer_audio_s: tts.audio.len() as f64 / f64::from(sample_rate),
+        audio: tts.audio,
+        sample_rate,
+        timings,
+    })
+}
+
+/// Carries out "remember that …" / "forget …"; returns the spoken reply and
+/// a note of what changed.
+fn act_on_memory(memory: &MemoryStore, intent: MemoryIntent) -> Result<(String, String)> {
+    let _span = tracing::info_span!("memory_intent").entered();
+    Ok(match intent {
+        MemoryIntent::Remember(text) => {
+            let id = memory.remember(Layer::Working, &text)?;
+            tracing::info!(id, "remembered");
+            (
+                format!("Okay, I will remember that {text}."),
+                format!("remembered {id}"),
+            )
+        }
+        MemoryIntent::Forget(about) => {
+            let forgotten = memory.forget_about(&about)?;
+            tracing::info!(count = forgotten.len(), "forgotten");
+            let ids: Vec<String> = forgotten.iter().map(|e| e.id.to_string()).collect();
+            if forgotten.is_empty() {
+                (
+                    format!("I had nothing about {about} to forget."),
+                    "forgot nothing".to_string(),
+                )
+            } else {
+                (
+                    format!("Okay, I have forgotten about {about}."),
+                    format!("forgot {}", ids.join(", ")),
+                )
+            }
+        }
+    })
+}
+
+/// Speaks a reply that needs no LLM (memory commands), through the same TTS stage.
+fn speak_direct_answer(
+    voice: &PiperVoice,
+    transcript: String,
+    answer: String,
+    action: String,
+    speech_end: Instant,
+    mut timings: StageTimings,
+) -> Result<ConverseOutcome> {
+    let (tx, rx) = mpsc::sync_channel::<String>(8);
+    for sentence in split_sentences(&answer) {
+        // The channel holds 8; a direct reply is one or two sentences.
+        tx.send(sentence).map_err(|_| anyhow!("the TTS stage stopped"))?;
+    }
+    drop(tx);
+    let tts = speak_sentences(voice, rx)?;
+    timings.tts_first_sentence_ms = tts.first_sentence_ms;
+    timings.tts_total_ms = tts.total_ms;
+    timings.speech_end_to_first_audio_ms = tts
+        .first_audio_at
+        .map_or(0.0, |t| ms(t.saturating_duration_since(speech_end)));
+    let sample_rate = voice.sample_rate();
+    Ok(ConverseOutcome {
+        transcript,
+        answer,
+        finish_reason: "memory".to_string(),
+        prompt_tokens: 0,
+        prompt_tokens_evaluated: 0,
+        completion_tokens: 0,
+        memory_action: Some(action),
         answer_audio_s: tts.audio.len() as f64 / f64::from(sample_rate),
         audio: tts.audio,
         sample_rate,

@@ -108,16 +108,7 @@ fn text_file_is_not_audio() {
 fn empty_audio_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let empty = dir.path().join("empty.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    hound::WavWriter::create(&empty, spec)
-        .expect("writer")
-        .finalize()
-        .expect("finalize");
+    common::write_wav_16k(&empty, &[]);
     let err = run_err(hauski().arg("transcribe").arg(&empty));
     assert!(
         err.contains("empty.wav") && err.contains("no audio samples"),

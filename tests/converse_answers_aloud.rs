@@ -49,17 +49,13 @@ fn converse_on_jfk_writes_a_spoken_answer() {
 fn leading_and_trailing_silence_is_cut_by_vad() {
     require_gemma();
     // Three seconds of silence either side of the question.
-    let reader = hound::WavReader::open(audio("jfk.wav")).expect("jfk.wav");
-    let spec = reader.spec();
-    let speech: Vec<i16> = reader.into_samples::<i16>().map(|s| s.expect("sample")).collect();
     let dir = tempfile::tempdir().expect("tempdir");
     let padded = dir.path().join("padded.wav");
-    let mut writer = hound::WavWriter::create(&padded, spec).expect("writer");
-    let silence = vec![0i16; 3 * spec.sample_rate as usize];
-    for s in silence.iter().chain(&speech).chain(&silence) {
-        writer.write_sample(*s).expect("sample");
-    }
-    writer.finalize().expect("finalize");
+    let silence = vec![0i16; 3 * 16_000];
+    common::write_wav_16k(
+        &padded,
+        &[silence.clone(), common::jfk_samples(), silence].concat(),
+    );
 
     let out = dir.path().join("a.wav");
     let stdout = run_ok(
@@ -79,17 +75,7 @@ fn leading_and_trailing_silence_is_cut_by_vad() {
 fn silent_recording_says_no_speech_found() {
     let dir = tempfile::tempdir().expect("tempdir");
     let silent = dir.path().join("silence.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(&silent, spec).expect("writer");
-    for _ in 0..32_000 {
-        writer.write_sample(0i16).expect("sample");
-    }
-    writer.finalize().expect("finalize");
+    common::write_wav_16k(&silent, &[0; 32_000]);
     let err = common::run_err(
         hauski()
             .args(["--llm", "tiny-random-llama", "converse", "--input"])

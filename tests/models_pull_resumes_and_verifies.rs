@@ -5,7 +5,8 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use common::{hauski, run_err, run_ok};
@@ -69,14 +70,39 @@ fn model_bytes() -> Vec<u8> {
         .collect()
 }
 
-fn config_for(dir: &Path, url: &str, sha256: &str) {
-    std::fs::write(
-        dir.join("models.yml"),
-        format!(
-            "models:\n  - id: test-model\n    kind: llm\n    path: llm/model.bin\n    sha256: {sha256}\n    quantisation: f32\n    url: {url}\ndefaults:\n  asr: []\n  tts: []\n  llm: [test-model]\n"
-        ),
-    )
-    .expect("write models.yml");
+/// A model root and a config dir whose models.yml lists one model at `url`.
+struct Sandbox {
+    root: tempfile::TempDir,
+    config: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new(url: &str, sha256: &str) -> Self {
+        let sandbox = Self {
+            root: tempfile::tempdir().expect("tmp"),
+            config: tempfile::tempdir().expect("tmp"),
+        };
+        std::fs::write(
+            sandbox.config.path().join("models.yml"),
+            format!(
+                "models:\n  - id: test-model\n    kind: llm\n    path: llm/model.bin\n    sha256: {sha256}\n    quantisation: f32\n    url: {url}\ndefaults:\n  asr: []\n  tts: []\n  llm: [test-model]\n"
+            ),
+        )
+        .expect("write models.yml");
+        sandbox
+    }
+
+    fn models(&self, action: &str) -> Command {
+        let mut cmd = hauski();
+        cmd.env("HAUSKI_MODELS", self.root.path())
+            .env("HAUSKI_CONFIG", self.config.path())
+            .args(["models", action, "test-model"]);
+        cmd
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.root.path().join("llm").join(name)
+    }
 }
 
 fn sha_hex(bytes: &[u8]) -> String {
@@ -87,58 +113,28 @@ fn sha_hex(bytes: &[u8]) -> String {
 fn pull_downloads_and_verifies() {
     let content = model_bytes();
     let server = serve(content.clone(), false, 1);
-    let (root, config) = (
-        tempfile::tempdir().expect("tmp"),
-        tempfile::tempdir().expect("tmp"),
-    );
-    config_for(config.path(), &server.url, &sha_hex(&content));
-    let out = run_ok(
-        hauski()
-            .env("HAUSKI_MODELS", root.path())
-            .env("HAUSKI_CONFIG", config.path())
-            .args(["models", "pull", "test-model"]),
-    );
+    let sandbox = Sandbox::new(&server.url, &sha_hex(&content));
+    let out = run_ok(&mut sandbox.models("pull"));
     assert!(out.contains("downloaded and verified"), "{out}");
-    assert_eq!(
-        std::fs::read(root.path().join("llm/model.bin")).expect("file"),
-        content
-    );
-    assert!(!root.path().join("llm/model.bin.part").exists());
-    run_ok(
-        hauski()
-            .env("HAUSKI_MODELS", root.path())
-            .env("HAUSKI_CONFIG", config.path())
-            .args(["models", "verify", "test-model"]),
-    );
+    assert_eq!(std::fs::read(sandbox.file("model.bin")).expect("file"), content);
+    assert!(!sandbox.file("model.bin.part").exists());
+    run_ok(&mut sandbox.models("verify"));
 }
 
 #[test]
 fn interrupted_pull_resumes_with_a_range_request() {
     let content = model_bytes();
     let server = serve(content.clone(), true, 2);
-    let (root, config) = (
-        tempfile::tempdir().expect("tmp"),
-        tempfile::tempdir().expect("tmp"),
-    );
-    config_for(config.path(), &server.url, &sha_hex(&content));
-    let pull = || {
-        let mut cmd = hauski();
-        cmd.env("HAUSKI_MODELS", root.path())
-            .env("HAUSKI_CONFIG", config.path())
-            .args(["models", "pull", "test-model"]);
-        cmd
-    };
-    let err = run_err(&mut pull());
+    let sandbox = Sandbox::new(&server.url, &sha_hex(&content));
+    let err = run_err(&mut sandbox.models("pull"));
     assert!(err.contains("run the same command again to resume"), "{err}");
-    let part = root.path().join("llm/model.bin.part");
-    let kept = std::fs::metadata(&part).expect("partial download kept").len() as usize;
+    let kept = std::fs::metadata(sandbox.file("model.bin.part"))
+        .expect("partial download kept")
+        .len() as usize;
     assert_eq!(kept, content.len() / 2);
 
-    run_ok(&mut pull());
-    assert_eq!(
-        std::fs::read(root.path().join("llm/model.bin")).expect("file"),
-        content
-    );
+    run_ok(&mut sandbox.models("pull"));
+    assert_eq!(std::fs::read(sandbox.file("model.bin")).expect("file"), content);
     let ranges = server.ranges.lock().expect("lock").clone();
     assert_eq!(
         ranges,
@@ -149,44 +145,21 @@ fn interrupted_pull_resumes_with_a_range_request() {
 
 #[test]
 fn checksum_mismatch_discards_the_download() {
-    let content = model_bytes();
-    let server = serve(content, false, 1);
-    let (root, config) = (
-        tempfile::tempdir().expect("tmp"),
-        tempfile::tempdir().expect("tmp"),
-    );
-    config_for(config.path(), &server.url, &"0".repeat(64));
-    let err = run_err(
-        hauski()
-            .env("HAUSKI_MODELS", root.path())
-            .env("HAUSKI_CONFIG", config.path())
-            .args(["models", "pull", "test-model"]),
-    );
+    let server = serve(model_bytes(), false, 1);
+    let sandbox = Sandbox::new(&server.url, &"0".repeat(64));
+    let err = run_err(&mut sandbox.models("pull"));
     assert!(
         err.contains("sha256 mismatch") && err.contains("discarded"),
         "{err}"
     );
-    assert!(!root.path().join("llm/model.bin").exists());
-    assert!(!root.path().join("llm/model.bin.part").exists());
+    assert!(!sandbox.file("model.bin").exists());
+    assert!(!sandbox.file("model.bin.part").exists());
 }
 
 #[test]
 fn egress_to_an_unlisted_host_is_denied_by_policy() {
-    let (root, config) = (
-        tempfile::tempdir().expect("tmp"),
-        tempfile::tempdir().expect("tmp"),
-    );
-    config_for(
-        config.path(),
-        "https://models.example.net/model.bin",
-        &"0".repeat(64),
-    );
-    let err = run_err(
-        hauski()
-            .env("HAUSKI_MODELS", root.path())
-            .env("HAUSKI_CONFIG", config.path())
-            .args(["models", "pull", "test-model"]),
-    );
+    let sandbox = Sandbox::new("https://models.example.net/model.bin", &"0".repeat(64));
+    let err = run_err(&mut sandbox.models("pull"));
     assert!(
         err.contains("models.example.net") && err.contains("routing.yaml"),
         "{err}"

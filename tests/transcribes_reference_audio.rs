@@ -31,10 +31,9 @@ fn ljspeech_22khz_wav_is_resampled_and_transcribed() {
 #[test]
 fn stereo_float_44k_input_is_accepted() {
     // The same speech as 44.1 kHz stereo float: mixed down and resampled.
-    let source = hound::WavReader::open(audio("jfk.wav")).expect("jfk.wav");
-    let samples: Vec<f32> = source
-        .into_samples::<i16>()
-        .map(|s| f32::from(s.expect("sample")) / 32768.0)
+    let samples: Vec<f32> = common::jfk_samples()
+        .into_iter()
+        .map(|s| f32::from(s) / 32768.0)
         .collect();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("jfk-stereo-float.wav");
@@ -81,4 +80,18 @@ fn json_output_has_text_segments_and_timings() {
     let audio_s = v["audio_s"].as_f64().expect("audio_s");
     assert!((audio_s - 11.0).abs() < 0.1, "audio_s {audio_s}");
     assert!(v["elapsed_s"].as_f64().expect("elapsed_s") > 0.0);
+}
+
+#[test]
+fn works_from_the_checkout_without_any_environment() {
+    // The acceptance command as a user types it in the repository: the
+    // checkout's models.yml names .models and ../shared/models as roots.
+    let out = run_ok(
+        hauski()
+            .env_remove("HAUSKI_MODELS")
+            .env_remove("HAUSKI_CONFIG")
+            .args(["transcribe", "../shared/models/audio/jfk.wav"]),
+    );
+    let score = wer(JFK, &out);
+    assert!(score <= 0.05, "WER {score:.3}: {out}");
 }

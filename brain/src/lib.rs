@@ -8,6 +8,7 @@
 
 mod conversation;
 mod error;
+pub mod memory;
 mod model;
 mod prompt;
 mod stop;

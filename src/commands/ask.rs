@@ -7,14 +7,17 @@ use serde_json::json;
 
 use crate::cli::GenerationArgs;
 use crate::engines::App;
-use crate::pipeline::SYSTEM_PROMPT;
+use crate::pipeline::system_prompt;
 
 pub fn run(app: &App, text: &str, args: &GenerationArgs, json: bool) -> Result<()> {
     let params = app.generation_params(args)?;
     let model = app.load_llm()?;
     let mut conversation = model.conversation()?;
+    let memory = app.open_memory()?;
+    let memories = memory.list()?;
+    let recent = &memories[memories.len().saturating_sub(app.config.memory.prompt_entries)..];
     let turn = Turn {
-        system: args.system.clone().unwrap_or_else(|| SYSTEM_PROMPT.to_string()),
+        system: system_prompt(args.system.as_deref(), recent),
         user: text.to_string(),
     };
     let stdout = std::io::stdout();

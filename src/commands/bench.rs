@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 use crate::cli::BenchArgs;
 use crate::config::ModelKind;
 use crate::engines::App;
-use crate::pipeline::{self, Engines, SYSTEM_PROMPT, ms};
+use crate::pipeline::{self, Dialogue, Engines, ms, system_prompt};
+use hauski_brain::memory::{MemoryStore, SystemClock};
 
 /// Two sentences, so time-to-first-audio differs from total synthesis time.
 const TTS_TEXT: &str = "The kitchen timer is done. Shall I start another one for the pasta?";
@@ -61,8 +62,9 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
 
     eprintln!("bench: LLM ({})", model.name());
     let mut conversation = model.conversation()?;
+    let system = system_prompt(None, &[]);
     let turn = Turn {
-        system: SYSTEM_PROMPT.to_string(),
+        system: system.clone(),
         user: "What should I cook tonight with potatoes, leeks and cream?".to_string(),
     };
     let params = GenerationParams {
@@ -93,19 +95,31 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         stop: Vec::new(),
         system: None,
     })?;
+    // An empty memory that lives only in this process: the owner's memories
+    // must neither change the figures nor be touched by a bench.
+    let memory = MemoryStore::open(
+        Path::new(":memory:"),
+        app.config.memory_policy.clone(),
+        std::sync::Arc::new(SystemClock),
+    )?;
     let mut latencies = Vec::new();
     for _ in 0..args.runs {
         // As the daemon keeps it: the system prompt cached, the question new.
         conversation.reset();
-        conversation.prime(SYSTEM_PROMPT)?;
+        conversation.prime(&system)?;
+        let dialogue = Dialogue {
+            conversation: &mut conversation,
+            memory: &memory,
+            custom_system: None,
+            prompt_entries: 0,
+            params: &converse_params,
+        };
         let outcome = pipeline::converse(
             &engines,
-            &mut conversation,
+            dialogue,
             &samples,
             &jfk.display().to_string(),
             &app.vad_config(),
-            SYSTEM_PROMPT,
-            &converse_params,
         )?;
         latencies.push(outcome.timings.speech_end_to_first_audio_ms);
     }

@@ -5,7 +5,7 @@ use hauski_voice::ASR_RATE;
 
 use crate::cli::GenerationArgs;
 use crate::engines::App;
-use crate::pipeline::{self, Engines, SYSTEM_PROMPT};
+use crate::pipeline::{self, Dialogue, Engines};
 
 pub fn run(app: &App, input: &Path, output: &Path, args: &GenerationArgs, json: bool) -> Result<()> {
     let params = app.generation_params(args)?;
@@ -15,19 +15,24 @@ pub fn run(app: &App, input: &Path, output: &Path, args: &GenerationArgs, json: 
     let voice = app.load_voice()?;
     let model = app.load_llm()?;
     let mut conversation = model.conversation()?;
-    let system = args.system.clone().unwrap_or_else(|| SYSTEM_PROMPT.to_string());
+    let memory = app.open_memory()?;
     let engines = Engines {
         transcriber: &transcriber,
         voice: &voice,
     };
+    let dialogue = Dialogue {
+        conversation: &mut conversation,
+        memory: &memory,
+        custom_system: args.system.as_deref(),
+        prompt_entries: app.config.memory.prompt_entries,
+        params: &params,
+    };
     let outcome = pipeline::converse(
         &engines,
-        &mut conversation,
+        dialogue,
         &samples,
         &input.display().to_string(),
         &app.vad_config(),
-        &system,
-        &params,
     )?;
     hauski_audio::write_wav(output, &outcome.audio, outcome.sample_rate)?;
     if json {
@@ -40,6 +45,9 @@ pub fn run(app: &App, input: &Path, output: &Path, args: &GenerationArgs, json: 
         let t = &outcome.timings;
         println!("you said: {}", outcome.transcript);
         println!("answer:   {}", outcome.answer);
+        if let Some(action) = &outcome.memory_action {
+            println!("memory:   {action}");
+        }
         println!("vad       {:8.1} ms", t.vad_ms);
         println!("asr       {:8.1} ms", t.asr_ms);
         println!(

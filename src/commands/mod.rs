@@ -3,6 +3,7 @@
 mod ask;
 mod bench;
 mod converse;
+mod memory;
 mod models;
 mod profile;
 mod say;
@@ -30,6 +31,7 @@ pub fn run(cli: Cli) -> Result<()> {
             json,
         } => converse::run(&app, &input, &output, &generation, json),
         Command::Models { action } => models::run(&app, action),
+        Command::Memory { action } => memory::run(&app, action),
         Command::Profile { action } => profile::run(&app, action),
         Command::Bench(args) => bench::run(&app, &args),
     }

@@ -13,7 +13,7 @@ mod profiles;
 use std::path::{Path, PathBuf};
 
 pub use models::{ModelEntry, ModelKind, ModelRoots, ModelsFile};
-pub use policies::{Limits, Routing};
+pub use policies::{Limits, MemoryFile, Routing};
 pub use profiles::ProfilesFile;
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +37,9 @@ pub struct Config {
     pub profiles: ProfilesFile,
     pub limits: Limits,
     pub routing: Routing,
+    pub memory: MemoryFile,
+    /// Parsed from `memory`, checked at load.
+    pub memory_policy: hauski_brain::memory::MemoryPolicy,
 }
 
 impl Config {
@@ -64,9 +67,20 @@ impl Config {
             path: "profiles.yaml".into(),
             reason,
         })?;
+        let memory: MemoryFile = load_yaml(
+            dir.as_deref(),
+            "policies/memory.yaml",
+            include_str!("../../policies/memory.yaml"),
+        )?;
+        let memory_policy = memory.policy().map_err(|reason| ConfigError::Invalid {
+            path: "policies/memory.yaml".into(),
+            reason,
+        })?;
         Ok(Self {
             models,
             profiles,
+            memory,
+            memory_policy,
             limits: load_yaml(
                 dir.as_deref(),
                 "policies/limits.yaml",

@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelsFile {
+    /// Model roots used when neither `--models` nor `HAUSKI_MODELS` is given;
+    /// relative paths are relative to the config directory. The user data dir
+    /// is always searched after them.
+    #[serde(default)]
+    pub model_roots: Vec<PathBuf>,
     pub models: Vec<ModelEntry>,
     pub defaults: Defaults,
 }
@@ -83,9 +88,11 @@ impl ModelsFile {
 pub struct ModelRoots(pub Vec<PathBuf>);
 
 impl ModelRoots {
-    /// `spec` is a ':'-separated list (`HAUSKI_MODELS` / `--models`).
-    pub fn parse(spec: Option<&str>) -> Self {
-        let roots: Vec<PathBuf> = spec
+    /// `spec` is a ':'-separated list (`HAUSKI_MODELS` / `--models`). Without
+    /// one, the roots named in models.yml (relative to `config_dir`) come
+    /// first, then the user data dir, where `pull` writes.
+    pub fn resolve(spec: Option<&str>, configured: &[PathBuf], config_dir: Option<&Path>) -> Self {
+        let explicit: Vec<PathBuf> = spec
             .map(|s| {
                 s.split(':')
                     .filter(|p| !p.is_empty())
@@ -93,14 +100,21 @@ impl ModelRoots {
                     .collect()
             })
             .unwrap_or_default();
-        if roots.is_empty() {
-            let default = dirs::data_dir()
-                .unwrap_or_else(|| PathBuf::from(".local/share"))
-                .join("hauski/models");
-            Self(vec![default])
-        } else {
-            Self(roots)
+        if !explicit.is_empty() {
+            return Self(explicit);
         }
+        let mut roots: Vec<PathBuf> = configured
+            .iter()
+            .filter_map(|root| match (root.is_absolute(), config_dir) {
+                (true, _) => Some(root.clone()),
+                (false, Some(dir)) => Some(dir.join(root)),
+                // Relative roots in the built-in models.yml have no directory to
+                // be relative to.
+                (false, None) => None,
+            })
+            .collect();
+        roots.push(user_data_root());
+        Self(roots)
     }
 
     /// The first root that holds `relative`, else where it would go in the first root.
@@ -112,7 +126,7 @@ impl ModelRoots {
             .unwrap_or_else(|| self.primary().join(relative))
     }
 
-    /// Where `pull` writes.
+    /// Where `pull` writes: the first root.
     pub fn primary(&self) -> &Path {
         &self.0[0]
     }
@@ -123,5 +137,35 @@ impl ModelRoots {
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(":")
+    }
+}
+
+fn user_data_root() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from(".local/share"))
+        .join("hauski/models")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_roots_win() {
+        let roots = ModelRoots::resolve(Some("/a:/b"), &[PathBuf::from("x")], Some(Path::new("/cfg")));
+        assert_eq!(roots.0, vec![PathBuf::from("/a"), PathBuf::from("/b")]);
+    }
+
+    #[test]
+    fn configured_roots_are_relative_to_the_config_dir() {
+        let roots = ModelRoots::resolve(None, &[PathBuf::from(".models")], Some(Path::new("/cfg")));
+        assert_eq!(roots.0[0], PathBuf::from("/cfg/.models"));
+        assert_eq!(roots.0.last(), Some(&user_data_root()));
+    }
+
+    #[test]
+    fn built_in_config_uses_the_user_data_dir() {
+        let roots = ModelRoots::resolve(None, &[PathBuf::from(".models")], None);
+        assert_eq!(roots.0, vec![user_data_root()]);
     }
 }

@@ -33,6 +33,42 @@ pub struct TtsLimits {
     pub max_text_chars: usize,
 }
 
+/// `policies/memory.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryFile {
+    pub layers: MemoryLayers,
+    pub prompt_entries: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryLayers {
+    pub short: LayerLifetime,
+    pub working: LayerLifetime,
+    pub long: LayerLifetime,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerLifetime {
+    pub ttl: String,
+}
+
+impl MemoryFile {
+    /// The lifetimes as the brain's policy; a bad lifetime names its layer.
+    pub fn policy(&self) -> Result<hauski_brain::memory::MemoryPolicy, String> {
+        let ttl = |name: &str, l: &LayerLifetime| {
+            hauski_brain::memory::parse_ttl(&l.ttl).map_err(|e| format!("layers.{name}.ttl: {e}"))
+        };
+        Ok(hauski_brain::memory::MemoryPolicy {
+            short_ttl_ms: ttl("short", &self.layers.short)?,
+            working_ttl_ms: ttl("working", &self.layers.working)?,
+            long_ttl_ms: ttl("long", &self.layers.long)?,
+        })
+    }
+}
+
 /// `policies/routing.yaml`: egress is denied unless a rule allows the host.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -42,12 +43,25 @@ pub fn require_gemma() {
     );
 }
 
-/// A `hauski` command with the repository's config and model roots.
+/// A `hauski` command with the repository's config and model roots, and a
+/// fresh data dir of its own, so no test sees another's (or the user's) memory.
 pub fn hauski() -> Command {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let data = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "hauski-data-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    ));
+    hauski_with_data(&data)
+}
+
+/// A `hauski` command whose memory and other data live in `data`.
+pub fn hauski_with_data(data: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hauski"));
     cmd.current_dir(repo())
         .env("HAUSKI_MODELS", model_roots())
         .env("HAUSKI_CONFIG", repo())
+        .env("HAUSKI_DATA", data)
         .env_remove("HAUSKI_LLM")
         .env_remove("RUST_LOG");
     cmd
@@ -78,6 +92,30 @@ pub fn run_err(cmd: &mut Command) -> String {
     assert_eq!(out.status.code(), Some(1), "exit code; stderr: {stderr}");
     assert!(!stderr.contains("panicked"), "must not panic: {stderr}");
     stderr
+}
+
+/// Writes 16 kHz mono 16-bit PCM.
+pub fn write_wav_16k(path: &Path, samples: &[i16]) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).expect("writer");
+    for &s in samples {
+        writer.write_sample(s).expect("sample");
+    }
+    writer.finalize().expect("finalize");
+}
+
+/// jfk.wav's samples (16 kHz mono).
+pub fn jfk_samples() -> Vec<i16> {
+    hound::WavReader::open(audio("jfk.wav"))
+        .expect("jfk.wav")
+        .into_samples::<i16>()
+        .map(|s| s.expect("sample"))
+        .collect()
 }
 
 pub fn transcribe(file: &Path) -> String {

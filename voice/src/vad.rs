@@ -45,6 +45,22 @@ pub enum SpeechEvent {
     Ended { at_sample: usize },
 }
 
+impl SpeechEvent {
+    fn start(&self) -> Option<usize> {
+        match self {
+            Self::Started { at_sample } => Some(*at_sample),
+            Self::Ended { .. } => None,
+        }
+    }
+
+    fn end(&self) -> Option<usize> {
+        match self {
+            Self::Ended { at_sample } => Some(*at_sample),
+            Self::Started { .. } => None,
+        }
+    }
+}
+
 /// Streaming endpointer over 16 kHz mono samples.
 pub struct Endpointer {
     vad: Vad,
@@ -160,17 +176,8 @@ pub struct Utterance {
 pub fn find_utterance(samples: &[f32], config: &VadConfig) -> Option<Utterance> {
     let _span = tracing::debug_span!("vad", samples = samples.len()).entered();
     let events = speech_events(samples, config);
-    let start = events.iter().find_map(|e| match e {
-        SpeechEvent::Started { at_sample } => Some(*at_sample),
-        SpeechEvent::Ended { .. } => None,
-    })?;
-    let speech_end = events
-        .iter()
-        .find_map(|e| match e {
-            SpeechEvent::Ended { at_sample } => Some(*at_sample),
-            SpeechEvent::Started { .. } => None,
-        })
-        .unwrap_or(samples.len());
+    let start = events.iter().find_map(SpeechEvent::start)?;
+    let speech_end = events.iter().find_map(SpeechEvent::end).unwrap_or(samples.len());
     Some(padded(start, speech_end, samples.len(), config))
 }
 
@@ -180,14 +187,8 @@ pub fn find_utterance(samples: &[f32], config: &VadConfig) -> Option<Utterance> 
 pub fn speech_span(samples: &[f32], config: &VadConfig) -> Option<Utterance> {
     let _span = tracing::debug_span!("vad", samples = samples.len()).entered();
     let events = speech_events(samples, config);
-    let start = events.iter().find_map(|e| match e {
-        SpeechEvent::Started { at_sample } => Some(*at_sample),
-        SpeechEvent::Ended { .. } => None,
-    })?;
-    let speech_end = events.iter().rev().find_map(|e| match e {
-        SpeechEvent::Ended { at_sample } => Some(*at_sample),
-        SpeechEvent::Started { .. } => None,
-    })?;
+    let start = events.iter().find_map(SpeechEvent::start)?;
+    let speech_end = events.iter().rev().find_map(SpeechEvent::end)?;
     Some(padded(start, speech_end, samples.len(), config))
 }
 

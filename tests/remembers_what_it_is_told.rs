@@ -1,0 +1,121 @@
+//! Memory from the command line and by voice: remember, recall in an answer,
+//! pin, forget.
+
+mod common;
+
+use std::path::Path;
+
+use common::{hauski_with_data, require_gemma, run_err, run_ok};
+
+fn memory_list(data: &Path) -> Vec<serde_json::Value> {
+    let out = run_ok(hauski_with_data(data).args(["memory", "list", "--json"]));
+    serde_json::from_str::<Vec<serde_json::Value>>(&out).expect("JSON list")
+}
+
+#[test]
+fn add_pin_forget_from_the_cli() {
+    let data = tempfile::tempdir().expect("tmp");
+    let out =
+        run_ok(hauski_with_data(data.path()).args(["memory", "add", "Buy oat milk", "--layer", "long"]));
+    assert!(out.contains("remembered as 1 (long)"), "{out}");
+    run_ok(hauski_with_data(data.path()).args(["memory", "pin", "1"]));
+    let list = memory_list(data.path());
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["text"], "Buy oat milk");
+    assert_eq!(list[0]["pinned"], true);
+    run_ok(hauski_with_data(data.path()).args(["memory", "forget", "1"]));
+    assert!(memory_list(data.path()).is_empty());
+
+    let err = run_err(hauski_with_data(data.path()).args(["memory", "forget", "1"]));
+    assert!(err.contains("no memory with id 1"), "{err}");
+    let err = run_err(hauski_with_data(data.path()).args(["memory", "add", "x", "--layer", "forever"]));
+    assert!(err.contains("unknown memory layer \"forever\""), "{err}");
+}
+
+#[test]
+fn a_malformed_memory_policy_names_the_file() {
+    let config = tempfile::tempdir().expect("tmp");
+    std::fs::create_dir(config.path().join("policies")).expect("mkdir");
+    std::fs::write(
+        config.path().join("policies/memory.yaml"),
+        "layers: {short: {ttl: 30m}, working: {ttl: soon}, long: {ttl: never}}\nprompt_entries: 5\n",
+    )
+    .expect("write");
+    let data = tempfile::tempdir().expect("tmp");
+    let err = run_err(
+        hauski_with_data(data.path())
+            .env("HAUSKI_CONFIG", config.path())
+            .args(["memory", "list"]),
+    );
+    assert!(
+        err.contains("memory.yaml") && err.contains("layers.working.ttl"),
+        "{err}"
+    );
+}
+
+/// Speaks `text` with HausKI's own voice into `dir/name`.
+fn spoken(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    run_ok(common::hauski().args(["say", text, "-o"]).arg(&path));
+    path
+}
+
+fn converse(data: &Path, input: &Path, out: &Path) -> serde_json::Value {
+    let stdout = run_ok(
+        hauski_with_data(data)
+            .args(["converse", "--json", "--temperature", "0", "--input"])
+            .arg(input)
+            .arg("--output")
+            .arg(out),
+    );
+    serde_json::from_str(&stdout).expect("JSON")
+}
+
+/// Needs Gemma 3 270M: the tiny test model cannot answer a question.
+#[test]
+fn remembers_by_voice_recalls_in_an_answer_and_forgets() {
+    require_gemma();
+    let data = tempfile::tempdir().expect("tmp");
+    let dir = tempfile::tempdir().expect("tmp");
+
+    let remember = spoken(
+        dir.path(),
+        "remember.wav",
+        "Remember that the plumber comes on Tuesday.",
+    );
+    let v = converse(data.path(), &remember, &dir.path().join("r.wav"));
+    assert!(
+        v["memory_action"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("remembered")),
+        "{v}"
+    );
+    let list = memory_list(data.path());
+    assert_eq!(list.len(), 1, "{list:?}");
+    let text = list[0]["text"].as_str().expect("text").to_lowercase();
+    assert!(text.contains("plumber") && text.contains("tuesday"), "{text}");
+    assert_eq!(list[0]["layer"], "working");
+    let heard = common::transcribe(&dir.path().join("r.wav")).to_lowercase();
+    assert!(heard.contains("remember"), "the confirmation is spoken: {heard}");
+
+    let ask = spoken(dir.path(), "ask.wav", "What did I say about the plumber?");
+    let answer_wav = dir.path().join("a.wav");
+    let v = converse(data.path(), &ask, &answer_wav);
+    assert!(v["memory_action"].is_null(), "a question, not a command: {v}");
+    let heard = common::transcribe(&answer_wav).to_lowercase();
+    assert!(
+        heard.contains("tuesday"),
+        "answer {:?}, heard {heard:?}",
+        v["answer"]
+    );
+
+    let forget = spoken(dir.path(), "forget.wav", "Forget the plumber.");
+    let v = converse(data.path(), &forget, &dir.path().join("f.wav"));
+    assert!(
+        v["memory_action"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("forgot 1")),
+        "{v}"
+    );
+    assert!(memory_list(data.path()).is_empty());
+}
