@@ -82,6 +82,23 @@ pub enum Command {
         #[command(subcommand)]
         action: ModelsAction,
     },
+    /// Index Markdown notes (e.g. an Obsidian vault) for search and answers.
+    Index {
+        #[command(subcommand)]
+        action: IndexAction,
+    },
+    /// Search the indexed notes by meaning and by words.
+    Search {
+        query: String,
+        /// How many results.
+        #[arg(short, default_value_t = 5)]
+        k: usize,
+        /// Only notes whose path starts with this.
+        #[arg(long)]
+        path_prefix: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// What HausKI remembers: list, add, pin, forget.
     Memory {
         #[command(subcommand)]
@@ -125,6 +142,21 @@ pub enum ModelsAction {
     Verify { ids: Vec<String> },
     /// Download a model from its URL, with resume and sha256 check.
     Pull { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IndexAction {
+    /// Index (or bring up to date) the Markdown files under DIR.
+    Add {
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Indexed folders, notes and chunks.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

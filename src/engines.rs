@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use hauski_brain::memory::{MemoryStore, SystemClock};
-use hauski_brain::{GenerationParams, LanguageModel, LlmConfig};
+use hauski_brain::notes::Manifest;
+use hauski_brain::retrieval::HybridStore;
+use hauski_brain::{Embedder, GenerationParams, LanguageModel, LlmConfig};
 use hauski_voice::{PiperVoice, Transcriber, VadConfig};
 
 use crate::cli::{GenerationArgs, GlobalArgs};
@@ -121,6 +123,26 @@ impl App {
             ..LlmConfig::default()
         };
         Ok(LanguageModel::load(&self.model_path(entry), config)?)
+    }
+
+    pub fn load_embedder(&self) -> Result<Embedder> {
+        let entry = self.choose(ModelKind::Embed, &self.config.models.defaults.embed, None)?;
+        let path = self.model_path(entry);
+        let dir = path.parent().unwrap_or(Path::new("."));
+        Ok(Embedder::load(dir)?)
+    }
+
+    /// Where the notes index lives.
+    pub fn index_dir(&self) -> PathBuf {
+        self.data_dir.join("index")
+    }
+
+    /// The notes index and its manifest, for an embedder of `dimensions`.
+    pub fn open_index(&self, dimensions: usize) -> Result<(HybridStore, Manifest)> {
+        let dir = self.index_dir();
+        let store = HybridStore::open(&dir, dimensions)?;
+        let manifest = Manifest::load(&dir.join("manifest.json"))?;
+        Ok((store, manifest))
     }
 
     /// The memory database under the data dir, expired entries purged.

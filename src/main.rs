@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod config;
 mod engines;
+mod notes_context;
 mod pipeline;
 
 use std::process::ExitCode;

@@ -15,6 +15,8 @@ use hauski_brain::{Conversation, FinishReason, GenerationParams, Turn};
 use hauski_voice::{ASR_RATE, PiperVoice, Transcriber, VadConfig, VoiceError, speech_span, split_sentences};
 use serde::Serialize;
 
+use crate::notes_context::NotesContext;
+
 /// What HausKI says when the model produced nothing speakable.
 pub const FALLBACK_ANSWER: &str = "Sorry, I have no answer to that.";
 
@@ -48,6 +50,9 @@ pub fn system_prompt(custom: Option<&str>, memories: &[MemoryEntry]) -> String {
     }
 }
 
+/// Retrieval for a question: the owner's notes that fit it.
+pub type NotesFinder<'a> = dyn Fn(&str) -> Result<NotesContext> + 'a;
+
 /// The dialogue side of a turn: the conversation, its memory and settings.
 pub struct Dialogue<'a, 'm> {
     pub conversation: &'a mut Conversation<'m>,
@@ -56,6 +61,8 @@ pub struct Dialogue<'a, 'm> {
     pub custom_system: Option<&'a str>,
     /// Most remembered entries put into a prompt (policies/memory.yaml).
     pub prompt_entries: usize,
+    /// Finds the owner's notes for a question (retrieval); `None` skips it.
+    pub notes: Option<&'a NotesFinder<'a>>,
     pub params: &'a GenerationParams,
 }
 
@@ -83,6 +90,8 @@ pub struct ConverseOutcome {
     pub completion_tokens: usize,
     /// What a memory command did ("remembered 12"), when the turn was one.
     pub memory_action: Option<String>,
+    /// The notes the answer was given, "path › heading".
+    pub sources: Vec<String>,
     pub answer_audio_s: f64,
     #[serde(skip)]
     pub audio: Vec<f32>,
@@ -137,6 +146,7 @@ pub fn converse(
         memory,
         custom_system,
         prompt_entries,
+        notes,
         params,
     } = dialogue;
     if let Some((answer, action)) = direct {
@@ -152,9 +162,14 @@ pub fn converse(
     memory.purge_expired()?;
     let memories = memory.list()?;
     let recent = &memories[memories.len().saturating_sub(prompt_entries)..];
+    let notes = match notes {
+        Some(find) => find(&transcript.text)?,
+        None => NotesContext::default(),
+    };
     let turn = Turn {
         system: system_prompt(custom_system, recent),
         user: transcript.text.clone(),
+        context: notes.prompt.clone(),
     };
     let (sentences_tx, sentences_rx) = mpsc::sync_channel::<String>(8);
     let voice = engines.voice;
@@ -223,6 +238,7 @@ pub fn converse(
         prompt_tokens_evaluated: stats.prompt_tokens_evaluated,
         completion_tokens: stats.completion_tokens,
         memory_action: None,
+        sources: notes.sources,
         answer_audio_s: tts.audio.len() as f64 / f64::from(sample_rate),
         audio: tts.audio,
         sample_rate,
@@ -292,6 +308,7 @@ fn speak_direct_answer(
         prompt_tokens_evaluated: 0,
         completion_tokens: 0,
         memory_action: Some(action),
+        sources: Vec::new(),
         answer_audio_s: tts.audio.len() as f64 / f64::from(sample_rate),
         audio: tts.audio,
         sample_rate,

@@ -172,6 +172,7 @@ impl<'m> Conversation<'m> {
         let turn = Turn {
             system: system.to_string(),
             user: String::new(),
+            context: String::new(),
         };
         let prefix = self
             .model

@@ -20,6 +20,10 @@ pub enum BrainError {
         budget: u32,
         context: u32,
     },
+    #[error("cannot load the embedding model in {path}: {reason}")]
+    EmbedLoad { path: PathBuf, reason: String },
+    #[error("indexing notes failed: {0}")]
+    Index(String),
     #[error("nothing to ask: the question is empty")]
     EmptyPrompt,
     #[error("llama.cpp failed while {stage}: {reason}")]

@@ -7,14 +7,18 @@
 //! reports what it did in [`GenerationStats`]. This crate knows nothing of audio.
 
 mod conversation;
+mod embed;
 mod error;
 pub mod memory;
 mod model;
+pub mod notes;
 mod prompt;
+pub mod retrieval;
 mod stop;
 mod utf8;
 
 pub use conversation::{Conversation, FinishReason, GenerationStats};
+pub use embed::{Embedder, cosine};
 pub use error::BrainError;
 pub use model::{LanguageModel, LlmConfig};
 pub use prompt::{GenerationParams, Turn};

@@ -6,6 +6,9 @@
 pub struct Turn {
     pub system: String,
     pub user: String,
+    /// Retrieved notes for this question. They change every turn, so they sit
+    /// after the cached system prefix, right before the question.
+    pub context: String,
 }
 
 impl Turn {
@@ -16,7 +19,12 @@ impl Turn {
 
     /// The per-turn part, in a plain template that base models complete well.
     pub(crate) fn turn_text(&self) -> String {
-        format!("User: {}\nAssistant:", self.user.trim())
+        let context = self.context.trim();
+        if context.is_empty() {
+            format!("User: {}\nAssistant:", self.user.trim())
+        } else {
+            format!("{context}\n\nUser: {}\nAssistant:", self.user.trim())
+        }
     }
 }
 
@@ -28,7 +36,9 @@ pub struct GenerationParams {
     pub temperature: f32,
     pub top_p: f32,
     pub seed: u32,
-    /// Generation ends before any of these strings; they are not part of the answer.
+    /// Generation ends before any of these strings; they are not part of the
+    /// answer. The default, a newline, ends a spoken answer at its paragraph:
+    /// base models otherwise run on into the next "User:" turn or echo notes.
     pub stop: Vec<String>,
 }
 
@@ -39,7 +49,7 @@ impl Default for GenerationParams {
             temperature: 0.7,
             top_p: 0.95,
             seed: 42,
-            stop: vec!["\nUser:".to_string(), "\n\n".to_string()],
+            stop: vec!["\n".to_string()],
         }
     }
 }

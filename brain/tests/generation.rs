@@ -33,6 +33,7 @@ fn turn(user: &str) -> Turn {
     Turn {
         system: SYSTEM.to_string(),
         user: user.to_string(),
+        context: String::new(),
     }
 }
 

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::cli::GenerationArgs;
 use crate::engines::App;
+use crate::notes_context::notes_for;
 use crate::pipeline::system_prompt;
 
 pub fn run(app: &App, text: &str, args: &GenerationArgs, json: bool) -> Result<()> {
@@ -16,9 +17,11 @@ pub fn run(app: &App, text: &str, args: &GenerationArgs, json: bool) -> Result<(
     let memory = app.open_memory()?;
     let memories = memory.list()?;
     let recent = &memories[memories.len().saturating_sub(app.config.memory.prompt_entries)..];
+    let notes = notes_for(app, text)?;
     let turn = Turn {
         system: system_prompt(args.system.as_deref(), recent),
         user: text.to_string(),
+        context: notes.prompt.clone(),
     };
     let stdout = std::io::stdout();
     let mut first = true;
@@ -45,10 +48,14 @@ pub fn run(app: &App, text: &str, args: &GenerationArgs, json: bool) -> Result<(
             "completion_tokens": stats.completion_tokens,
             "time_to_first_token_ms": crate::pipeline::ms(stats.time_to_first_token),
             "generation_tokens_per_s": stats.generation_tokens_per_s(),
+            "sources": notes.sources,
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         println!();
+        for source in &notes.sources {
+            println!("source: {source}");
+        }
     }
     Ok(())
 }

@@ -66,6 +66,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     let turn = Turn {
         system: system.clone(),
         user: "What should I cook tonight with potatoes, leeks and cream?".to_string(),
+        context: String::new(),
     };
     let params = GenerationParams {
         max_tokens: 64,
@@ -112,6 +113,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
             memory: &memory,
             custom_system: None,
             prompt_entries: 0,
+            notes: None,
             params: &converse_params,
         };
         let outcome = pipeline::converse(

@@ -5,6 +5,7 @@ use hauski_voice::ASR_RATE;
 
 use crate::cli::GenerationArgs;
 use crate::engines::App;
+use crate::notes_context::notes_for;
 use crate::pipeline::{self, Dialogue, Engines};
 
 pub fn run(app: &App, input: &Path, output: &Path, args: &GenerationArgs, json: bool) -> Result<()> {
@@ -25,6 +26,7 @@ pub fn run(app: &App, input: &Path, output: &Path, args: &GenerationArgs, json: 
         memory: &memory,
         custom_system: args.system.as_deref(),
         prompt_entries: app.config.memory.prompt_entries,
+        notes: Some(&|question: &str| notes_for(app, question)),
         params: &params,
     };
     let outcome = pipeline::converse(
@@ -47,6 +49,9 @@ pub fn run(app: &App, input: &Path, output: &Path, args: &GenerationArgs, json: 
         println!("answer:   {}", outcome.answer);
         if let Some(action) = &outcome.memory_action {
             println!("memory:   {action}");
+        }
+        for source in &outcome.sources {
+            println!("source:   {source}");
         }
         println!("vad       {:8.1} ms", t.vad_ms);
         println!("asr       {:8.1} ms", t.asr_ms);

@@ -3,6 +3,7 @@
 mod ask;
 mod bench;
 mod converse;
+mod index;
 mod memory;
 mod models;
 mod profile;
@@ -31,6 +32,13 @@ pub fn run(cli: Cli) -> Result<()> {
             json,
         } => converse::run(&app, &input, &output, &generation, json),
         Command::Models { action } => models::run(&app, action),
+        Command::Index { action } => index::run(&app, action),
+        Command::Search {
+            query,
+            k,
+            path_prefix,
+            json,
+        } => index::search(&app, &query, k, path_prefix, json),
         Command::Memory { action } => memory::run(&app, action),
         Command::Profile { action } => profile::run(&app, action),
         Command::Bench(args) => bench::run(&app, &args),

@@ -34,6 +34,8 @@ pub enum ModelKind {
     Tts,
     TtsConfig,
     Llm,
+    Embed,
+    EmbedConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -42,6 +44,8 @@ pub struct Defaults {
     pub asr: Vec<String>,
     pub tts: Vec<String>,
     pub llm: Vec<String>,
+    #[serde(default)]
+    pub embed: Vec<String>,
 }
 
 impl ModelsFile {
@@ -74,7 +78,7 @@ impl ModelsFile {
             }
         }
         let d = &self.defaults;
-        for id in d.asr.iter().chain(&d.tts).chain(&d.llm) {
+        for id in d.asr.iter().chain(&d.tts).chain(&d.llm).chain(&d.embed) {
             if self.find(id).is_none() {
                 return Err(format!("defaults name {id:?}, which is not in the model list"));
             }

@@ -25,6 +25,8 @@ pub struct LlmLimits {
     pub context_tokens: u32,
     pub temperature: f32,
     pub seed: u32,
+    pub notes_tokens: usize,
+    pub notes_top_k: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

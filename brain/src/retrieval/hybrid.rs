@@ -1,0 +1,553 @@
+//! The first [`VectorStore`] backend: tantivy for BM25 over the text, hnsw_rs
+//! for approximate nearest neighbours over the embeddings, fused by rank.
+//!
+//! On disk (in one folder): `tantivy/` (the text index), `docs.jsonl` (id,
+//! text, fields) and `vectors.f32` (the embeddings, in the same order). The HNSW
+//! graph is rebuilt from `vectors.f32` on open: nothing is re-embedded, and the
+//! graph never disagrees with the documents. hnsw_rs cannot delete points, so
+//! replaced or deleted documents leave dead points that searches skip; the
+//! graph is rebuilt when a third of it is dead.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use hnsw_rs::prelude::{DistCosine, Hnsw};
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::query::QueryParser;
+use tantivy::schema::{
+    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
+};
+use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term, doc};
+
+use super::{Document, Hit, Query, RetrievalError, StoreStats, VectorStore, reciprocal_rank_fusion};
+
+/// Candidates taken from each ranker before fusion, per requested hit.
+const CANDIDATES_PER_HIT: usize = 8;
+const MIN_CANDIDATES: usize = 64;
+const HNSW_MAX_CONNECTIONS: usize = 16;
+const HNSW_EF_CONSTRUCTION: usize = 200;
+
+#[derive(Serialize, Deserialize)]
+struct StoredDoc {
+    id: String,
+    text: String,
+    fields: BTreeMap<String, String>,
+}
+
+struct Entry {
+    text: String,
+    fields: BTreeMap<String, String>,
+    embedding: Vec<f32>,
+    /// This document's point in the HNSW graph.
+    point: usize,
+}
+
+pub struct HybridStore {
+    dir: PathBuf,
+    dimensions: usize,
+    docs: HashMap<String, Entry>,
+    /// HNSW point → document id; `None` for dead points.
+    points: Vec<Option<String>>,
+    dead: usize,
+    hnsw: Hnsw<'static, f32, DistCosine>,
+    index: Index,
+    writer: IndexWriter,
+    reader: IndexReader,
+    id_field: Field,
+    text_field: Field,
+    dirty: bool,
+}
+
+impl HybridStore {
+    /// Opens the store in `dir`, creating it if empty.
+    pub fn open(dir: &Path, dimensions: usize) -> Result<Self, RetrievalError> {
+        let _span = tracing::info_span!("store_open", dir = %dir.display()).entered();
+        let fail = |reason: String| RetrievalError::Open {
+            path: dir.display().to_string(),
+            reason,
+        };
+        let text_dir = dir.join("tantivy");
+        std::fs::create_dir_all(&text_dir).map_err(|e| fail(e.to_string()))?;
+        let mut builder = Schema::builder();
+        let id_field = builder.add_text_field("id", STRING | STORED);
+        let text_options = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(ANALYZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        let text_field = builder.add_text_field("text", text_options);
+        let schema = builder.build();
+        let directory =
+            tantivy::directory::MmapDirectory::open(&text_dir).map_err(|e| fail(e.to_string()))?;
+        let index = Index::open_or_create(directory, schema).map_err(|e| fail(e.to_string()))?;
+        index.tokenizers().register(ANALYZER, english_analyzer());
+        let writer = index.writer(50_000_000).map_err(|e| fail(e.to_string()))?;
+        let reader = index.reader().map_err(|e| fail(e.to_string()))?;
+
+        let docs = load_docs(dir, dimensions).map_err(fail)?;
+        let mut store = Self {
+            dir: dir.to_path_buf(),
+            dimensions,
+            docs: HashMap::new(),
+            points: Vec::new(),
+            dead: 0,
+            hnsw: new_graph(docs.len()),
+            index,
+            writer,
+            reader,
+            id_field,
+            text_field,
+            dirty: false,
+        };
+        for (stored, embedding) in docs {
+            store.insert_point(stored.id.clone(), stored.text, stored.fields, embedding);
+        }
+        Ok(store)
+    }
+
+    fn insert_point(
+        &mut self,
+        id: String,
+        text: String,
+        fields: BTreeMap<String, String>,
+        embedding: Vec<f32>,
+    ) {
+        let point = self.points.len();
+        self.hnsw.insert((&embedding, point));
+        self.points.push(Some(id.clone()));
+        self.docs.insert(
+            id,
+            Entry {
+                text,
+                fields,
+                embedding,
+                point,
+            },
+        );
+    }
+
+    fn kill_point(&mut self, id: &str) -> bool {
+        match self.docs.remove(id) {
+            Some(entry) => {
+                self.points[entry.point] = None;
+                self.dead += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Rebuilds the HNSW graph from the live documents, dropping dead points.
+    fn rebuild_graph(&mut self) {
+        let _span = tracing::info_span!("hnsw_rebuild", live = self.docs.len(), dead = self.dead).entered();
+        let live: Vec<(String, Entry)> = self.docs.drain().collect();
+        self.hnsw = new_graph(live.len());
+        self.points.clear();
+        self.dead = 0;
+        for (id, entry) in live {
+            self.insert_point(id, entry.text, entry.fields, entry.embedding);
+        }
+    }
+
+    fn bm25(&self, text: &str, n: usize) -> Result<Vec<String>, RetrievalError> {
+        let searcher = self.reader.searcher();
+        let parser = QueryParser::for_index(&self.index, vec![self.text_field]);
+        // Spoken questions are not query syntax: errors in it are ignored.
+        let (query, _errors) = parser.parse_query_lenient(text);
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(n).order_by_score())
+            .map_err(|e| RetrievalError::Index(e.to_string()))?;
+        let mut ids = Vec::with_capacity(top.len());
+        for (_score, address) in top {
+            let doc: TantivyDocument = searcher
+                .doc(address)
+                .map_err(|e| RetrievalError::Index(e.to_string()))?;
+            if let Some(id) = doc.get_first(self.id_field).and_then(|v| v.as_str()) {
+                ids.push(id.to_string());
+            }
+        }
+        Ok(ids)
+    }
+
+    fn write_docs(&self) -> Result<(), String> {
+        let docs_tmp = self.dir.join("docs.jsonl.tmp");
+        let vecs_tmp = self.dir.join("vectors.f32.tmp");
+        {
+            let mut docs_out = BufWriter::new(std::fs::File::create(&docs_tmp).map_err(|e| e.to_string())?);
+            let mut vecs_out = BufWriter::new(std::fs::File::create(&vecs_tmp).map_err(|e| e.to_string())?);
+            let mut ids: Vec<&String> = self.docs.keys().collect();
+            ids.sort();
+            for id in ids {
+                let entry = &self.docs[id];
+                let stored = StoredDoc {
+                    id: id.clone(),
+                    text: entry.text.clone(),
+                    fields: entry.fields.clone(),
+                };
+                serde_json::to_writer(&mut docs_out, &stored).map_err(|e| e.to_string())?;
+                docs_out.write_all(b"\n").map_err(|e| e.to_string())?;
+                for x in &entry.embedding {
+                    vecs_out.write_all(&x.to_le_bytes()).map_err(|e| e.to_string())?;
+                }
+            }
+            docs_out
+                .into_inner()
+                .map_err(|e| e.to_string())?
+                .sync_all()
+                .map_err(|e| e.to_string())?;
+            vecs_out
+                .into_inner()
+                .map_err(|e| e.to_string())?
+                .sync_all()
+                .map_err(|e| e.to_string())?;
+        }
+        // Vectors first: a crash between the renames leaves old docs with new
+        // vectors only if counts match, which load_docs checks.
+        std::fs::rename(&vecs_tmp, self.dir.join("vectors.f32")).map_err(|e| e.to_string())?;
+        std::fs::rename(&docs_tmp, self.dir.join("docs.jsonl")).map_err(|e| e.to_string())
+    }
+}
+
+/// Name of the text analyzer; registered on every open (tantivy keeps only the name).
+const ANALYZER: &str = "hauski_en";
+
+/// Lowercased English words, stop words out, stemmed: "opens" finds "open",
+/// and "what is the" matches nothing, so paraphrased questions are left to
+/// the embeddings instead of ranking notes by their "the".
+fn english_analyzer() -> TextAnalyzer {
+    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser);
+    match StopWordFilter::new(Language::English) {
+        Some(stop) => builder
+            .filter(stop)
+            .filter(Stemmer::new(Language::English))
+            .build(),
+        None => builder.filter(Stemmer::new(Language::English)).build(),
+    }
+}
+
+fn new_graph(capacity: usize) -> Hnsw<'static, f32, DistCosine> {
+    let max_layers = 16;
+    Hnsw::new(
+        HNSW_MAX_CONNECTIONS,
+        capacity.max(1_000),
+        max_layers,
+        HNSW_EF_CONSTRUCTION,
+        DistCosine {},
+    )
+}
+
+/// Reads `docs.jsonl` and `vectors.f32`; both absent is an empty store.
+fn load_docs(dir: &Path, dimensions: usize) -> Result<Vec<(StoredDoc, Vec<f32>)>, String> {
+    let docs_path = dir.join("docs.jsonl");
+    let vecs_path = dir.join("vectors.f32");
+    if !docs_path.exists() && !vecs_path.exists() {
+        return Ok(Vec::new());
+    }
+    let docs_file = std::fs::File::open(&docs_path).map_err(|e| format!("docs.jsonl: {e}"))?;
+    let mut docs = Vec::new();
+    for (n, line) in BufReader::new(docs_file).lines().enumerate() {
+        let line = line.map_err(|e| format!("docs.jsonl: {e}"))?;
+        let doc: StoredDoc =
+            serde_json::from_str(&line).map_err(|e| format!("docs.jsonl line {}: {e}", n + 1))?;
+        docs.push(doc);
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(&vecs_path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(|e| format!("vectors.f32: {e}"))?;
+    let per_doc = dimensions * 4;
+    if bytes.len() != docs.len() * per_doc {
+        return Err(format!(
+            "vectors.f32 holds {} bytes, expected {} for {} documents of {dimensions} dimensions",
+            bytes.len(),
+            docs.len() * per_doc,
+            docs.len()
+        ));
+    }
+    Ok(docs
+        .into_iter()
+        .zip(bytes.chunks_exact(per_doc))
+        .map(|(doc, raw)| {
+            let v = raw
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            (doc, v)
+        })
+        .collect())
+}
+
+impl VectorStore for HybridStore {
+    fn upsert(&mut self, documents: Vec<Document>) -> Result<(), RetrievalError> {
+        let _span = tracing::debug_span!("store_upsert", documents = documents.len()).entered();
+        for doc in documents {
+            if doc.embedding.len() != self.dimensions {
+                return Err(RetrievalError::Dimensions {
+                    id: doc.id,
+                    expected: self.dimensions,
+                    got: doc.embedding.len(),
+                });
+            }
+            self.kill_point(&doc.id);
+            self.writer
+                .delete_term(Term::from_field_text(self.id_field, &doc.id));
+            self.writer
+                .add_document(doc!(self.id_field => doc.id.clone(), self.text_field => doc.text.clone()))
+                .map_err(|e| RetrievalError::Index(e.to_string()))?;
+            self.insert_point(doc.id, doc.text, doc.fields, doc.embedding);
+        }
+        self.dirty = true;
+        Ok(())
+    }
+
+    fn delete(&mut self, ids: &[String]) -> Result<usize, RetrievalError> {
+        let mut removed = 0;
+        for id in ids {
+            if self.kill_point(id) {
+                self.writer.delete_term(Term::from_field_text(self.id_field, id));
+                removed += 1;
+            }
+        }
+        self.dirty |= removed > 0;
+        Ok(removed)
+    }
+
+    fn ids_where(&self, field: &str, value: &str) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .docs
+            .iter()
+            .filter(|(_, e)| e.fields.get(field).is_some_and(|v| v == value))
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    fn search(&self, query: &Query<'_>) -> Result<Vec<Hit>, RetrievalError> {
+        let _span = tracing::debug_span!("store_search", k = query.k).entered();
+        if self.docs.is_empty() || query.k == 0 {
+            return Ok(Vec::new());
+        }
+        let n = (query.k * CANDIDATES_PER_HIT).max(MIN_CANDIDATES);
+        let passes = |id: &str| self.docs.get(id).is_some_and(|e| query.filter.matches(&e.fields));
+
+        let lexical: Vec<String> = self
+            .bm25(query.text, n)?
+            .into_iter()
+            .filter(|id| passes(id))
+            .collect();
+        let alive = |point: &usize| {
+            self.points
+                .get(*point)
+                .and_then(Option::as_ref)
+                .is_some_and(|id| passes(id))
+        };
+        let semantic: Vec<String> = if query.embedding.len() == self.dimensions {
+            self.hnsw
+                .search_filter(query.embedding, n, n.max(64), Some(&alive))
+                .into_iter()
+                .filter_map(|nb| self.points.get(nb.d_id).cloned().flatten())
+                .collect()
+        } else {
+            Vec::new()
+        };
+
+        tracing::debug!(?lexical, ?semantic, "rankers");
+        let lists = [
+            lexical.iter().map(String::as_str).collect::<Vec<_>>(),
+            semantic.iter().map(String::as_str).collect::<Vec<_>>(),
+        ];
+        Ok(reciprocal_rank_fusion(&lists)
+            .into_iter()
+            .take(query.k)
+            .filter_map(|(id, score)| {
+                self.docs.get(id).map(|e| Hit {
+                    id: id.to_string(),
+                    score,
+                    text: e.text.clone(),
+                    fields: e.fields.clone(),
+                })
+            })
+            .collect())
+    }
+
+    fn persist(&mut self) -> Result<(), RetrievalError> {
+        if !self.dirty {
+            return Ok(());
+        }
+        let _span = tracing::info_span!("store_persist", documents = self.docs.len()).entered();
+        self.writer
+            .commit()
+            .map_err(|e| RetrievalError::Index(e.to_string()))?;
+        self.reader
+            .reload()
+            .map_err(|e| RetrievalError::Index(e.to_string()))?;
+        self.write_docs().map_err(RetrievalError::Index)?;
+        if self.dead * 3 > self.points.len() {
+            self.rebuild_graph();
+        }
+        self.dirty = false;
+        Ok(())
+    }
+
+    fn stats(&self) -> StoreStats {
+        let bytes_on_disk = dir_size(&self.dir);
+        StoreStats {
+            documents: self.docs.len(),
+            dimensions: self.dimensions,
+            bytes_on_disk,
+        }
+    }
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(v: &[f32]) -> Vec<f32> {
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / n).collect()
+    }
+
+    fn doc(id: &str, text: &str, v: &[f32], path: &str) -> Document {
+        Document {
+            id: id.into(),
+            text: text.into(),
+            embedding: unit(v),
+            fields: BTreeMap::from([("path".to_string(), path.to_string())]),
+        }
+    }
+
+    fn query<'a>(text: &'a str, v: &'a [f32], k: usize) -> Query<'a> {
+        Query {
+            text,
+            embedding: v,
+            k,
+            filter: super::super::Filter::default(),
+        }
+    }
+
+    #[test]
+    fn finds_by_words_and_by_meaning_and_survives_reopening() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut store = HybridStore::open(dir.path(), 3).expect("opens");
+        store
+            .upsert(vec![
+                doc(
+                    "a",
+                    "the plumber comes on tuesday",
+                    &[1.0, 0.0, 0.0],
+                    "home/plumber.md",
+                ),
+                doc(
+                    "b",
+                    "pasta with leeks and cream",
+                    &[0.0, 1.0, 0.0],
+                    "food/pasta.md",
+                ),
+                doc(
+                    "c",
+                    "the boiler needs service",
+                    &[0.9, 0.1, 0.0],
+                    "home/boiler.md",
+                ),
+            ])
+            .expect("upsert");
+        store.persist().expect("persist");
+
+        let by_words = store
+            .search(&query("leeks", &[0.0, 0.0, 1.0], 1))
+            .expect("search");
+        assert_eq!(by_words[0].id, "b");
+        let meaning = unit(&[0.0, 1.0, 0.1]);
+        let by_meaning = store.search(&query("dinner", &meaning, 1)).expect("search");
+        assert_eq!(by_meaning[0].id, "b");
+
+        drop(store);
+        let reopened = HybridStore::open(dir.path(), 3).expect("reopens");
+        assert_eq!(reopened.stats().documents, 3);
+        let hit = reopened
+            .search(&query("plumber", &unit(&[1.0, 0.0, 0.0]), 1))
+            .expect("search");
+        assert_eq!(hit[0].id, "a");
+    }
+
+    #[test]
+    fn upsert_replaces_and_delete_removes() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut store = HybridStore::open(dir.path(), 3).expect("opens");
+        store
+            .upsert(vec![doc("a", "old text about cats", &[1.0, 0.0, 0.0], "x.md")])
+            .expect("upsert");
+        store
+            .upsert(vec![doc("a", "new text about dogs", &[0.0, 1.0, 0.0], "x.md")])
+            .expect("upsert");
+        store.persist().expect("persist");
+        assert_eq!(store.stats().documents, 1);
+        assert!(
+            store
+                .search(&query("cats", &[0.0, 0.0, 1.0], 5))
+                .expect("search")
+                .iter()
+                .all(|h| h.text.contains("dogs"))
+        );
+        assert_eq!(store.ids_where("path", "x.md"), vec!["a".to_string()]);
+        assert_eq!(store.delete(&["a".to_string()]).expect("delete"), 1);
+        store.persist().expect("persist");
+        assert!(
+            store
+                .search(&query("dogs", &unit(&[0.0, 1.0, 0.0]), 5))
+                .expect("search")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn filters_restrict_both_rankers() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut store = HybridStore::open(dir.path(), 3).expect("opens");
+        store
+            .upsert(vec![
+                doc("a", "tuesday plumber", &[1.0, 0.0, 0.0], "home/a.md"),
+                doc("b", "tuesday football", &[1.0, 0.1, 0.0], "sport/b.md"),
+            ])
+            .expect("upsert");
+        store.persist().expect("persist");
+        let mut q = query("tuesday", &[1.0, 0.0, 0.0], 5);
+        q.filter.path_prefix = Some("sport/".into());
+        let hits = store.search(&q).expect("search");
+        assert_eq!(hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), vec!["b"]);
+    }
+
+    #[test]
+    fn wrong_dimensions_are_refused() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut store = HybridStore::open(dir.path(), 3).expect("opens");
+        let err = store
+            .upsert(vec![doc("a", "x", &[1.0, 0.0], "x.md")])
+            .expect_err("refused");
+        assert!(matches!(err, RetrievalError::Dimensions { .. }));
+    }
+}

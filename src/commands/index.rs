@@ -1,0 +1,137 @@
+//! `hauski index add|status` and `hauski search`.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use hauski_brain::retrieval::{Filter, Query, VectorStore};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use crate::cli::IndexAction;
+use crate::engines::App;
+
+pub fn run(app: &App, action: IndexAction) -> Result<()> {
+    match action {
+        IndexAction::Add { dir, json } => add(app, &dir, json),
+        IndexAction::Status { json } => status(app, json),
+    }
+}
+
+fn add(app: &App, dir: &Path, json: bool) -> Result<()> {
+    if !dir.is_dir() {
+        bail!(
+            "{} is not a folder; pass the folder that holds your Markdown notes",
+            dir.display()
+        );
+    }
+    let embedder = app.load_embedder()?;
+    let (mut store, mut manifest) = app.open_index(embedder.dimensions())?;
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("indexing [{bar:30}] {pos}/{len} notes ({eta}) {wide_msg}")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let report =
+        hauski_brain::notes::index_folder(dir, &mut store, &embedder, &mut manifest, |done, total, file| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            bar.set_message(file.rsplit('/').next().unwrap_or(file).to_string());
+        })?;
+    bar.finish_and_clear();
+    manifest.save(&app.index_dir().join("manifest.json"))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "{}: {} added, {} updated, {} unchanged, {} removed, {} chunks indexed",
+            dir.display(),
+            report.added,
+            report.updated,
+            report.unchanged,
+            report.removed,
+            report.chunks
+        );
+        for (file, why) in &report.skipped {
+            println!("skipped {file}: {why}");
+        }
+    }
+    Ok(())
+}
+
+fn status(app: &App, json: bool) -> Result<()> {
+    let embedder = app.load_embedder()?;
+    let (store, manifest) = app.open_index(embedder.dimensions())?;
+    let stats = store.stats();
+    if json {
+        let value = json!({
+            "index": app.index_dir().display().to_string(),
+            "roots": manifest.roots,
+            "notes": manifest.files.len(),
+            "chunks": stats.documents,
+            "dimensions": stats.dimensions,
+            "bytes_on_disk": stats.bytes_on_disk,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("index:  {}", app.index_dir().display());
+        for root in &manifest.roots {
+            println!("folder: {}", root.display());
+        }
+        println!(
+            "notes:  {}, chunks: {}, {:.1} MB on disk",
+            manifest.files.len(),
+            stats.documents,
+            stats.bytes_on_disk as f64 / 1e6
+        );
+    }
+    Ok(())
+}
+
+pub fn search(app: &App, text: &str, k: usize, path_prefix: Option<String>, json: bool) -> Result<()> {
+    if text.trim().is_empty() {
+        bail!("nothing to search for: QUERY is empty");
+    }
+    if k == 0 || k > 100 {
+        bail!("-k {k} is out of range; ask for 1 to 100 results");
+    }
+    let embedder = app.load_embedder()?;
+    let (store, _) = app.open_index(embedder.dimensions())?;
+    let embedding = embedder.embed_one(text)?;
+    let hits = store
+        .search(&Query {
+            text,
+            embedding: &embedding,
+            k,
+            filter: Filter {
+                path_prefix,
+                ..Filter::default()
+            },
+        })
+        .context("searching the notes index")?;
+    if json {
+        let value: Vec<_> = hits
+            .iter()
+            .map(|h| {
+                json!({
+                    "path": h.fields.get("path"),
+                    "heading": h.fields.get("heading"),
+                    "score": h.score,
+                    "text": h.text,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else if hits.is_empty() {
+        println!("no notes found; index a folder with `hauski index add DIR`");
+    } else {
+        for (rank, h) in hits.iter().enumerate() {
+            let path = h.fields.get("path").map_or("", String::as_str);
+            let heading = h.fields.get("heading").map_or("", String::as_str);
+            let snippet: String = h.text.chars().take(160).collect();
+            println!("{}. {path} › {heading}  ({:.4})", rank + 1, h.score);
+            println!("   {}", snippet.replace('\n', " "));
+        }
+    }
+    Ok(())
+}
