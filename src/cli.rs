@@ -152,6 +152,11 @@ pub enum IndexAction {
         #[arg(long)]
         json: bool,
     },
+    /// Keep the index up to date: re-index notes as they change, at low priority.
+    Watch {
+        /// Folders to watch (default: every indexed folder).
+        dirs: Vec<PathBuf>,
+    },
     /// Indexed folders, notes and chunks.
     Status {
         #[arg(long)]

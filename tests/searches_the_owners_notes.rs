@@ -394,3 +394,44 @@ fn answers_use_the_notes_and_name_their_source() {
     );
     assert!(v["answer"].as_str().is_some_and(|t| t.contains("7319")), "{v}");
 }
+
+#[test]
+fn the_watcher_reindexes_a_changed_note_while_search_keeps_working() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let data = tempfile::tempdir().expect("tmp");
+    let vault = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        vault.path().join("boiler.md"),
+        "# Heating\nThe boiler was serviced in May.\n",
+    )
+    .expect("write");
+    index(data.path(), vault.path());
+
+    let mut watcher = hauski_with_data(data.path())
+        .args(["index", "watch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("watcher starts");
+    let mut lines = BufReader::new(watcher.stdout.take().expect("stdout")).lines();
+    let mut next_line = || lines.next().expect("watcher output").expect("line");
+    // Synchronise on what the watcher says, not on time.
+    while !next_line().starts_with("watching") {}
+
+    // Search works while the watcher holds the index writer.
+    assert!(found_in(&top3(data.path(), "boiler service"), "boiler.md"));
+
+    std::fs::write(
+        vault.path().join("bees.md"),
+        "# Garden\nThe beehive is behind the apple tree.\n",
+    )
+    .expect("write");
+    let line = next_line();
+    assert!(line.contains("1 added"), "{line}");
+    assert!(found_in(&top3(data.path(), "where are the bees kept"), "bees.md"));
+
+    watcher.kill().expect("stop watcher");
+    watcher.wait().expect("reaped");
+}

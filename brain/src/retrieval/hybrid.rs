@@ -1,15 +1,22 @@
 //! The first [`VectorStore`] backend: tantivy for BM25 over the text, hnsw_rs
 //! for approximate nearest neighbours over the embeddings, fused by rank.
 //!
-//! On disk (in one folder): `tantivy/` (the text index), `docs.jsonl` (id,
-//! text, fields) and `vectors.f32` (the embeddings, in the same order). The HNSW
-//! graph is rebuilt from `vectors.f32` on open: nothing is re-embedded, and the
-//! graph never disagrees with the documents. hnsw_rs cannot delete points, so
+//! On disk (in one folder): `tantivy/` (the text index) and `docs.jsonl` (id,
+//! text, fields and the embedding as base64 little-endian f32), replaced
+//! atomically on persist so a reader never sees half a write. The HNSW graph
+//! is rebuilt from the stored embeddings on open: nothing is re-embedded, and
+//! the graph never disagrees with the documents.
+//!
+//! Opening does not take tantivy's writer lock; the first change does. So a
+//! search can run while another process (the folder watcher) writes. hnsw_rs cannot delete points, so
 //! replaced or deleted documents leave dead points that searches skip; the
 //! graph is rebuilt when a third of it is dead.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use std::path::{Path, PathBuf};
 
 use hnsw_rs::prelude::{DistCosine, Hnsw};
@@ -37,6 +44,8 @@ struct StoredDoc {
     id: String,
     text: String,
     fields: BTreeMap<String, String>,
+    /// Base64 of the embedding's little-endian f32s.
+    embedding: String,
 }
 
 struct Entry {
@@ -56,7 +65,8 @@ pub struct HybridStore {
     dead: usize,
     hnsw: Hnsw<'static, f32, DistCosine>,
     index: Index,
-    writer: IndexWriter,
+    /// Taken on the first change: tantivy allows one writer per index.
+    writer: Option<IndexWriter>,
     reader: IndexReader,
     id_field: Field,
     text_field: Field,
@@ -86,7 +96,6 @@ impl HybridStore {
             tantivy::directory::MmapDirectory::open(&text_dir).map_err(|e| fail(e.to_string()))?;
         let index = Index::open_or_create(directory, schema).map_err(|e| fail(e.to_string()))?;
         index.tokenizers().register(ANALYZER, english_analyzer());
-        let writer = index.writer(50_000_000).map_err(|e| fail(e.to_string()))?;
         let reader = index.reader().map_err(|e| fail(e.to_string()))?;
 
         let docs = load_docs(dir, dimensions).map_err(fail)?;
@@ -98,14 +107,14 @@ impl HybridStore {
             dead: 0,
             hnsw: new_graph(docs.len()),
             index,
-            writer,
+            writer: None,
             reader,
             id_field,
             text_field,
             dirty: false,
         };
         for (stored, embedding) in docs {
-            store.insert_point(stored.id.clone(), stored.text, stored.fields, embedding);
+            store.insert_point(stored.id, stored.text, stored.fields, embedding);
         }
         Ok(store)
     }
@@ -154,6 +163,18 @@ impl HybridStore {
         }
     }
 
+    fn writer(&mut self) -> Result<&mut IndexWriter, RetrievalError> {
+        if self.writer.is_none() {
+            let writer = self.index.writer(50_000_000).map_err(|e| {
+                RetrievalError::Index(format!("{e}; is `hauski index` already running on this index?"))
+            })?;
+            self.writer = Some(writer);
+        }
+        self.writer
+            .as_mut()
+            .ok_or_else(|| RetrievalError::Index("no index writer".into()))
+    }
+
     fn bm25(&self, text: &str, n: usize) -> Result<Vec<String>, RetrievalError> {
         let searcher = self.reader.searcher();
         let parser = QueryParser::for_index(&self.index, vec![self.text_field]);
@@ -175,41 +196,29 @@ impl HybridStore {
     }
 
     fn write_docs(&self) -> Result<(), String> {
-        let docs_tmp = self.dir.join("docs.jsonl.tmp");
-        let vecs_tmp = self.dir.join("vectors.f32.tmp");
+        let tmp = self.dir.join("docs.jsonl.tmp");
         {
-            let mut docs_out = BufWriter::new(std::fs::File::create(&docs_tmp).map_err(|e| e.to_string())?);
-            let mut vecs_out = BufWriter::new(std::fs::File::create(&vecs_tmp).map_err(|e| e.to_string())?);
+            let mut out = BufWriter::new(std::fs::File::create(&tmp).map_err(|e| e.to_string())?);
             let mut ids: Vec<&String> = self.docs.keys().collect();
             ids.sort();
             for id in ids {
                 let entry = &self.docs[id];
+                let bytes: Vec<u8> = entry.embedding.iter().flat_map(|x| x.to_le_bytes()).collect();
                 let stored = StoredDoc {
                     id: id.clone(),
                     text: entry.text.clone(),
                     fields: entry.fields.clone(),
+                    embedding: BASE64.encode(bytes),
                 };
-                serde_json::to_writer(&mut docs_out, &stored).map_err(|e| e.to_string())?;
-                docs_out.write_all(b"\n").map_err(|e| e.to_string())?;
-                for x in &entry.embedding {
-                    vecs_out.write_all(&x.to_le_bytes()).map_err(|e| e.to_string())?;
-                }
+                serde_json::to_writer(&mut out, &stored).map_err(|e| e.to_string())?;
+                out.write_all(b"\n").map_err(|e| e.to_string())?;
             }
-            docs_out
-                .into_inner()
-                .map_err(|e| e.to_string())?
-                .sync_all()
-                .map_err(|e| e.to_string())?;
-            vecs_out
-                .into_inner()
+            out.into_inner()
                 .map_err(|e| e.to_string())?
                 .sync_all()
                 .map_err(|e| e.to_string())?;
         }
-        // Vectors first: a crash between the renames leaves old docs with new
-        // vectors only if counts match, which load_docs checks.
-        std::fs::rename(&vecs_tmp, self.dir.join("vectors.f32")).map_err(|e| e.to_string())?;
-        std::fs::rename(&docs_tmp, self.dir.join("docs.jsonl")).map_err(|e| e.to_string())
+        std::fs::rename(&tmp, self.dir.join("docs.jsonl")).map_err(|e| e.to_string())
     }
 }
 
@@ -243,45 +252,36 @@ fn new_graph(capacity: usize) -> Hnsw<'static, f32, DistCosine> {
     )
 }
 
-/// Reads `docs.jsonl` and `vectors.f32`; both absent is an empty store.
+/// Reads `docs.jsonl`; absent is an empty store.
 fn load_docs(dir: &Path, dimensions: usize) -> Result<Vec<(StoredDoc, Vec<f32>)>, String> {
-    let docs_path = dir.join("docs.jsonl");
-    let vecs_path = dir.join("vectors.f32");
-    if !docs_path.exists() && !vecs_path.exists() {
-        return Ok(Vec::new());
-    }
-    let docs_file = std::fs::File::open(&docs_path).map_err(|e| format!("docs.jsonl: {e}"))?;
+    let path = dir.join("docs.jsonl");
+    let file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("docs.jsonl: {e}")),
+    };
     let mut docs = Vec::new();
-    for (n, line) in BufReader::new(docs_file).lines().enumerate() {
+    for (n, line) in BufReader::new(file).lines().enumerate() {
         let line = line.map_err(|e| format!("docs.jsonl: {e}"))?;
         let doc: StoredDoc =
             serde_json::from_str(&line).map_err(|e| format!("docs.jsonl line {}: {e}", n + 1))?;
-        docs.push(doc);
+        let bytes = BASE64
+            .decode(&doc.embedding)
+            .map_err(|e| format!("docs.jsonl line {}: embedding: {e}", n + 1))?;
+        if bytes.len() != dimensions * 4 {
+            return Err(format!(
+                "docs.jsonl line {}: a {}-dimensional embedding, expected {dimensions}",
+                n + 1,
+                bytes.len() / 4
+            ));
+        }
+        let v = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        docs.push((doc, v));
     }
-    let mut bytes = Vec::new();
-    std::fs::File::open(&vecs_path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(|e| format!("vectors.f32: {e}"))?;
-    let per_doc = dimensions * 4;
-    if bytes.len() != docs.len() * per_doc {
-        return Err(format!(
-            "vectors.f32 holds {} bytes, expected {} for {} documents of {dimensions} dimensions",
-            bytes.len(),
-            docs.len() * per_doc,
-            docs.len()
-        ));
-    }
-    Ok(docs
-        .into_iter()
-        .zip(bytes.chunks_exact(per_doc))
-        .map(|(doc, raw)| {
-            let v = raw
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
-            (doc, v)
-        })
-        .collect())
+    Ok(docs)
 }
 
 impl VectorStore for HybridStore {
@@ -296,10 +296,11 @@ impl VectorStore for HybridStore {
                 });
             }
             self.kill_point(&doc.id);
-            self.writer
-                .delete_term(Term::from_field_text(self.id_field, &doc.id));
-            self.writer
-                .add_document(doc!(self.id_field => doc.id.clone(), self.text_field => doc.text.clone()))
+            let (id_field, text_field) = (self.id_field, self.text_field);
+            let writer = self.writer()?;
+            writer.delete_term(Term::from_field_text(id_field, &doc.id));
+            writer
+                .add_document(doc!(id_field => doc.id.clone(), text_field => doc.text.clone()))
                 .map_err(|e| RetrievalError::Index(e.to_string()))?;
             self.insert_point(doc.id, doc.text, doc.fields, doc.embedding);
         }
@@ -311,7 +312,8 @@ impl VectorStore for HybridStore {
         let mut removed = 0;
         for id in ids {
             if self.kill_point(id) {
-                self.writer.delete_term(Term::from_field_text(self.id_field, id));
+                let id_field = self.id_field;
+                self.writer()?.delete_term(Term::from_field_text(id_field, id));
                 removed += 1;
             }
         }
@@ -383,7 +385,7 @@ impl VectorStore for HybridStore {
             return Ok(());
         }
         let _span = tracing::info_span!("store_persist", documents = self.docs.len()).entered();
-        self.writer
+        self.writer()?
             .commit()
             .map_err(|e| RetrievalError::Index(e.to_string()))?;
         self.reader
