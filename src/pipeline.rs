@@ -329,7 +329,6 @@ fn speak_sentences(
     sentences: mpsc::Receiver<String>,
 ) -> Result<SpokenAnswer, VoiceError> {
     let _span = tracing::info_span!("tts_stage").entered();
-    let gap = vec![0.0; voice.sample_rate() as usize * 15 / 100];
     let mut spoken = SpokenAnswer {
         audio: Vec::new(),
         first_audio_at: None,
@@ -347,10 +346,14 @@ fn speak_sentences(
         if spoken.first_audio_at.is_none() {
             spoken.first_audio_at = Some(Instant::now());
             spoken.first_sentence_ms = took;
+            spoken.audio = voice.edge_pad();
         } else {
-            spoken.audio.extend_from_slice(&gap);
+            spoken.audio.extend(voice.sentence_gap());
         }
         spoken.audio.extend_from_slice(&audio);
+    }
+    if spoken.first_audio_at.is_some() {
+        spoken.audio.extend(voice.edge_pad());
     }
     Ok(spoken)
 }

@@ -34,7 +34,7 @@ pub struct Profile {
 }
 
 fn default_variation() -> f32 {
-    0.5
+    0.4
 }
 
 impl ProfilesFile {

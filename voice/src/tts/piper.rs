@@ -64,6 +64,11 @@ pub struct PiperVoice {
 
 /// Silence put between sentences, as a speaker would pause.
 const SENTENCE_GAP_S: f32 = 0.15;
+/// Silence before the first and after the last sentence of an answer. Sinks
+/// that wake on audio (Bluetooth, suspended PipeWire nodes) clip the first
+/// fraction of a second, and listeners, Whisper included, mishear a first
+/// word that starts with no lead-in ("kitchen" → "catch and").
+const EDGE_PAD_S: f32 = 0.25;
 
 impl PiperVoice {
     /// Loads `model` (the `.onnx`) and its `.onnx.json` beside it. ONNX Runtime
@@ -155,15 +160,38 @@ impl PiperVoice {
         if sentences.is_empty() {
             return Err(VoiceError::EmptyText);
         }
-        let gap = vec![0.0; (SENTENCE_GAP_S * self.sample_rate() as f32) as usize];
+        let last = sentences.len() - 1;
         for (i, sentence) in sentences.iter().enumerate() {
-            let mut audio = self.synthesize(sentence)?;
-            if i + 1 < sentences.len() {
-                audio.extend_from_slice(&gap);
-            }
+            let speech = self.synthesize(sentence)?;
+            let mut audio = if i == 0 { self.edge_pad() } else { Vec::new() };
+            audio.extend_from_slice(&speech);
+            audio.extend(if i == last {
+                self.edge_pad()
+            } else {
+                self.sentence_gap()
+            });
             on_chunk(&audio)?;
         }
         Ok(())
+    }
+
+    /// The pause between two sentences.
+    pub fn sentence_gap(&self) -> Vec<f32> {
+        self.silence(SENTENCE_GAP_S)
+    }
+
+    /// The silence that opens and closes an answer.
+    pub fn edge_pad(&self) -> Vec<f32> {
+        self.silence(EDGE_PAD_S)
+    }
+
+    /// Seconds of edge padding in an answer (both ends), for measuring speech alone.
+    pub fn padding_s(&self) -> f64 {
+        2.0 * f64::from(EDGE_PAD_S)
+    }
+
+    fn silence(&self, seconds: f32) -> Vec<f32> {
+        vec![0.0; (seconds * self.sample_rate() as f32) as usize]
     }
 
     /// Speaks all of `text` into one buffer.
