@@ -194,14 +194,28 @@ pub enum ProfileAction {
     Show { name: Option<String> },
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchSuite {
+    /// ASR, TTS, LLM and converse latency (target/bench/spine.json).
+    Spine,
+    /// Embedding, index build, hybrid search and HNSW recall (target/bench/brain.json).
+    Brain,
+}
+
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    /// Which figures to measure.
+    #[arg(value_enum, default_value = "spine")]
+    pub suite: BenchSuite,
+    /// Brain suite: chunks in the synthetic corpus.
+    #[arg(long, default_value_t = 100_000)]
+    pub chunks: usize,
     /// Print the figures as JSON on stdout too.
     #[arg(long)]
     pub json: bool,
-    /// Where to write the JSON.
-    #[arg(long, default_value = "target/bench/spine.json")]
-    pub out: PathBuf,
+    /// Where to write the JSON (default target/bench/<suite>.json).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
     /// Runs of `converse` for the latency percentiles.
     #[arg(long, default_value_t = 10)]
     pub runs: usize,

@@ -12,7 +12,7 @@ use hauski_brain::{GenerationParams, Turn};
 use hauski_voice::ASR_RATE;
 use serde_json::{Value, json};
 
-use crate::cli::BenchArgs;
+use crate::cli::{BenchArgs, BenchSuite};
 use crate::config::ModelKind;
 use crate::engines::App;
 use crate::pipeline::{self, Dialogue, Engines, ms, system_prompt};
@@ -23,6 +23,20 @@ const TTS_TEXT: &str = "The kitchen timer is done. Shall I start another one for
 const TIMED_RUNS: usize = 3;
 
 pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
+    match args.suite {
+        BenchSuite::Spine => spine(app, args),
+        BenchSuite::Brain => super::bench_brain::run(app, args),
+    }
+}
+
+/// Where a suite writes its JSON.
+pub fn out_path(args: &BenchArgs, suite: &str) -> std::path::PathBuf {
+    args.out
+        .clone()
+        .unwrap_or_else(|| Path::new("target/bench").join(format!("{suite}.json")))
+}
+
+fn spine(app: &App, args: &BenchArgs) -> Result<()> {
     if args.runs < 10 {
         bail!("--runs {} is too few for a p95; use at least 10", args.runs);
     }
@@ -193,20 +207,17 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         });
     }
 
-    if let Some(dir) = args.out.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    std::fs::write(&args.out, serde_json::to_string_pretty(&report)?)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    let out = out_path(args, "spine");
+    write_report(&out, &report)?;
     let table = markdown_table(&report);
     if let Some(readme) = &args.update_readme {
-        update_readme(readme, &table)?;
+        update_readme(readme, "spine", &table)?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!("{table}");
-        println!("wrote {}", args.out.display());
+        println!("wrote {}", out.display());
     }
     Ok(())
 }
@@ -258,6 +269,15 @@ fn run_reference(app: &App, args: &BenchArgs, jfk: &Path) -> Result<Value> {
     serde_json::from_slice(&output.stdout).context("the reference bench printed no JSON")
 }
 
+/// Writes a bench report as pretty JSON, creating its folder.
+pub fn write_report(out: &Path, report: &Value) -> Result<()> {
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(out, serde_json::to_string_pretty(report)?)
+        .with_context(|| format!("cannot write {}", out.display()))
+}
+
 fn median_seconds(mut f: impl FnMut() -> Result<(), hauski_voice::VoiceError>) -> Result<f64> {
     f()?; // warm-up: first-run allocations are not steady-state speed
     let mut times = Vec::new();
@@ -269,13 +289,13 @@ fn median_seconds(mut f: impl FnMut() -> Result<(), hauski_voice::VoiceError>) -
     Ok(median(times))
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+pub fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     percentile(&values, 50.0)
 }
 
 /// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -335,19 +355,21 @@ fn markdown_table(r: &Value) -> String {
     rows.join("\n")
 }
 
-const BEGIN: &str = "<!-- bench:spine:begin -->";
-const END: &str = "<!-- bench:spine:end -->";
-
-fn update_readme(readme: &Path, table: &str) -> Result<()> {
+/// Replaces the table between `<!-- bench:SUITE:begin -->` and `…:end -->`.
+pub fn update_readme(readme: &Path, suite: &str, table: &str) -> Result<()> {
+    let (begin, end) = (
+        format!("<!-- bench:{suite}:begin -->"),
+        format!("<!-- bench:{suite}:end -->"),
+    );
     let text =
         std::fs::read_to_string(readme).with_context(|| format!("cannot read {}", readme.display()))?;
-    let (Some(a), Some(b)) = (text.find(BEGIN), text.find(END)) else {
+    let (Some(a), Some(b)) = (text.find(&begin), text.find(&end)) else {
         bail!(
-            "{} has no {BEGIN} … {END} markers for the bench table",
+            "{} has no {begin} … {end} markers for the bench table",
             readme.display()
         );
     };
-    let updated = format!("{}{BEGIN}\n{table}\n{}", &text[..a], &text[b..]);
+    let updated = format!("{}{begin}\n{table}\n{}", &text[..a], &text[b..]);
     std::fs::write(readme, updated).with_context(|| format!("cannot write {}", readme.display()))
 }
 

@@ -153,7 +153,11 @@ fn watch(app: &App, dirs: Vec<PathBuf>) -> Result<()> {
 
 fn status(app: &App, json: bool) -> Result<()> {
     let embedder = app.load_embedder()?;
+    let before = rss_bytes();
+    let started = std::time::Instant::now();
     let (store, manifest) = app.open_index(embedder.dimensions())?;
+    let load_s = started.elapsed().as_secs_f64();
+    let memory_bytes = rss_bytes().saturating_sub(before);
     let stats = store.stats();
     if json {
         let value = json!({
@@ -163,6 +167,8 @@ fn status(app: &App, json: bool) -> Result<()> {
             "chunks": stats.documents,
             "dimensions": stats.dimensions,
             "bytes_on_disk": stats.bytes_on_disk,
+            "load_s": load_s,
+            "memory_bytes": memory_bytes,
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
@@ -171,10 +177,11 @@ fn status(app: &App, json: bool) -> Result<()> {
             println!("folder: {}", root.display());
         }
         println!(
-            "notes:  {}, chunks: {}, {:.1} MB on disk",
+            "notes:  {}, chunks: {}, {:.1} MB on disk, {:.0} MB in memory, loaded in {load_s:.2} s",
             manifest.files.len(),
             stats.documents,
-            stats.bytes_on_disk as f64 / 1e6
+            stats.bytes_on_disk as f64 / 1e6,
+            memory_bytes as f64 / 1e6
         );
     }
     Ok(())
@@ -226,4 +233,16 @@ pub fn search(app: &App, text: &str, k: usize, path_prefix: Option<String>, json
         }
     }
     Ok(())
+}
+
+/// Resident memory of this process, from /proc (Linux); 0 elsewhere.
+pub fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()))
+        })
+        .map_or(0, |kb| kb * 1024)
 }

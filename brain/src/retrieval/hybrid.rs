@@ -34,10 +34,10 @@ use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term, doc};
 use super::{Document, Hit, Query, RetrievalError, StoreStats, VectorStore, reciprocal_rank_fusion};
 
 /// Candidates taken from each ranker before fusion, per requested hit.
-const CANDIDATES_PER_HIT: usize = 8;
-const MIN_CANDIDATES: usize = 64;
+const CANDIDATES_PER_HIT: usize = 3;
+const MIN_CANDIDATES: usize = 30;
 const HNSW_MAX_CONNECTIONS: usize = 16;
-const HNSW_EF_CONSTRUCTION: usize = 200;
+const HNSW_EF_CONSTRUCTION: usize = 100;
 
 #[derive(Serialize, Deserialize)]
 struct StoredDoc {
@@ -113,31 +113,43 @@ impl HybridStore {
             text_field,
             dirty: false,
         };
-        for (stored, embedding) in docs {
-            store.insert_point(stored.id, stored.text, stored.fields, embedding);
-        }
+        store.insert_points(
+            docs.into_iter()
+                .map(|(stored, embedding)| Document {
+                    id: stored.id,
+                    text: stored.text,
+                    fields: stored.fields,
+                    embedding,
+                })
+                .collect(),
+        );
         Ok(store)
     }
 
-    fn insert_point(
-        &mut self,
-        id: String,
-        text: String,
-        fields: BTreeMap<String, String>,
-        embedding: Vec<f32>,
-    ) {
-        let point = self.points.len();
-        self.hnsw.insert((&embedding, point));
-        self.points.push(Some(id.clone()));
-        self.docs.insert(
-            id,
-            Entry {
-                text,
-                fields,
-                embedding,
-                point,
-            },
-        );
+    /// Adds documents to the graph (in parallel: the graph is the slow part of
+    /// opening a store) and to the document map.
+    fn insert_points(&mut self, batch: Vec<Document>) {
+        let first = self.points.len();
+        {
+            let refs: Vec<(&Vec<f32>, usize)> = batch
+                .iter()
+                .enumerate()
+                .map(|(i, doc)| (&doc.embedding, first + i))
+                .collect();
+            self.hnsw.parallel_insert(&refs);
+        }
+        for (i, doc) in batch.into_iter().enumerate() {
+            self.points.push(Some(doc.id.clone()));
+            self.docs.insert(
+                doc.id,
+                Entry {
+                    text: doc.text,
+                    fields: doc.fields,
+                    embedding: doc.embedding,
+                    point: first + i,
+                },
+            );
+        }
     }
 
     fn kill_point(&mut self, id: &str) -> bool {
@@ -158,9 +170,27 @@ impl HybridStore {
         self.hnsw = new_graph(live.len());
         self.points.clear();
         self.dead = 0;
-        for (id, entry) in live {
-            self.insert_point(id, entry.text, entry.fields, entry.embedding);
-        }
+        self.insert_points(
+            live.into_iter()
+                .map(|(id, e)| Document {
+                    id,
+                    text: e.text,
+                    fields: e.fields,
+                    embedding: e.embedding,
+                })
+                .collect(),
+        );
+    }
+
+    /// The HNSW ranker alone (no text, no filter): for measuring its recall
+    /// against exact search.
+    pub fn ann_search(&self, embedding: &[f32], k: usize) -> Vec<String> {
+        let alive = |point: &usize| self.points.get(*point).is_some_and(Option::is_some);
+        self.hnsw
+            .search_filter(embedding, k, k.max(64), Some(&alive))
+            .into_iter()
+            .filter_map(|nb| self.points.get(nb.d_id).cloned().flatten())
+            .collect()
     }
 
     fn writer(&mut self) -> Result<&mut IndexWriter, RetrievalError> {
@@ -287,6 +317,15 @@ fn load_docs(dir: &Path, dimensions: usize) -> Result<Vec<(StoredDoc, Vec<f32>)>
 impl VectorStore for HybridStore {
     fn upsert(&mut self, documents: Vec<Document>) -> Result<(), RetrievalError> {
         let _span = tracing::debug_span!("store_upsert", documents = documents.len()).entered();
+        // The same id twice in one call: the last one wins, as in separate calls.
+        let mut seen = std::collections::HashSet::new();
+        let mut documents: Vec<Document> = documents
+            .into_iter()
+            .rev()
+            .filter(|d| seen.insert(d.id.clone()))
+            .collect();
+        documents.reverse();
+        let mut batch = Vec::with_capacity(documents.len());
         for doc in documents {
             if doc.embedding.len() != self.dimensions {
                 return Err(RetrievalError::Dimensions {
@@ -302,8 +341,9 @@ impl VectorStore for HybridStore {
             writer
                 .add_document(doc!(id_field => doc.id.clone(), text_field => doc.text.clone()))
                 .map_err(|e| RetrievalError::Index(e.to_string()))?;
-            self.insert_point(doc.id, doc.text, doc.fields, doc.embedding);
+            batch.push(doc);
         }
+        self.insert_points(batch);
         self.dirty = true;
         Ok(())
     }
@@ -353,7 +393,7 @@ impl VectorStore for HybridStore {
         };
         let semantic: Vec<String> = if query.embedding.len() == self.dimensions {
             self.hnsw
-                .search_filter(query.embedding, n, n.max(64), Some(&alive))
+                .search_filter(query.embedding, n, n.max(48), Some(&alive))
                 .into_iter()
                 .filter_map(|nb| self.points.get(nb.d_id).cloned().flatten())
                 .collect()
