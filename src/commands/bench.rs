@@ -30,7 +30,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
 }
 
 /// Where a suite writes its JSON.
-pub fn out_path(args: &BenchArgs, suite: &str) -> std::path::PathBuf {
+fn out_path(args: &BenchArgs, suite: &str) -> std::path::PathBuf {
     args.out
         .clone()
         .unwrap_or_else(|| Path::new("target/bench").join(format!("{suite}.json")))
@@ -207,14 +207,19 @@ fn spine(app: &App, args: &BenchArgs) -> Result<()> {
         });
     }
 
-    let out = out_path(args, "spine");
-    write_report(&out, &report)?;
-    let table = markdown_table(&report);
+    publish(args, "spine", &report, &markdown_table(&report))
+}
+
+/// Writes a suite's JSON, refreshes its README table when asked, and prints
+/// the table (or, with `--json`, the report).
+pub fn publish(args: &BenchArgs, suite: &str, report: &Value, table: &str) -> Result<()> {
+    let out = out_path(args, suite);
+    write_report(&out, report)?;
     if let Some(readme) = &args.update_readme {
-        update_readme(readme, "spine", &table)?;
+        update_readme(readme, suite, table)?;
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string_pretty(report)?);
     } else {
         println!("{table}");
         println!("wrote {}", out.display());
@@ -270,7 +275,7 @@ fn run_reference(app: &App, args: &BenchArgs, jfk: &Path) -> Result<Value> {
 }
 
 /// Writes a bench report as pretty JSON, creating its folder.
-pub fn write_report(out: &Path, report: &Value) -> Result<()> {
+fn write_report(out: &Path, report: &Value) -> Result<()> {
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
@@ -289,7 +294,7 @@ fn median_seconds(mut f: impl FnMut() -> Result<(), hauski_voice::VoiceError>) -
     Ok(median(times))
 }
 
-pub fn median(mut values: Vec<f64>) -> f64 {
+fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     percentile(&values, 50.0)
 }
@@ -356,7 +361,7 @@ fn markdown_table(r: &Value) -> String {
 }
 
 /// Replaces the table between `<!-- bench:SUITE:begin -->` and `…:end -->`.
-pub fn update_readme(readme: &Path, suite: &str, table: &str) -> Result<()> {
+fn update_readme(readme: &Path, suite: &str, table: &str) -> Result<()> {
     let (begin, end) = (
         format!("<!-- bench:{suite}:begin -->"),
         format!("<!-- bench:{suite}:end -->"),

@@ -9,7 +9,7 @@ use hauski_brain::cosine;
 use hauski_brain::retrieval::{Document, Filter, HybridStore, Query, VectorStore};
 use serde_json::{Value, json};
 
-use super::bench::{median, out_path, percentile, update_readme, write_report};
+use super::bench::{percentile, publish};
 use crate::cli::BenchArgs;
 use crate::engines::App;
 
@@ -268,25 +268,13 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         "search": {
             "k": TOP_K,
             "queries": QUERIES,
-            "latency_ms": { "p50": percentile(&latencies, 50.0), "p95": percentile(&latencies, 95.0), "median": median(latencies.clone()) },
+            "latency_ms": { "p50": percentile(&latencies, 50.0), "p95": percentile(&latencies, 95.0) },
             "query_embedding_ms": query_embed_ms,
             "target_p95_ms": 10.0,
         },
         "hnsw_recall_at_10": recall,
     });
-    let out = out_path(args, "brain");
-    write_report(&out, &report)?;
-    let table = table(&report);
-    if let Some(readme) = &args.update_readme {
-        update_readme(readme, "brain", &table)?;
-    }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        println!("{table}");
-        println!("wrote {}", out.display());
-    }
-    Ok(())
+    publish(args, "brain", &report, &table(&report))
 }
 
 fn table(r: &Value) -> String {
