@@ -19,7 +19,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use std::path::{Path, PathBuf};
 
-use hnsw_rs::prelude::{DistCosine, Hnsw};
+use hnsw_rs::prelude::{AnnT, DistCosine, Hnsw, HnswIo};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::query::QueryParser;
@@ -46,6 +46,18 @@ struct StoredDoc {
     fields: BTreeMap<String, String>,
     /// Base64 of the embedding's little-endian f32s.
     embedding: String,
+    /// This document's point in the dumped graph.
+    #[serde(default)]
+    point: Option<usize>,
+}
+
+/// The first line of `docs.jsonl`: which graph dump belongs to these documents.
+/// The dump is written under a new name before `docs.jsonl` is replaced, so
+/// the pair is consistent whatever moment a crash picks.
+#[derive(Serialize, Deserialize, Default)]
+struct Header {
+    graph: Option<String>,
+    points: usize,
 }
 
 struct Entry {
@@ -98,7 +110,15 @@ impl HybridStore {
         index.tokenizers().register(ANALYZER, english_analyzer());
         let reader = index.reader().map_err(|e| fail(e.to_string()))?;
 
-        let docs = load_docs(dir, dimensions).map_err(fail)?;
+        let (header, docs) = load_docs(dir, dimensions).map_err(fail)?;
+        let dumped = header
+            .graph
+            .as_deref()
+            .filter(|_| {
+                docs.iter()
+                    .all(|(d, _)| d.point.is_some_and(|p| p < header.points))
+            })
+            .and_then(|name| load_graph(dir, name, header.points));
         let mut store = Self {
             dir: dir.to_path_buf(),
             dimensions,
@@ -113,16 +133,36 @@ impl HybridStore {
             text_field,
             dirty: false,
         };
-        store.insert_points(
-            docs.into_iter()
-                .map(|(stored, embedding)| Document {
-                    id: stored.id,
-                    text: stored.text,
-                    fields: stored.fields,
-                    embedding,
-                })
-                .collect(),
-        );
+        match dumped {
+            Some(graph) => {
+                store.hnsw = graph;
+                store.points = vec![None; header.points];
+                for (stored, embedding) in docs {
+                    let point = stored.point.unwrap_or_default();
+                    store.points[point] = Some(stored.id.clone());
+                    store.docs.insert(
+                        stored.id,
+                        Entry {
+                            text: stored.text,
+                            fields: stored.fields,
+                            embedding,
+                            point,
+                        },
+                    );
+                }
+                store.dead = header.points - store.docs.len();
+            }
+            None => store.insert_points(
+                docs.into_iter()
+                    .map(|(stored, embedding)| Document {
+                        id: stored.id,
+                        text: stored.text,
+                        fields: stored.fields,
+                        embedding,
+                    })
+                    .collect(),
+            ),
+        }
         Ok(store)
     }
 
@@ -225,10 +265,12 @@ impl HybridStore {
         Ok(ids)
     }
 
-    fn write_docs(&self) -> Result<(), String> {
+    fn write_docs(&self, header: &Header) -> Result<(), String> {
         let tmp = self.dir.join("docs.jsonl.tmp");
         {
             let mut out = BufWriter::new(std::fs::File::create(&tmp).map_err(|e| e.to_string())?);
+            serde_json::to_writer(&mut out, header).map_err(|e| e.to_string())?;
+            out.write_all(b"\n").map_err(|e| e.to_string())?;
             let mut ids: Vec<&String> = self.docs.keys().collect();
             ids.sort();
             for id in ids {
@@ -239,6 +281,7 @@ impl HybridStore {
                     text: entry.text.clone(),
                     fields: entry.fields.clone(),
                     embedding: BASE64.encode(bytes),
+                    point: Some(entry.point),
                 };
                 serde_json::to_writer(&mut out, &stored).map_err(|e| e.to_string())?;
                 out.write_all(b"\n").map_err(|e| e.to_string())?;
@@ -283,15 +326,25 @@ fn new_graph(capacity: usize) -> Hnsw<'static, f32, DistCosine> {
 }
 
 /// Reads `docs.jsonl`; absent is an empty store.
-fn load_docs(dir: &Path, dimensions: usize) -> Result<Vec<(StoredDoc, Vec<f32>)>, String> {
+type LoadedDocs = (Header, Vec<(StoredDoc, Vec<f32>)>);
+
+fn load_docs(dir: &Path, dimensions: usize) -> Result<LoadedDocs, String> {
     let path = dir.join("docs.jsonl");
     let file = match std::fs::File::open(&path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Header::default(), Vec::new())),
         Err(e) => return Err(format!("docs.jsonl: {e}")),
     };
+    let mut lines = BufReader::new(file).lines().enumerate();
+    let header: Header = match lines.next() {
+        Some((_, line)) => {
+            let line = line.map_err(|e| format!("docs.jsonl: {e}"))?;
+            serde_json::from_str(&line).map_err(|e| format!("docs.jsonl header: {e}"))?
+        }
+        None => Header::default(),
+    };
     let mut docs = Vec::new();
-    for (n, line) in BufReader::new(file).lines().enumerate() {
+    for (n, line) in lines {
         let line = line.map_err(|e| format!("docs.jsonl: {e}"))?;
         let doc: StoredDoc =
             serde_json::from_str(&line).map_err(|e| format!("docs.jsonl line {}: {e}", n + 1))?;
@@ -311,7 +364,38 @@ fn load_docs(dir: &Path, dimensions: usize) -> Result<Vec<(StoredDoc, Vec<f32>)>
             .collect();
         docs.push((doc, v));
     }
-    Ok(docs)
+    Ok((header, docs))
+}
+
+/// Loads a dumped graph, or `None` (the caller rebuilds) if it is missing,
+/// unreadable or of another size than the documents say.
+fn load_graph(dir: &Path, name: &str, points: usize) -> Option<Hnsw<'static, f32, DistCosine>> {
+    let _span = tracing::debug_span!("hnsw_load", name).entered();
+    // hnsw_rs ties a loaded graph's lifetime to its loader; the loader is a
+    // few paths and options, kept for the life of the process.
+    // hnsw_rs unwraps while parsing a dump: a damaged file panics inside it.
+    // That is contained here and answered with a rebuild.
+    let loaded = std::panic::catch_unwind(move || {
+        let io: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(dir, name)));
+        io.load_hnsw::<f32, DistCosine>().map_err(|e| e.to_string())
+    })
+    .unwrap_or_else(|_| Err("the dump is damaged".to_string()));
+    match loaded {
+        Ok(graph) if graph.get_nb_point() == points => Some(graph),
+        Ok(graph) => {
+            tracing::warn!(
+                name,
+                found = graph.get_nb_point(),
+                expected = points,
+                "graph dump does not match; rebuilding"
+            );
+            None
+        }
+        Err(e) => {
+            tracing::warn!(name, error = %e, "graph dump unreadable; rebuilding");
+            None
+        }
+    }
 }
 
 impl VectorStore for HybridStore {
@@ -431,10 +515,27 @@ impl VectorStore for HybridStore {
         self.reader
             .reload()
             .map_err(|e| RetrievalError::Index(e.to_string()))?;
-        self.write_docs().map_err(RetrievalError::Index)?;
         if self.dead * 3 > self.points.len() {
             self.rebuild_graph();
         }
+        // The graph goes to a new name first; docs.jsonl, replaced atomically
+        // after, names it. Older dumps are removed last.
+        let generation = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let graph = match self.hnsw.file_dump(&self.dir, &format!("graph-{generation}")) {
+            Ok(name) => Some(name),
+            Err(e) => {
+                tracing::warn!(error = %e, "graph not dumped; it will be rebuilt on open");
+                None
+            }
+        };
+        let header = Header {
+            graph: graph.clone(),
+            points: self.points.len(),
+        };
+        self.write_docs(&header).map_err(RetrievalError::Index)?;
+        remove_old_dumps(&self.dir, graph.as_deref());
         self.dirty = false;
         Ok(())
     }
@@ -445,6 +546,19 @@ impl VectorStore for HybridStore {
             documents: self.docs.len(),
             dimensions: self.dimensions,
             bytes_on_disk,
+        }
+    }
+}
+
+fn remove_old_dumps(dir: &Path, keep: Option<&str>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_dump = name.starts_with("graph-") && name.contains(".hnsw.");
+        if is_dump && keep.is_none_or(|k| !name.starts_with(&format!("{k}.hnsw."))) {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }
@@ -581,6 +695,66 @@ mod tests {
         q.filter.path_prefix = Some("sport/".into());
         let hits = store.search(&q).expect("search");
         assert_eq!(hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), vec!["b"]);
+    }
+
+    fn dumps(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("dir")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("graph-") && n.ends_with(".hnsw.graph"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn the_graph_is_dumped_reloaded_and_replaced() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut store = HybridStore::open(dir.path(), 3).expect("opens");
+        store
+            .upsert(vec![doc("a", "plumber tuesday", &[1.0, 0.0, 0.0], "a.md")])
+            .expect("upsert");
+        store.persist().expect("persist");
+        let first = dumps(dir.path());
+        assert_eq!(first.len(), 1);
+        store
+            .upsert(vec![doc("b", "pasta leeks", &[0.0, 1.0, 0.0], "b.md")])
+            .expect("upsert");
+        store.persist().expect("persist");
+        let second = dumps(dir.path());
+        assert_eq!(second.len(), 1, "the old dump is removed");
+        assert_ne!(first, second);
+        drop(store);
+
+        let mut reopened = HybridStore::open(dir.path(), 3).expect("reopens from the dump");
+        assert_eq!(reopened.stats().documents, 2);
+        assert_eq!(
+            reopened.ann_search(&unit(&[0.0, 1.0, 0.0]), 1),
+            vec!["b".to_string()]
+        );
+        // A reloaded graph keeps growing.
+        reopened
+            .upsert(vec![doc("c", "garden bees", &[0.0, 0.0, 1.0], "c.md")])
+            .expect("upsert");
+        assert_eq!(
+            reopened.ann_search(&unit(&[0.0, 0.1, 1.0]), 1),
+            vec!["c".to_string()]
+        );
+        drop(reopened);
+
+        // A damaged dump costs a rebuild, never the documents.
+        std::fs::write(dir.path().join(&second[0]), b"garbage").expect("damage");
+        let rebuilt = HybridStore::open(dir.path(), 3).expect("reopens by rebuilding");
+        assert_eq!(
+            rebuilt.stats().documents,
+            2,
+            "the unpersisted upsert of c is not there"
+        );
+        assert_eq!(
+            rebuilt.ann_search(&unit(&[1.0, 0.0, 0.0]), 1),
+            vec!["a".to_string()]
+        );
     }
 
     #[test]
