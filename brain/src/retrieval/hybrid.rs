@@ -1,16 +1,18 @@
 //! The first [`VectorStore`] backend: tantivy for BM25 over the text, hnsw_rs
 //! for approximate nearest neighbours over the embeddings, fused by rank.
 //!
-//! On disk (in one folder): `tantivy/` (the text index) and `docs.jsonl` (id,
-//! text, fields and the embedding as base64 little-endian f32), replaced
-//! atomically on persist so a reader never sees half a write. The HNSW graph
-//! is rebuilt from the stored embeddings on open: nothing is re-embedded, and
-//! the graph never disagrees with the documents.
+//! On disk (in one folder): `tantivy/` (the text index), the HNSW graph as
+//! hnsw_rs dumps it (`graph-<generation>.hnsw.*`) and `docs.jsonl`: a header
+//! naming that dump, then each document's id, text, fields, graph point and
+//! embedding (base64 little-endian f32). `docs.jsonl` is replaced atomically
+//! after the dump is written, so a reader never sees half a write and the
+//! graph always matches the documents; without a usable dump the graph is
+//! rebuilt from the stored embeddings. Nothing is ever re-embedded.
 //!
 //! Opening does not take tantivy's writer lock; the first change does. So a
-//! search can run while another process (the folder watcher) writes. hnsw_rs cannot delete points, so
-//! replaced or deleted documents leave dead points that searches skip; the
-//! graph is rebuilt when a third of it is dead.
+//! search can run while another process (the folder watcher) writes.
+//! hnsw_rs cannot delete points, so replaced or deleted documents leave dead
+//! points that searches skip; the graph is rebuilt when a third of it is dead.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, BufWriter, Write};
