@@ -159,15 +159,13 @@ pub fn converse(
             timings,
         );
     }
-    memory.purge_expired()?;
-    let memories = memory.list()?;
-    let recent = &memories[memories.len().saturating_sub(prompt_entries)..];
+    let recent = memory.recent(prompt_entries)?;
     let notes = match notes {
         Some(find) => find(&transcript.text)?,
         None => NotesContext::default(),
     };
     let turn = Turn {
-        system: system_prompt(custom_system, recent),
+        system: system_prompt(custom_system, &recent),
         user: transcript.text.clone(),
         context: notes.prompt.clone(),
     };

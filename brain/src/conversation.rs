@@ -116,10 +116,10 @@ impl<'m> Conversation<'m> {
             let pos = i32::try_from(self.cached.len()).unwrap_or(i32::MAX);
             batch
                 .add(token, pos, &[0], true)
-                .map_err(|e| engine("batching", e))?;
+                .map_err(|e| BrainError::engine("batching", e))?;
             self.context
                 .decode(&mut batch)
-                .map_err(|e| engine("decoding", e))?;
+                .map_err(|e| BrainError::engine("decoding", e))?;
             self.cached.push(token);
 
             let piece = joiner.push(&vocab.token_to_piece(token, false, None));
@@ -211,7 +211,7 @@ impl<'m> Conversation<'m> {
         let keep_u32 = u32::try_from(keep).unwrap_or(u32::MAX);
         self.context
             .clear_kv_cache_seq(Some(0), Some(keep_u32), None)
-            .map_err(|e| engine("trimming the KV cache", e))?;
+            .map_err(|e| BrainError::engine("trimming the KV cache", e))?;
         self.cached.truncate(keep);
 
         let batch_size = self.context.n_batch().max(1) as usize;
@@ -225,11 +225,11 @@ impl<'m> Conversation<'m> {
                 let is_last = sample_next && base + i + 1 == prompt.len();
                 batch
                     .add(token, pos, &[0], is_last)
-                    .map_err(|e| engine("batching", e))?;
+                    .map_err(|e| BrainError::engine("batching", e))?;
             }
             self.context
                 .decode(&mut batch)
-                .map_err(|e| engine("evaluating the prompt", e))?;
+                .map_err(|e| BrainError::engine("evaluating the prompt", e))?;
         }
         self.cached.extend_from_slice(todo);
         Ok(todo.len())
@@ -245,12 +245,5 @@ fn sampler(params: &GenerationParams) -> LlamaSampler {
             LlamaSampler::temp(params.temperature),
             LlamaSampler::dist(params.seed),
         ])
-    }
-}
-
-fn engine(stage: &'static str, e: impl std::fmt::Display) -> BrainError {
-    BrainError::Engine {
-        stage,
-        reason: e.to_string(),
     }
 }

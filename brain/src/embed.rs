@@ -78,7 +78,8 @@ impl Embedder {
     /// Embeds one text.
     pub fn embed_one(&self, text: &str) -> Result<Vec<f32>, BrainError> {
         let mut v = self.embed(&[text])?;
-        v.pop().ok_or_else(|| engine("embedding", "no output"))
+        v.pop()
+            .ok_or_else(|| BrainError::engine("embedding", "no output"))
     }
 
     /// Embeds texts as one batch; the output has one unit vector per input.
@@ -90,7 +91,7 @@ impl Embedder {
         let encodings = self
             .tokenizer
             .encode_batch(texts.to_vec(), true)
-            .map_err(|e| engine("tokenizing", e))?;
+            .map_err(|e| BrainError::engine("tokenizing", e))?;
         let rows = encodings.len();
         let cols = encodings.first().map_or(0, |e| e.get_ids().len());
         let flat = |f: &dyn Fn(&tokenizers::Encoding) -> Vec<u32>| -> Vec<u32> {
@@ -100,14 +101,14 @@ impl Embedder {
         let types = flat(&|e| e.get_type_ids().to_vec());
         let mask = flat(&|e| e.get_attention_mask().to_vec());
         let tensor = |data: Vec<u32>| {
-            Tensor::from_vec(data, (rows, cols), &self.device).map_err(|e| engine("batching", e))
+            Tensor::from_vec(data, (rows, cols), &self.device).map_err(|e| BrainError::engine("batching", e))
         };
         let (ids, types, mask) = (tensor(ids)?, tensor(types)?, tensor(mask)?);
 
         let hidden = self
             .model
             .forward(&ids, &types, Some(&mask))
-            .map_err(|e| engine("running BERT", e))?;
+            .map_err(|e| BrainError::engine("running BERT", e))?;
         // Mean over real tokens only: padding must not pull the average.
         let pooled = (|| {
             let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
@@ -117,15 +118,8 @@ impl Embedder {
             let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?;
             mean.broadcast_div(&norm)?.to_vec2::<f32>()
         })()
-        .map_err(|e: candle_core::Error| engine("pooling", e))?;
+        .map_err(|e: candle_core::Error| BrainError::engine("pooling", e))?;
         Ok(pooled)
-    }
-}
-
-fn engine(stage: &'static str, e: impl std::fmt::Display) -> BrainError {
-    BrainError::Engine {
-        stage,
-        reason: e.to_string(),
     }
 }
 

@@ -29,3 +29,13 @@ pub enum BrainError {
     #[error("llama.cpp failed while {stage}: {reason}")]
     Engine { stage: &'static str, reason: String },
 }
+
+impl BrainError {
+    /// An engine call that failed at `stage` ("decoding", "pooling", …).
+    pub(crate) fn engine(stage: &'static str, e: impl std::fmt::Display) -> Self {
+        Self::Engine {
+            stage,
+            reason: e.to_string(),
+        }
+    }
+}

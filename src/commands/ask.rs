@@ -15,11 +15,10 @@ pub fn run(app: &App, text: &str, args: &GenerationArgs, json: bool) -> Result<(
     let model = app.load_llm()?;
     let mut conversation = model.conversation()?;
     let memory = app.open_memory()?;
-    let memories = memory.list()?;
-    let recent = &memories[memories.len().saturating_sub(app.config.memory.prompt_entries)..];
+    let recent = memory.recent(app.config.memory.prompt_entries)?;
     let notes = notes_for(app, text)?;
     let turn = Turn {
-        system: system_prompt(args.system.as_deref(), recent),
+        system: system_prompt(args.system.as_deref(), &recent),
         user: text.to_string(),
         context: notes.prompt.clone(),
     };

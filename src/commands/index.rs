@@ -236,7 +236,7 @@ pub fn search(app: &App, text: &str, k: usize, path_prefix: Option<String>, json
 }
 
 /// Resident memory of this process, from /proc (Linux); 0 elsewhere.
-pub fn rss_bytes() -> u64 {
+fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

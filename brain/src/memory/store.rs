@@ -105,6 +105,15 @@ impl MemoryStore {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// The newest `n` entries that have not expired, oldest of them first:
+    /// what a prompt carries. Expired entries are purged first.
+    pub fn recent(&self, n: usize) -> Result<Vec<MemoryEntry>, MemoryError> {
+        self.purge_expired()?;
+        let mut entries = self.list()?;
+        entries.drain(..entries.len().saturating_sub(n));
+        Ok(entries)
+    }
+
     pub fn get(&self, id: i64) -> Result<MemoryEntry, MemoryError> {
         self.conn
             .query_row(
@@ -261,6 +270,28 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM memories", [], |r| r.get(0))
             .expect("count");
         assert_eq!(count, 0);
+    }
+
+    #[test]
+    fn recent_keeps_the_newest_unexpired_entries() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let clock = Arc::new(ManualClock::new(0));
+        let s = store(dir.path(), clock.clone());
+        s.remember(Layer::Short, "soon gone").expect("short");
+        let a = s.remember(Layer::Long, "a").expect("a");
+        let b = s.remember(Layer::Long, "b").expect("b");
+        let c = s.remember(Layer::Long, "c").expect("c");
+        clock.advance_ms(31 * 60_000);
+        let ids = |n| {
+            s.recent(n)
+                .expect("recent")
+                .iter()
+                .map(|e| e.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(2), vec![b, c]);
+        assert_eq!(ids(10), vec![a, b, c]);
+        assert!(ids(0).is_empty());
     }
 
     #[test]
