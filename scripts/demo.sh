@@ -10,5 +10,6 @@ scripts/fetch-gemma.sh
 scripts/clean-stale-links.sh
 input="${1:-../shared/models/audio/jfk.wav}"
 cargo build --locked
+scripts/build-wake-engine.sh
 ./target/debug/hauski converse --input "$input" --output recordings/answer.wav
 echo "==> play it: pw-play recordings/answer.wav (or aplay recordings/answer.wav)"

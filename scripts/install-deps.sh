@@ -8,7 +8,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${HAUSKI_VENV:-$here/.venv}"
 
 need_apt=()
-for pkg in build-essential cmake clang libclang-dev pkg-config espeak-ng libespeak-ng-dev sox python3-venv curl; do
+for pkg in build-essential cmake clang libclang-dev pkg-config espeak-ng libespeak-ng-dev sox python3-venv curl wrk; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then
@@ -32,9 +32,13 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 # onnxruntime must match the ort crate's API version (ort 2.0.0-rc.12 ↔ onnxruntime 1.24.x).
 # pywhispercpp and piper-tts are the reference implementations `hauski bench` measures against.
-if ! "$venv/bin/python" -c 'import onnxruntime, pywhispercpp, piper' >/dev/null 2>&1; then
-  echo "==> pip: onnxruntime, pywhispercpp, piper-tts"
-  "$venv/bin/pip" install -q --disable-pip-version-check onnxruntime==1.24.4 pywhispercpp==1.5.1 piper-tts==1.8.0
+if ! "$venv/bin/python" -c 'import onnxruntime, pywhispercpp, piper, openai, wyoming' >/dev/null 2>&1; then
+  # onnxruntime: ONNX Runtime for the Piper voices; pywhispercpp, piper-tts:
+  # the bench's reference implementations; openai, wyoming: the API tests'
+  # real clients.
+  echo "==> pip: onnxruntime, pywhispercpp, piper-tts, openai, wyoming"
+  "$venv/bin/pip" install -q --disable-pip-version-check onnxruntime==1.24.4 pywhispercpp==1.5.1 piper-tts==1.8.0 \
+    openai==3.57.0 wyoming==1.10.2
 fi
 
 capi="$("$venv/bin/python" -c 'import onnxruntime, os; print(os.path.join(os.path.dirname(onnxruntime.__file__), "capi"))')"

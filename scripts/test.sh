@@ -16,8 +16,12 @@ scripts/clean-stale-links.sh
 
 echo "==> cargo fmt --check"
 cargo fmt --all --check
+cargo fmt --manifest-path voice/wake-engine/Cargo.toml --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --manifest-path voice/wake-engine/Cargo.toml --locked --target-dir "${CARGO_TARGET_DIR:-target}" -- -D warnings
+echo "==> wake-word engine"
+scripts/build-wake-engine.sh
 echo "==> cargo test"
 cargo test --workspace --locked
 echo "==> bench"

@@ -111,6 +111,26 @@ pub enum Command {
     },
     /// Measure ASR, TTS, LLM and converse latency; writes target/bench/spine.json.
     Bench(BenchArgs),
+    /// Wake words: enrol one from recordings, or test one on a recording.
+    Wake {
+        #[command(subcommand)]
+        action: WakeAction,
+    },
+    /// Run the daemon: the side API (OpenAI-compatible), Wyoming, the notes watcher.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address of the HTTP API; anything but loopback needs a token. Port 0 picks a free one.
+    #[arg(long, default_value = "127.0.0.1:8088")]
+    pub listen: std::net::SocketAddr,
+    /// Bearer token every API request (but /healthz) must carry.
+    #[arg(long, env = "HAUSKI_API_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Also serve Home Assistant's Wyoming protocol here (e.g. 127.0.0.1:10300).
+    #[arg(long)]
+    pub wyoming: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -228,4 +248,28 @@ pub struct BenchArgs {
     /// Rewrite the figures table in this README from the new JSON.
     #[arg(long)]
     pub update_readme: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WakeAction {
+    /// Make a wake-word file from at least 3 WAV recordings of the phrase.
+    Enrol {
+        /// The wake word's name, e.g. hey-hauski.
+        #[arg(long)]
+        name: String,
+        /// Where to write it (default NAME.rpw).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(required = true)]
+        samples: Vec<PathBuf>,
+    },
+    /// Report every wake word detected in a recording, with timestamps.
+    Test {
+        file: PathBuf,
+        /// Test this wake-word file instead of the wake words of models.yml.
+        #[arg(long)]
+        wake_file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
 }

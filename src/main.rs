@@ -1,12 +1,17 @@
 //! `hauski`: the daemon and CLI. A thin binary in ripgrep's style: it parses
 //! flags and config, loads engines from the library crates and wires them.
 
+mod api;
 mod cli;
 mod commands;
 mod config;
 mod engines;
+mod llm_pool;
 mod notes_context;
 mod pipeline;
+mod profile_state;
+mod wake_words;
+mod wyoming;
 
 use std::process::ExitCode;
 

@@ -1,13 +1,22 @@
-//! Retrieval for answers: the owner's notes that fit a question, cut to the
-//! token budget of policies/limits.yaml, with their sources.
+//! The owner's notes at runtime: one loaded index that answers questions
+//! (retrieval for answers, cut to the token budget of policies/limits.yaml)
+//! and that the folder watcher keeps up to date. The CLI opens one per
+//! command; the daemon opens one and shares it.
 
-use anyhow::Result;
-use hauski_brain::retrieval::{Filter, Query, VectorStore};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use hauski_brain::Embedder;
+use hauski_brain::notes::{IndexReport, Manifest};
+use hauski_brain::retrieval::{Filter, HybridStore, Query, VectorStore};
+use notify::{RecursiveMode, Watcher};
 use serde::Serialize;
 
 use crate::engines::App;
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Clone, Serialize)]
 pub struct NotesContext {
     /// The text put before the question; empty when nothing was found.
     #[serde(skip)]
@@ -16,44 +25,189 @@ pub struct NotesContext {
     pub sources: Vec<String>,
 }
 
+/// The loaded notes index with the embedder that fills and queries it.
+pub struct NotesIndex {
+    embedder: Arc<Embedder>,
+    store: Mutex<HybridStore>,
+    manifest: Mutex<Manifest>,
+    manifest_path: PathBuf,
+    top_k: usize,
+    notes_tokens: usize,
+}
+
+impl NotesIndex {
+    pub fn open(app: &App, embedder: Arc<Embedder>) -> Result<Self> {
+        let (store, manifest) = app.open_index(embedder.dimensions())?;
+        let limits = &app.config.limits.llm;
+        Ok(Self {
+            embedder,
+            store: Mutex::new(store),
+            manifest: Mutex::new(manifest),
+            manifest_path: app.index_dir().join("manifest.json"),
+            top_k: limits.notes_top_k,
+            notes_tokens: limits.notes_tokens,
+        })
+    }
+
+    /// The folders indexed so far.
+    pub fn roots(&self) -> Vec<PathBuf> {
+        self.manifest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .roots
+            .clone()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.manifest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .files
+            .is_empty()
+    }
+
+    /// The notes that fit `question`, within the prompt's token budget.
+    pub fn retrieve(&self, question: &str) -> Result<NotesContext> {
+        if self.top_k == 0 || self.is_empty() {
+            return Ok(NotesContext::default());
+        }
+        let _span = tracing::info_span!("retrieve", k = self.top_k).entered();
+        let embedding = self.embedder.embed_one(question)?;
+        let hits = self
+            .store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .search(&Query {
+                text: question,
+                embedding: &embedding,
+                k: self.top_k,
+                filter: Filter::default(),
+            })?;
+        // About four characters per token.
+        let mut budget = self.notes_tokens * 4;
+        let mut context = NotesContext {
+            prompt: "From the owner's notes:\n".to_string(),
+            sources: Vec::new(),
+        };
+        for hit in hits {
+            let path = hit.fields.get("path").map_or("", String::as_str);
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let heading = hit.fields.get("heading").map_or("", String::as_str);
+            let line = format!("- ({name}) {}\n", hit.text.trim().replace('\n', " "));
+            if line.len() > budget {
+                break;
+            }
+            budget -= line.len();
+            context.prompt.push_str(&line);
+            context.sources.push(format!("{path} › {heading}"));
+        }
+        if context.sources.is_empty() {
+            return Ok(NotesContext::default());
+        }
+        Ok(context)
+    }
+
+    /// Brings the index up to date with `root` and saves the manifest.
+    pub fn reindex(&self, root: &Path) -> Result<IndexReport> {
+        let _span = tracing::info_span!("reindex", root = %root.display()).entered();
+        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        let mut manifest = self.manifest.lock().unwrap_or_else(|p| p.into_inner());
+        let report = hauski_brain::notes::index_folder(
+            root,
+            &mut *store,
+            &self.embedder,
+            &mut manifest,
+            |_, _, _| {},
+        )?;
+        manifest.save(&self.manifest_path)?;
+        Ok(report)
+    }
+}
+
 /// Finds notes for `question`. Without an index this costs nothing: the
 /// embedding model is only loaded when there are notes to search.
 pub fn notes_for(app: &App, question: &str) -> Result<NotesContext> {
-    let manifest = hauski_brain::notes::Manifest::load(&app.index_dir().join("manifest.json"))?;
-    let limits = &app.config.limits.llm;
-    if manifest.files.is_empty() || limits.notes_top_k == 0 {
+    let manifest = Manifest::load(&app.index_dir().join("manifest.json"))?;
+    if manifest.files.is_empty() || app.config.limits.llm.notes_top_k == 0 {
         return Ok(NotesContext::default());
     }
-    let _span = tracing::info_span!("retrieve", k = limits.notes_top_k).entered();
-    let embedder = app.load_embedder()?;
-    let (store, _) = app.open_index(embedder.dimensions())?;
-    let embedding = embedder.embed_one(question)?;
-    let hits = store.search(&Query {
-        text: question,
-        embedding: &embedding,
-        k: limits.notes_top_k,
-        filter: Filter::default(),
-    })?;
-    // About four characters per token.
-    let mut budget = limits.notes_tokens * 4;
-    let mut context = NotesContext {
-        prompt: "From the owner's notes:\n".to_string(),
-        sources: Vec::new(),
-    };
-    for hit in hits {
-        let path = hit.fields.get("path").map_or("", String::as_str);
-        let name = path.rsplit('/').next().unwrap_or(path);
-        let heading = hit.fields.get("heading").map_or("", String::as_str);
-        let line = format!("- ({name}) {}\n", hit.text.trim().replace('\n', " "));
-        if line.len() > budget {
-            break;
+    let embedder = Arc::new(app.load_embedder()?);
+    NotesIndex::open(app, embedder)?.retrieve(question)
+}
+
+/// How long the folder must be quiet after a change before re-indexing: an
+/// editor's save is several events (temp file, rename, metadata).
+const QUIET: Duration = Duration::from_millis(400);
+
+/// Keeps `index` up to date with `roots` until the watcher fails: catches up
+/// first, then re-indexes a folder whenever a note in it changes.
+/// `on_report` hears of every pass (the CLI prints it, the daemon logs it).
+pub fn watch_notes(
+    index: &NotesIndex,
+    roots: &[PathBuf],
+    mut on_report: impl FnMut(&Path, &IndexReport),
+    on_ready: impl FnOnce(),
+) -> Result<()> {
+    // Events carry absolute, resolved paths; so must the roots they are matched to.
+    let roots = roots
+        .iter()
+        .map(|r| {
+            r.canonicalize()
+                .with_context(|| format!("{} is not a folder", r.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(tx).context("cannot start the file watcher")?;
+    for root in &roots {
+        watcher
+            .watch(root, RecursiveMode::Recursive)
+            .with_context(|| format!("cannot watch {}", root.display()))?;
+    }
+    // Catch up with what changed while nobody watched.
+    for root in &roots {
+        let report = index.reindex(root)?;
+        on_report(root, &report);
+    }
+    on_ready();
+
+    let is_note = |p: &Path| p.extension().is_some_and(|e| e == "md" || e == "markdown");
+    while let Ok(first) = rx.recv() {
+        let mut dirty: Vec<PathBuf> = Vec::new();
+        let mut note = |event: notify::Result<notify::Event>| match event {
+            Ok(event) => {
+                for path in event.paths.iter().filter(|p| is_note(p)) {
+                    if let Some(root) = roots.iter().find(|r| path.starts_with(r))
+                        && !dirty.contains(root)
+                    {
+                        dirty.push(root.clone());
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "file watcher error"),
+        };
+        note(first);
+        while let Ok(event) = rx.recv_timeout(QUIET) {
+            note(event);
         }
-        budget -= line.len();
-        context.prompt.push_str(&line);
-        context.sources.push(format!("{path} › {heading}"));
+        for root in dirty {
+            match index.reindex(&root) {
+                Ok(report) => on_report(&root, &report),
+                // One bad pass must not end the watch; the next change retries.
+                Err(e) => tracing::error!(root = %root.display(), error = %e, "re-indexing failed"),
+            }
+        }
     }
-    if context.sources.is_empty() {
-        return Ok(NotesContext::default());
+    Ok(())
+}
+
+/// Lowers the calling thread's CPU priority: re-indexing competes with the
+/// voice loop for two cores, so it yields. On Linux, nice applies per thread.
+pub fn lower_thread_priority() {
+    // SAFETY: setpriority on our own thread id only changes scheduling.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        if libc::setpriority(libc::PRIO_PROCESS, tid, 10) != 0 {
+            tracing::debug!("could not lower the watcher's priority");
+        }
     }
-    Ok(context)
 }

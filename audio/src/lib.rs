@@ -34,3 +34,17 @@ pub fn load_mono(path: &std::path::Path, rate: u32) -> Result<Vec<f32>, AudioErr
     let _span = tracing::debug_span!("resample", from = buffer.sample_rate, to = rate).entered();
     resample(&mono, buffer.sample_rate, rate)
 }
+
+/// Like [`load_mono`], for audio that arrived in memory (an upload, a stream);
+/// `source_name` names it in errors.
+pub fn decode_mono(bytes: &[u8], source_name: &str, rate: u32) -> Result<Vec<f32>, AudioError> {
+    let buffer = decode_bytes(bytes, source_name)?;
+    if buffer.frames() == 0 {
+        return Err(AudioError::Empty {
+            source_name: source_name.to_string(),
+        });
+    }
+    let mono = buffer.to_mono();
+    let _span = tracing::debug_span!("resample", from = buffer.sample_rate, to = rate).entered();
+    resample(&mono, buffer.sample_rate, rate)
+}

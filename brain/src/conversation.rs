@@ -10,7 +10,7 @@ use llama_cpp_2::token::LlamaToken;
 
 use crate::stop::{Scan, StopScanner};
 use crate::utf8::Utf8Joiner;
-use crate::{BrainError, GenerationParams, LanguageModel, Turn};
+use crate::{BrainError, ChatMessage, GenerationParams, LanguageModel, Turn};
 
 /// Why generation ended, in OpenAI's terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,14 +70,43 @@ impl<'m> Conversation<'m> {
         &mut self,
         turn: &Turn,
         params: &GenerationParams,
-        mut on_text: impl FnMut(&str) -> ControlFlow<()>,
+        on_text: impl FnMut(&str) -> ControlFlow<()>,
     ) -> Result<GenerationStats, BrainError> {
         if turn.user.trim().is_empty() {
             return Err(BrainError::EmptyPrompt);
         }
+        let prompt = self.tokenize(turn);
+        self.generate_tokens(&prompt, params, on_text)
+    }
+
+    /// Answers a chat (OpenAI-style messages) in the model's own chat
+    /// template; the KV cache is reused for whatever prefix matches the last
+    /// prompt, so a growing chat only pays for its new messages.
+    pub fn generate_chat(
+        &mut self,
+        messages: &[ChatMessage],
+        params: &GenerationParams,
+        on_text: impl FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<GenerationStats, BrainError> {
+        let rendered = self.model.render_chat(messages)?;
+        let prompt = self
+            .model
+            .model
+            .vocab()
+            .tokenize(rendered.text.as_bytes(), true, rendered.templated);
+        let mut params = params.clone();
+        params.stop.extend(rendered.stops);
+        self.generate_tokens(&prompt, &params, on_text)
+    }
+
+    fn generate_tokens(
+        &mut self,
+        prompt: &[LlamaToken],
+        params: &GenerationParams,
+        mut on_text: impl FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<GenerationStats, BrainError> {
         let _span = tracing::info_span!("llm", max_tokens = params.max_tokens).entered();
         let started = Instant::now();
-        let prompt = self.tokenize(turn);
         let context_tokens = self.context.n_ctx();
         if prompt.len() + params.max_tokens as usize > context_tokens as usize {
             return Err(BrainError::PromptTooLong {
@@ -87,7 +116,7 @@ impl<'m> Conversation<'m> {
             });
         }
 
-        let evaluated = self.evaluate_prompt(&prompt, true)?;
+        let evaluated = self.evaluate_prompt(prompt, true)?;
         let prompt_eval = started.elapsed();
         tracing::debug!(prompt = prompt.len(), evaluated, "prompt evaluated");
 

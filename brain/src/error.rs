@@ -26,13 +26,15 @@ pub enum BrainError {
     Index(String),
     #[error("nothing to ask: the question is empty")]
     EmptyPrompt,
+    #[error("{0}")]
+    InvalidInput(String),
     #[error("llama.cpp failed while {stage}: {reason}")]
     Engine { stage: &'static str, reason: String },
 }
 
 impl BrainError {
     /// An engine call that failed at `stage` ("decoding", "pooling", …).
-    pub(crate) fn engine(stage: &'static str, e: impl std::fmt::Display) -> Self {
+    pub fn engine(stage: &'static str, e: impl std::fmt::Display) -> Self {
         Self::Engine {
             stage,
             reason: e.to_string(),

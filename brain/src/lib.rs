@@ -6,6 +6,7 @@
 //! text pieces to a callback, honours stop sequences and a token budget, and
 //! reports what it did in [`GenerationStats`]. This crate knows nothing of audio.
 
+mod chat;
 mod conversation;
 mod embed;
 mod error;
@@ -17,6 +18,7 @@ pub mod retrieval;
 mod stop;
 mod utf8;
 
+pub use chat::{ChatMessage, ChatRole, RenderedChat};
 pub use conversation::{Conversation, FinishReason, GenerationStats};
 pub use embed::{Embedder, cosine};
 pub use error::BrainError;

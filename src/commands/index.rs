@@ -2,18 +2,16 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use hauski_brain::notes::Manifest;
-use hauski_brain::retrieval::{Filter, HybridStore, Query, VectorStore};
+use hauski_brain::retrieval::{Filter, Query, VectorStore};
 use indicatif::{ProgressBar, ProgressStyle};
-use notify::{RecursiveMode, Watcher};
 use serde_json::json;
 
 use crate::cli::IndexAction;
 use crate::engines::App;
+use crate::notes_context::{NotesIndex, lower_thread_priority, watch_notes};
 
 pub fn run(app: &App, action: IndexAction) -> Result<()> {
     match action {
@@ -65,90 +63,32 @@ fn add(app: &App, dir: &Path, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// How long the folder must be quiet after a change before re-indexing: an
-/// editor's save is several events (temp file, rename, metadata).
-const QUIET: Duration = Duration::from_millis(400);
-
 fn watch(app: &App, dirs: Vec<PathBuf>) -> Result<()> {
-    // Re-indexing competes with the voice loop for two cores: it yields.
-    // SAFETY: nice() only changes this process's scheduling priority.
-    unsafe {
-        libc::nice(10);
-    }
-    let embedder = app.load_embedder()?;
-    let (mut store, mut manifest) = app.open_index(embedder.dimensions())?;
-    let roots: Vec<PathBuf> = if dirs.is_empty() {
-        manifest.roots.clone()
-    } else {
-        dirs
-    };
+    lower_thread_priority();
+    let index = NotesIndex::open(app, Arc::new(app.load_embedder()?))?;
+    let roots = if dirs.is_empty() { index.roots() } else { dirs };
     if roots.is_empty() {
         bail!("no folder to watch: index one first with `hauski index add DIR`, or name it here");
     }
-    // Events carry absolute, resolved paths; so must the roots they are matched to.
-    let roots = roots
-        .iter()
-        .map(|r| {
-            r.canonicalize()
-                .with_context(|| format!("{} is not a folder", r.display()))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let manifest_path = app.index_dir().join("manifest.json");
-    let (tx, rx) = mpsc::channel();
-    let mut watcher = notify::recommended_watcher(tx).context("cannot start the file watcher")?;
-    for root in &roots {
-        watcher
-            .watch(root, RecursiveMode::Recursive)
-            .with_context(|| format!("cannot watch {}", root.display()))?;
-    }
-    let reindex = |root: &Path, store: &mut HybridStore, manifest: &mut Manifest| -> Result<()> {
-        let _span = tracing::info_span!("reindex", root = %root.display()).entered();
-        let r = hauski_brain::notes::index_folder(root, store, &embedder, manifest, |_, _, _| {})?;
-        manifest.save(&manifest_path)?;
-        println!(
-            "indexed {}: {} added, {} updated, {} removed",
-            root.display(),
-            r.added,
-            r.updated,
-            r.removed
-        );
-        std::io::stdout().flush()?;
-        Ok(())
-    };
-    // Catch up with what changed while nobody watched.
-    for root in &roots {
-        reindex(root, &mut store, &mut manifest)?;
-    }
-    println!("watching {} folder(s)", roots.len());
-    std::io::stdout().flush()?;
-
-    let is_note = |p: &Path| p.extension().is_some_and(|e| e == "md" || e == "markdown");
-    while let Ok(first) = rx.recv() {
-        let mut dirty: Vec<PathBuf> = Vec::new();
-        let mut note = |event: notify::Result<notify::Event>| match event {
-            Ok(event) => {
-                for path in event.paths.iter().filter(|p| is_note(p)) {
-                    if let Some(root) = roots.iter().find(|r| path.starts_with(r))
-                        && !dirty.contains(root)
-                    {
-                        dirty.push(root.clone());
-                    }
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "file watcher error"),
-        };
-        note(first);
-        while let Ok(event) = rx.recv_timeout(QUIET) {
-            note(event);
-        }
-        for root in dirty {
-            if let Err(e) = reindex(&root, &mut store, &mut manifest) {
-                // One bad pass must not end the watch; the next change retries.
-                tracing::error!(root = %root.display(), error = %e, "re-indexing failed");
-            }
-        }
-    }
-    Ok(())
+    let count = roots.len();
+    watch_notes(
+        &index,
+        &roots,
+        |root, r| {
+            println!(
+                "indexed {}: {} added, {} updated, {} removed",
+                root.display(),
+                r.added,
+                r.updated,
+                r.removed
+            );
+            let _ = std::io::stdout().flush();
+        },
+        || {
+            println!("watching {count} folder(s)");
+            let _ = std::io::stdout().flush();
+        },
+    )
 }
 
 fn status(app: &App, json: bool) -> Result<()> {

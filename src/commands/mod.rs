@@ -9,7 +9,9 @@ mod memory;
 mod models;
 mod profile;
 mod say;
+mod serve;
 mod transcribe;
+mod wake;
 
 use anyhow::Result;
 
@@ -43,5 +45,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Memory { action } => memory::run(&app, action),
         Command::Profile { action } => profile::run(&app, action),
         Command::Bench(args) => bench::run(&app, &args),
+        Command::Wake { action } => wake::run(&app, action),
+        Command::Serve(args) => serve::run(app, &args),
     }
 }

@@ -121,6 +121,12 @@ fn pull(app: &App, id: &str) -> Result<()> {
         println!("{id} is already present and verified at {}", existing.display());
         return Ok(());
     }
+    if entry.url.is_empty() {
+        bail!(
+            "{id} is made here, not downloaded: {} is missing; run scripts/enrol-wake.sh to make it again",
+            existing.display()
+        );
+    }
     let host =
         url_host(&entry.url).with_context(|| format!("model {id:?} has an invalid url {:?}", entry.url))?;
     if !app.config.routing.allows(&host) {

@@ -7,7 +7,7 @@
 //! malformed is an error naming the file and the problem, never a silent default.
 
 mod models;
-mod policies;
+pub mod policies;
 mod profiles;
 
 use std::path::{Path, PathBuf};

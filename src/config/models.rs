@@ -36,6 +36,8 @@ pub enum ModelKind {
     Llm,
     Embed,
     EmbedConfig,
+    /// A rustpotter wake-word reference.
+    Wake,
 }
 
 #[derive(Debug, Clone, Deserialize)]

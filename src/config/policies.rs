@@ -7,6 +7,35 @@ pub struct Limits {
     pub speech: SpeechLimits,
     pub llm: LlmLimits,
     pub tts: TtsLimits,
+    /// Absent in a limits file written before the API existed: defaults then.
+    #[serde(default)]
+    pub api: ApiLimits,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiLimits {
+    pub max_body_bytes: usize,
+    pub max_tokens: u32,
+    pub request_timeout_ms: u64,
+    pub max_concurrent_generations: usize,
+    pub max_queued_generations: usize,
+    pub max_speech_chars: usize,
+    pub max_embedding_inputs: usize,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 25 * 1024 * 1024,
+            max_tokens: 512,
+            request_timeout_ms: 120_000,
+            max_concurrent_generations: 1,
+            max_queued_generations: 8,
+            max_speech_chars: 4096,
+            max_embedding_inputs: 256,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -2,6 +2,8 @@
 //! against the real models in `../shared/models`, and word error rate.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,11 +27,13 @@ pub fn audio(name: &str) -> PathBuf {
 }
 
 /// The model roots the README uses: the project's own `.models` (Gemma, fetched
-/// by scripts/fetch-gemma.sh) first, then the shared read-only models.
+/// by scripts/fetch-gemma.sh) first, then what the project ships (`assets`: the
+/// wake word), then the shared read-only models.
 pub fn model_roots() -> String {
     format!(
-        "{}:{}",
+        "{}:{}:{}",
         repo().join(".models").display(),
+        repo().join("assets").display(),
         shared_models().display()
     )
 }
@@ -46,13 +50,25 @@ pub fn require_gemma() {
 /// A `hauski` command with the repository's config and model roots, and a
 /// fresh data dir of its own, so no test sees another's (or the user's) memory.
 pub fn hauski() -> Command {
+    hauski_with_data(&fresh_dir("hauski-data"))
+}
+
+/// A number no other call in this test process gets.
+pub fn unique() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let data = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "hauski-data-{}-{}",
+    NEXT.fetch_add(1, Ordering::SeqCst)
+}
+
+/// A new, empty folder under the test target dir.
+pub fn fresh_dir(prefix: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "{prefix}-{}-{}",
         std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
+        unique()
     ));
-    hauski_with_data(&data)
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("test dir");
+    dir
 }
 
 /// A `hauski` command whose memory and other data live in `data`.
@@ -210,4 +226,37 @@ fn wer_counts_word_edits() {
     assert_eq!(wer("the cat sat", "the cat sat"), 0.0);
     assert!((wer("the cat sat", "the dog sat") - 1.0 / 3.0).abs() < 1e-9);
     assert_eq!(wer("IN EIGHTEEN THIRTEEN", "In 1813,"), 0.0);
+}
+
+/// Speech from Debian's espeak-ng as 16 kHz mono samples: `voice`, words per
+/// minute, pitch (0–99).
+pub fn espeak(text: &str, voice: &str, speed: u32, pitch: u32) -> Vec<i16> {
+    let dir = fresh_dir("espeak");
+    let raw = dir.join("raw.wav");
+    let status = Command::new("espeak-ng")
+        .args([
+            "-v",
+            voice,
+            "-s",
+            &speed.to_string(),
+            "-p",
+            &pitch.to_string(),
+            "-w",
+        ])
+        .arg(&raw)
+        .arg(text)
+        .status()
+        .expect("espeak-ng is installed (scripts/install-deps.sh)");
+    assert!(status.success(), "espeak-ng failed for voice {voice}");
+    let samples = hauski_audio::load_mono(&raw, 16_000).expect("espeak-ng wrote a WAV");
+    samples
+        .iter()
+        .map(|s| (s.clamp(-1.0, 1.0) * 32767.0) as i16)
+        .collect()
+}
+
+/// `samples` with `seconds` of silence before and after.
+pub fn padded(samples: &[i16], seconds: f32) -> Vec<i16> {
+    let pad = vec![0i16; (16_000.0 * seconds) as usize];
+    [pad.as_slice(), samples, pad.as_slice()].concat()
 }

@@ -28,6 +28,8 @@ pub enum VoiceError {
     EmptyText,
     #[error("speech synthesis failed: {0}")]
     Synthesis(String),
+    #[error("wake word: {0}")]
+    Wake(String),
     #[error("audio for {stage} must be {expected} Hz, got {got} Hz")]
     WrongRate {
         stage: &'static str,

@@ -10,6 +10,7 @@ mod error;
 mod sentences;
 mod tts;
 mod vad;
+pub mod wake;
 
 pub use asr::{Segment, Transcriber, Transcript};
 pub use error::VoiceError;

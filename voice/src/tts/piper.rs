@@ -112,6 +112,10 @@ impl PiperVoice {
         self.speaking_rate = rate.clamp(0.25, 4.0);
     }
 
+    pub fn speaking_rate(&self) -> f32 {
+        self.speaking_rate
+    }
+
     /// Sets how much the voice varies from one synthesis to the next: 1.0 is
     /// the voice as trained; 0.5 halves its noise, which the small Whisper
     /// model (and people across a room) understand more reliably.

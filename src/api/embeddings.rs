@@ -1,0 +1,117 @@
+//! `POST /v1/embeddings`: MiniLM on candle (384 dims, mean-pooled, L2-normalised).
+
+use axum::Json;
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{ApiError, ApiResult};
+use super::state::SharedState;
+
+#[derive(Debug, Deserialize)]
+pub struct EmbeddingsRequest {
+    model: String,
+    input: Input,
+    #[serde(default)]
+    encoding_format: Option<String>,
+    dimensions: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Input {
+    One(String),
+    Many(Vec<String>),
+}
+
+pub async fn create(
+    State(state): State<SharedState>,
+    body: Result<Json<EmbeddingsRequest>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let Json(request) = body?;
+    let embedder = state.engines.embedder.clone().ok_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "no embedding model is loaded; run `hauski models pull minilm-l6-v2` and restart `hauski serve`",
+        )
+    })?;
+    let model = state
+        .engines
+        .loaded
+        .iter()
+        .find(|(_, stage)| *stage == "embed")
+        .map(|(id, _)| id.clone())
+        .unwrap_or_default();
+    if request.model != model && request.model != "hauski" {
+        return Err(ApiError::not_found(
+            "model_not_found",
+            format!(
+                "the embedding model {:?} is not loaded; this server embeds with {model:?}",
+                request.model
+            ),
+        ));
+    }
+    let inputs = match request.input {
+        Input::One(s) => vec![s],
+        Input::Many(v) => v,
+    };
+    let max = state.limits().max_embedding_inputs;
+    if inputs.is_empty() || inputs.len() > max {
+        return Err(ApiError::invalid(
+            "input",
+            format!("input must hold 1 to {max} strings (api.max_embedding_inputs in policies/limits.yaml)"),
+        ));
+    }
+    if let Some(i) = inputs.iter().position(|s| s.is_empty()) {
+        return Err(ApiError::invalid("input", format!("input[{i}] is empty")));
+    }
+    if let Some(d) = request.dimensions
+        && d != embedder.dimensions()
+    {
+        return Err(ApiError::invalid(
+            "dimensions",
+            format!("{model} makes {}-dimensional vectors only", embedder.dimensions()),
+        ));
+    }
+    let base64 = match request.encoding_format.as_deref() {
+        None | Some("float") => false,
+        Some("base64") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "encoding_format",
+                format!("encoding_format {other:?} is not float or base64"),
+            ));
+        }
+    };
+    let (vectors, tokens) = tokio::task::spawn_blocking(move || {
+        let texts: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let tokens: usize = texts.iter().map(|t| t.split_whitespace().count()).sum();
+        embedder.embed(&texts).map(|v| (v, tokens))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    let data: Vec<Value> = vectors
+        .iter()
+        .enumerate()
+        .map(|(index, v)| {
+            let embedding = if base64 {
+                // OpenAI's base64 format: little-endian f32s.
+                let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+                json!(base64::engine::general_purpose::STANDARD.encode(bytes))
+            } else {
+                json!(v)
+            };
+            json!({"object": "embedding", "index": index, "embedding": embedding})
+        })
+        .collect();
+    Ok(Json(json!({
+        "object": "list",
+        "data": data,
+        "model": model,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    })))
+}

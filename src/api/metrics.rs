@@ -1,0 +1,143 @@
+//! Prometheus metrics (prometheus-client): per-route request counts and
+//! latencies, tokens generated, generations cancelled, ASR/TTS real-time factors.
+
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use super::state::SharedState;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LatencyLabels {
+    pub method: String,
+    pub route: String,
+}
+
+fn latency_histogram() -> Histogram {
+    // 1 ms … ~33 s.
+    Histogram::new(exponential_buckets(0.001, 2.0, 16))
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<RouteLabels, Counter>,
+    pub latency: Family<LatencyLabels, Histogram, fn() -> Histogram>,
+    pub completion_tokens: Counter,
+    pub prompt_tokens: Counter,
+    pub generations_cancelled: Counter,
+    pub asr_real_time_factor: Gauge<f64, AtomicU64>,
+    pub tts_real_time_factor: Gauge<f64, AtomicU64>,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("hauski");
+        let requests = Family::<RouteLabels, Counter>::default();
+        let latency =
+            Family::<LatencyLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        let completion_tokens = Counter::default();
+        let prompt_tokens = Counter::default();
+        let generations_cancelled = Counter::default();
+        let asr_real_time_factor = Gauge::<f64, AtomicU64>::default();
+        let tts_real_time_factor = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route (to the response head; streams run on)",
+            latency.clone(),
+        );
+        registry.register(
+            "llm_completion_tokens",
+            "Tokens generated",
+            completion_tokens.clone(),
+        );
+        registry.register(
+            "llm_prompt_tokens",
+            "Prompt tokens processed",
+            prompt_tokens.clone(),
+        );
+        registry.register(
+            "llm_generations_cancelled",
+            "Generations stopped early: client gone, timeout, barge-in",
+            generations_cancelled.clone(),
+        );
+        registry.register(
+            "asr_real_time_factor",
+            "Processing time over audio time of the last transcription",
+            asr_real_time_factor.clone(),
+        );
+        registry.register(
+            "tts_real_time_factor",
+            "Processing time over audio time of the last synthesis",
+            tts_real_time_factor.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            completion_tokens,
+            prompt_tokens,
+            generations_cancelled,
+            asr_real_time_factor,
+            tts_real_time_factor,
+        }
+    }
+
+    /// The text exposition format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::error!(error = %e, "encoding metrics failed");
+        }
+        out
+    }
+}
+
+/// Counts and times every matched route.
+pub async fn track(State(state): State<SharedState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = request.method().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state
+        .metrics
+        .latency
+        .get_or_create(&LatencyLabels {
+            method: method.clone(),
+            route: route.clone(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    state
+        .metrics
+        .requests
+        .get_or_create(&RouteLabels {
+            method,
+            route,
+            status: response.status().as_u16(),
+        })
+        .inc();
+    response
+}

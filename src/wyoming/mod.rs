@@ -1,0 +1,27 @@
+//! Home Assistant's Wyoming protocol over TCP: speech-to-text, text-to-speech
+//! and wake-word detection with the daemon's engines.
+
+mod protocol;
+mod session;
+
+use tokio::net::TcpListener;
+
+use crate::api::SharedState;
+
+/// Accepts connections until the process ends; each gets its own session.
+pub async fn serve(listener: TcpListener, state: SharedState) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let _span = tracing::info_span!("wyoming", %peer);
+                    if let Err(e) = session::run(stream, state).await {
+                        tracing::info!(%peer, error = %e, "wyoming connection ended");
+                    }
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "wyoming accept failed"),
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! One Wyoming connection: a small state machine over incoming events.
+
+use serde_json::{Value, json};
+use tokio::io::BufReader;
+use tokio::net::TcpStream;
+
+use super::protocol::{Event, ProtocolError, read_event, write_event};
+use crate::api::SharedState;
+
+/// What the audio between `audio-start` and `audio-stop` is for.
+#[derive(Debug, Clone, PartialEq)]
+enum Purpose {
+    Transcribe,
+    Detect(Vec<String>),
+}
+
+/// PCM gathered from `audio-chunk`s, as mono f32 at the stream's rate.
+#[derive(Debug, Default)]
+struct Capture {
+    rate: u32,
+    samples: Vec<f32>,
+}
+
+/// Synthesised audio goes out in chunks of this many samples (Piper's rate).
+const CHUNK_SAMPLES: usize = 2048;
+
+pub async fn run(stream: TcpStream, state: SharedState) -> Result<(), ProtocolError> {
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    let mut purpose = Purpose::Transcribe;
+    let mut capture: Option<Capture> = None;
+    let mut streamed_text: Option<String> = None;
+    let max_audio_s = state.config.limits.speech.max_audio_s as usize;
+    while let Some(event) = read_event(&mut reader).await? {
+        tracing::debug!(kind = %event.kind, "wyoming event");
+        let replies = match event.kind.as_str() {
+            "describe" => vec![info(&state)],
+            "ping" => vec![Event::new("pong", json!({"text": event.data.get("text")}))],
+            "transcribe" => {
+                purpose = Purpose::Transcribe;
+                Vec::new()
+            }
+            "detect" => {
+                let names = event
+                    .data
+                    .get("names")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                    .unwrap_or_default();
+                purpose = Purpose::Detect(names);
+                Vec::new()
+            }
+            "audio-start" => match audio_format(&event) {
+                Ok((rate, _, _)) => {
+                    capture = Some(Capture {
+                        rate,
+                        samples: Vec::new(),
+                    });
+                    Vec::new()
+                }
+                Err(e) => vec![error(&e, "bad-audio-format")],
+            },
+            "audio-chunk" => {
+                let mut replies = Vec::new();
+                match (audio_format(&event), capture.as_mut()) {
+                    (Ok((rate, width, channels)), Some(c)) if rate == c.rate => {
+                        if c.samples.len() / rate.max(1) as usize > max_audio_s {
+                            replies.push(error(
+                                "the audio is over speech.max_audio_s in policies/limits.yaml",
+                                "too-long",
+                            ));
+                            capture = None;
+                        } else {
+                            c.samples.extend(pcm_to_mono(&event.payload, width, channels));
+                        }
+                    }
+                    (Ok(_), Some(_)) => replies.push(error(
+                        "audio-chunk rate differs from audio-start",
+                        "bad-audio-format",
+                    )),
+                    (_, None) => replies.push(error("audio-chunk before audio-start", "no-audio-start")),
+                    (Err(e), _) => replies.push(error(&e, "bad-audio-format")),
+                }
+                replies
+            }
+            "audio-stop" => match capture.take() {
+                None => vec![error("audio-stop before audio-start", "no-audio-start")],
+                Some(c) => match &purpose {
+                    Purpose::Transcribe => vec![transcribe(&state, c).await],
+                    Purpose::Detect(names) => vec![detect(&state, names, c).await],
+                },
+            },
+            "synthesize" => {
+                // With streaming, the same text also arrives as synthesize-start/chunk/stop:
+                // answer only those then.
+                if streamed_text.is_some() {
+                    Vec::new()
+                } else {
+                    let text = event
+                        .data
+                        .get("text")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    synthesize(&state, text).await
+                }
+            }
+            "synthesize-start" => {
+                streamed_text = Some(String::new());
+                Vec::new()
+            }
+            "synthesize-chunk" => {
+                if let (Some(buffer), Some(text)) = (
+                    streamed_text.as_mut(),
+                    event.data.get("text").and_then(Value::as_str),
+                ) {
+                    buffer.push_str(text);
+                }
+                Vec::new()
+            }
+            "synthesize-stop" => {
+                let text = streamed_text.take().unwrap_or_default();
+                let mut replies = synthesize(&state, text).await;
+                replies.push(Event::new("synthesize-stopped", json!({})));
+                replies
+            }
+            other => {
+                tracing::debug!(kind = other, "wyoming event ignored");
+                Vec::new()
+            }
+        };
+        for reply in &replies {
+            write_event(&mut write, reply).await?;
+        }
+    }
+    Ok(())
+}
+
+fn error(text: &str, code: &str) -> Event {
+    tracing::info!(%text, code, "wyoming request refused");
+    Event::new("error", json!({"text": text, "code": code}))
+}
+
+fn audio_format(event: &Event) -> Result<(u32, u16, u16), String> {
+    let field = |name: &str| event.data.get(name).and_then(Value::as_u64);
+    let rate = field("rate").ok_or("audio event without rate")? as u32;
+    let width = field("width").ok_or("audio event without width")? as u16;
+    let channels = field("channels").ok_or("audio event without channels")? as u16;
+    if !(8_000..=192_000).contains(&rate) || width != 2 || channels == 0 || channels > 8 {
+        return Err(format!(
+            "audio must be 16-bit PCM (width 2) at 8–192 kHz with 1–8 channels; got rate {rate}, width {width}, channels {channels}"
+        ));
+    }
+    Ok((rate, width, channels))
+}
+
+/// Little-endian s16 PCM, interleaved, to mono f32.
+fn pcm_to_mono(bytes: &[u8], width: u16, channels: u16) -> Vec<f32> {
+    let frame = usize::from(width) * usize::from(channels);
+    bytes
+        .chunks_exact(frame.max(1))
+        .map(|f| {
+            let sum: f32 = f
+                .chunks_exact(2)
+                .map(|s| f32::from(i16::from_le_bytes([s[0], s[1]])) / 32768.0)
+                .sum();
+            sum / f32::from(channels.max(1))
+        })
+        .collect()
+}
+
+fn artifact(name: &str, description: &str, extra: Value) -> Value {
+    let mut value = json!({
+        "name": name,
+        "attribution": {"name": "HausKI", "url": "https://github.com/hauski"},
+        "installed": true,
+        "description": description,
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    if let (Value::Object(v), Value::Object(e)) = (&mut value, extra) {
+        v.extend(e);
+    }
+    value
+}
+
+fn info(state: &SharedState) -> Event {
+    let loaded = |stage: &str| {
+        state
+            .engines
+            .loaded
+            .iter()
+            .find(|(_, s)| *s == stage)
+            .map(|(id, _)| id.clone())
+    };
+    let mut data = json!({"asr": [], "tts": [], "wake": []});
+    if let Some(id) = loaded("asr") {
+        data["asr"] = json!([artifact(
+            "hauski-asr",
+            "Whisper (whisper.cpp) in HausKI",
+            json!({
+                "models": [artifact(&id, "Whisper model", json!({"languages": ["en"]}))],
+                "supports_transcript_streaming": false,
+            })
+        )]);
+    }
+    if let Some(id) = loaded("tts") {
+        data["tts"] = json!([artifact(
+            "hauski-tts",
+            "Piper voices in HausKI",
+            json!({
+                "voices": [artifact(&id, "Piper voice", json!({"languages": ["en_US"], "speakers": null}))],
+                "supports_synthesize_streaming": true,
+            })
+        )]);
+    }
+    let wake_models: Vec<Value> = state
+        .wake_words
+        .names()
+        .iter()
+        .map(|(name, phrase)| {
+            artifact(
+                name,
+                "rustpotter wake word",
+                json!({"languages": ["en"], "phrase": phrase}),
+            )
+        })
+        .collect();
+    if !wake_models.is_empty() {
+        data["wake"] = json!([artifact(
+            "hauski-wake",
+            "rustpotter wake words in HausKI",
+            json!({"models": wake_models})
+        )]);
+    }
+    Event::new("info", data)
+}
+
+async fn transcribe(state: &SharedState, capture: Capture) -> Event {
+    let Some(transcriber) = state.engines.transcriber.clone() else {
+        return error(
+            "no speech recognition model is loaded; run `hauski models pull whisper-tiny-en`",
+            "asr-off",
+        );
+    };
+    let result = tokio::task::spawn_blocking(move || {
+        let samples = hauski_audio::resample(&capture.samples, capture.rate, hauski_voice::ASR_RATE)
+            .map_err(|e| e.to_string())?;
+        transcriber
+            .transcribe(&samples, hauski_voice::ASR_RATE)
+            .map_err(|e| e.to_string())
+    })
+    .await;
+    match result {
+        Ok(Ok(transcript)) => Event::new("transcript", json!({"text": transcript.text, "language": "en"})),
+        Ok(Err(e)) => error(&e, "asr-failed"),
+        Err(e) => error(&e.to_string(), "asr-failed"),
+    }
+}
+
+async fn synthesize(state: &SharedState, text: String) -> Vec<Event> {
+    let Some(voice) = state.engines.voice.clone() else {
+        return vec![error(
+            "no voice is loaded; run `hauski models pull piper-joe`",
+            "tts-off",
+        )];
+    };
+    if text.trim().is_empty() {
+        return vec![error("nothing to say: the text is empty", "empty-text")];
+    }
+    let (samples, rate) = match crate::api::synthesize(voice, text, 1.0).await {
+        Ok(r) => r,
+        Err(e) => return vec![error(&e.message, "tts-failed")],
+    };
+    let format = json!({"rate": rate, "width": 2, "channels": 1});
+    let mut events = vec![Event::new("audio-start", format.clone())];
+    for chunk in samples.chunks(CHUNK_SAMPLES) {
+        let pcm: Vec<u8> = chunk
+            .iter()
+            .flat_map(|s| ((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes())
+            .collect();
+        events.push(Event::new("audio-chunk", format.clone()).with_payload(pcm));
+    }
+    events.push(Event::new("audio-stop", json!({})));
+    events
+}
+
+async fn detect(state: &SharedState, names: &[String], capture: Capture) -> Event {
+    let wake = state.wake_words.clone();
+    let names = names.to_vec();
+    let result =
+        tokio::task::spawn_blocking(move || wake.detect(&capture.samples, capture.rate, &names)).await;
+    match result {
+        Ok(Ok(Some(found))) => Event::new(
+            "detection",
+            json!({"name": found.name, "timestamp": found.timestamp_ms}),
+        ),
+        Ok(Ok(None)) => Event::new("not-detected", json!({})),
+        Ok(Err(e)) => error(&e, "wake-failed"),
+        Err(e) => error(&e.to_string(), "wake-failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stereo_pcm_is_mixed_down() {
+        let left = 16384i16.to_le_bytes();
+        let right = 0i16.to_le_bytes();
+        let bytes = [left, right].concat();
+        assert_eq!(pcm_to_mono(&bytes, 2, 2), vec![0.25]);
+    }
+}

@@ -1,0 +1,401 @@
+//! The side API against real clients: the official `openai` Python SDK,
+//! hand-read SSE, bad input of every kind, auth, limits and a load test.
+//! Uses Gemma 3 270M (fetched by scripts/fetch-gemma.sh) as the chat model.
+
+mod common;
+
+use common::server::{RawRequest, Server, assert_error, config_with_limits, get, post, post_json};
+use common::{audio, hauski, repo, require_gemma, run_err, wer};
+use serde_json::{Value, json};
+
+const JFK: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+
+fn python() -> String {
+    let venv = repo().join(".venv/bin/python");
+    assert!(
+        venv.is_file(),
+        "{} is missing: run scripts/install-deps.sh (it installs the openai and wyoming packages)",
+        venv.display()
+    );
+    venv.display().to_string()
+}
+
+#[test]
+fn the_official_openai_sdk_works_unchanged() {
+    require_gemma();
+    let server = Server::start(hauski(), &[]);
+    let out_dir = common::fresh_dir("openai-sdk");
+    let output = std::process::Command::new(python())
+        .arg(repo().join("tests/python/openai_client.py"))
+        .arg(&server.base)
+        .arg(audio("jfk.wav"))
+        .arg(&out_dir)
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "the openai SDK script failed:\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        server.log()
+    );
+    let r: Value = serde_json::from_slice(&output.stdout).expect("the script prints JSON");
+
+    let chat = &r["chat"];
+    assert_eq!(chat["role"], "assistant");
+    assert_eq!(chat["model"], "gemma-3-270m");
+    assert!(
+        chat["content"].as_str().unwrap_or_default().contains("Paris"),
+        "chat: {chat}"
+    );
+    assert_eq!(chat["finish_reason"], "stop");
+    let usage = &chat["usage"];
+    assert_eq!(
+        usage["total_tokens"].as_u64(),
+        Some(usage["prompt_tokens"].as_u64().unwrap_or(0) + usage["completion_tokens"].as_u64().unwrap_or(0))
+    );
+
+    assert_eq!(r["limited"]["finish_reason"], "length");
+    assert_eq!(r["limited"]["completion_tokens"], 5);
+
+    let stream = &r["stream"];
+    assert!(stream["content_chunks"].as_u64() >= Some(3), "stream: {stream}");
+    assert!(
+        stream["last_s"].as_f64() > stream["first_s"].as_f64(),
+        "chunks arrived all at once: {stream}"
+    );
+    assert!(!stream["text"].as_str().unwrap_or_default().trim().is_empty());
+    assert!(matches!(
+        stream["finish_reason"].as_str(),
+        Some("stop" | "length")
+    ));
+    assert!(
+        stream["usage"]["completion_tokens"].as_u64() >= Some(3),
+        "usage in stream: {stream}"
+    );
+
+    let emb = &r["embeddings"];
+    assert_eq!(emb["dims"], json!([384, 384, 384]));
+    let paraphrase = emb["paraphrase"].as_f64().unwrap_or(0.0);
+    let unrelated = emb["unrelated"].as_f64().unwrap_or(1.0);
+    assert!(
+        (paraphrase - 0.755).abs() < 0.01,
+        "paraphrase cosine {paraphrase}"
+    );
+    assert!(
+        paraphrase > unrelated + 0.4,
+        "paraphrase {paraphrase} vs unrelated {unrelated}"
+    );
+    assert!(emb["single_vs_batch"].as_f64() > Some(0.9999));
+
+    let models: Vec<&str> = r["models"]
+        .as_array()
+        .expect("models")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for id in [
+        "gemma-3-270m",
+        "whisper-tiny-en",
+        "piper-joe",
+        "minilm-l6-v2",
+        "hey-hauski",
+    ] {
+        assert!(
+            models.contains(&id),
+            "{id} missing from models.list(): {models:?}"
+        );
+    }
+    assert!(
+        !models.iter().any(|m| m.ends_with("-config")),
+        "config files listed as models: {models:?}"
+    );
+
+    let transcription = r["transcription"].as_str().unwrap_or_default();
+    assert!(wer(JFK, transcription) <= 0.05, "transcription: {transcription}");
+    assert!((r["verbose"]["duration"].as_f64().unwrap_or(0.0) - 11.0).abs() < 0.1);
+    assert!(r["verbose"]["segments"].as_u64() >= Some(1));
+    let read_back = r["speech_read_back"].as_str().unwrap_or_default();
+    assert!(
+        wer("The kitchen timer is done.", read_back) <= 0.2,
+        "speech read back: {read_back}"
+    );
+
+    assert_eq!(r["errors"]["unknown_model"]["status"], 404);
+    assert_eq!(r["errors"]["unknown_model"]["code"], "model_not_found");
+    assert_eq!(r["errors"]["empty_messages"]["status"], 400);
+    assert_eq!(r["errors"]["empty_messages"]["param"], "messages");
+}
+
+#[test]
+fn a_stream_is_server_sent_events_ending_in_done() {
+    require_gemma();
+    let server = Server::start(hauski(), &[]);
+    let request = RawRequest::post_json(
+        &server.addr(),
+        "/v1/chat/completions",
+        &json!({"model": "hauski", "messages": [{"role": "user", "content": "Name a colour."}],
+                "max_tokens": 8, "stream": true}),
+    );
+    let response = request.read_all();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response
+            .to_lowercase()
+            .contains("content-type: text/event-stream"),
+        "{response}"
+    );
+    let data: Vec<&str> = response
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .collect();
+    assert_eq!(data.last(), Some(&"[DONE]"), "last event: {response}");
+    let chunks: Vec<Value> = data[..data.len() - 1]
+        .iter()
+        .map(|d| serde_json::from_str(d).expect("each chunk is JSON"))
+        .collect();
+    assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+    assert!(chunks.iter().all(|c| c["object"] == "chat.completion.chunk"));
+    let finish = chunks
+        .iter()
+        .rev()
+        .find_map(|c| c["choices"][0]["finish_reason"].as_str());
+    assert!(matches!(finish, Some("stop" | "length")), "{response}");
+}
+
+#[test]
+fn bad_input_gets_openai_error_objects_and_the_server_keeps_answering() {
+    let mut cmd = hauski();
+    cmd.env("HAUSKI_LLM", "tiny-random-llama");
+    let server = Server::start(cmd, &[]);
+    let chat = server.url("/v1/chat/completions");
+
+    let (status, bytes) = post(
+        &chat,
+        "application/json",
+        b"{\"model\": \"hauski\", \"messages\": [",
+        None,
+    );
+    let body: Value = serde_json::from_slice(&bytes).expect("error is JSON");
+    assert_error(status, &body, 400);
+    server.assert_alive();
+
+    let (status, body) = post_json(&chat, &json!({"model": "hauski", "messages": "hello"}));
+    assert_error(status, &body, 400);
+    let (status, body) = post_json(
+        &chat,
+        &json!({"model": "hauski", "messages": [{"role": "user", "content": 5}]}),
+    );
+    assert_error(status, &body, 400);
+    let (status, body) = post_json(
+        &chat,
+        &json!({"model": "hauski", "messages": [{"role": "robot", "content": "hi"}]}),
+    );
+    assert!(assert_error(status, &body, 400).contains("robot"));
+    let (status, body) = post_json(
+        &chat,
+        &json!({"model": "gpt-9", "messages": [{"role": "user", "content": "hi"}]}),
+    );
+    assert!(assert_error(status, &body, 404).contains("gpt-9"));
+    let (status, body) = post_json(&chat, &json!({"model": "hauski", "messages": []}));
+    assert_error(status, &body, 400);
+    let (status, body) = post_json(
+        &chat,
+        &json!({"model": "hauski", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 100000}),
+    );
+    assert!(assert_error(status, &body, 400).contains("api.max_tokens"));
+    let (status, body) = post_json(
+        &server.url("/v1/embeddings"),
+        &json!({"model": "minilm-l6-v2", "input": [], "encoding_format": "float"}),
+    );
+    assert_error(status, &body, 400);
+    server.assert_alive();
+
+    // 50 MB: refused from its Content-Length, never read.
+    let big = vec![b' '; 50 * 1024 * 1024];
+    let head = format!(
+        "POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        big.len()
+    );
+    let response = RawRequest::send(&server.addr(), &head, &big).read_all();
+    assert!(
+        response.starts_with("HTTP/1.1 413"),
+        "{}",
+        &response[..response.len().min(300)]
+    );
+    assert!(response.contains("max_body_bytes"), "{response}");
+    server.assert_alive();
+
+    // Corrupt audio, by both routes.
+    let (status, bytes) = post(
+        &server.url("/asr/transcribe"),
+        "audio/wav",
+        b"RIFF\x10\0\0\0WAVEjunkjunk",
+        None,
+    );
+    let body: Value = serde_json::from_slice(&bytes).expect("JSON");
+    assert_error(status, &body, 400);
+    let boundary = "hauskiboundary";
+    let form = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"broken.wav\"\r\nContent-Type: audio/wav\r\n\r\nnot audio at all\r\n--{boundary}--\r\n"
+    );
+    let (status, bytes) = post(
+        &server.url("/v1/audio/transcriptions"),
+        &format!("multipart/form-data; boundary={boundary}"),
+        form.as_bytes(),
+        None,
+    );
+    let body: Value = serde_json::from_slice(&bytes).expect("JSON");
+    assert!(assert_error(status, &body, 400).contains("broken.wav"), "{body}");
+    server.assert_alive();
+
+    // An unknown profile names the known ones; a synonym switches.
+    let (status, body) = post_json(&server.url("/audio/profile"), &json!({"profile": "garage"}));
+    let message = assert_error(status, &body, 404);
+    assert!(
+        message.contains("garage") && message.contains("kueche"),
+        "{message}"
+    );
+    let (status, body) = post_json(&server.url("/audio/profile"), &json!({"profile": "kitchen"}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["profile"], "kueche");
+
+    let (status, body) = get(&server.url("/no/such/route"), None);
+    assert_eq!(status, 404, "{body}");
+    server.assert_alive();
+}
+
+#[test]
+fn a_client_that_leaves_mid_stream_cancels_its_generation() {
+    require_gemma();
+    let server = Server::start(hauski(), &[]);
+    let mut request = RawRequest::post_json(
+        &server.addr(),
+        "/v1/chat/completions",
+        &json!({"model": "hauski", "messages": [{"role": "user", "content": "Count from one to five hundred."}],
+                "max_tokens": 512, "stream": true}),
+    );
+    request.read_until("\"content\":\"");
+    drop(request);
+    server.wait_for("the generation to be cancelled", || {
+        server.metric("hauski_llm_generations_cancelled_total") >= 1.0
+    });
+    // The slot is free again: the next question is answered.
+    let (status, body) = post_json(
+        &server.url("/v1/chat/completions"),
+        &json!({"model": "hauski", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(server.metric("hauski_llm_completion_tokens_total") >= 4.0);
+}
+
+#[test]
+fn a_full_queue_gets_429_and_a_slow_request_504() {
+    require_gemma();
+    let config = config_with_limits(&common::fresh_dir("limits"), |limits| {
+        limits
+            .replace("max_queued_generations: 8", "max_queued_generations: 0")
+            .replace("max_concurrent_generations: 1", "max_concurrent_generations: 1")
+    });
+    let mut cmd = hauski();
+    cmd.env("HAUSKI_CONFIG", &config);
+    let server = Server::start(cmd, &[]);
+    let mut running = RawRequest::post_json(
+        &server.addr(),
+        "/v1/chat/completions",
+        &json!({"model": "hauski", "messages": [{"role": "user", "content": "Count from one to five hundred."}],
+                "max_tokens": 512, "stream": true}),
+    );
+    running.read_until("\"content\":\"");
+    let (status, body) = post_json(
+        &server.url("/v1/chat/completions"),
+        &json!({"model": "hauski", "messages": [{"role": "user", "content": "Hi"}]}),
+    );
+    assert!(assert_error(status, &body, 429).contains("busy"), "{body}");
+    assert_eq!(body["error"]["code"], "rate_limit_exceeded");
+    drop(running);
+
+    let config = config_with_limits(&common::fresh_dir("limits"), |limits| {
+        limits.replace("request_timeout_ms: 120000", "request_timeout_ms: 1")
+    });
+    let mut cmd = hauski();
+    cmd.env("HAUSKI_CONFIG", &config);
+    let server = Server::start(cmd, &[]);
+    let (status, body) = post_json(
+        &server.url("/v1/chat/completions"),
+        &json!({"model": "hauski", "messages": [{"role": "user", "content": "Tell me a story."}], "max_tokens": 64}),
+    );
+    assert!(
+        assert_error(status, &body, 504).contains("request_timeout_ms"),
+        "{body}"
+    );
+    server.wait_for("the timed-out generation to be cancelled", || {
+        server.metric("hauski_llm_generations_cancelled_total") >= 1.0
+    });
+}
+
+#[test]
+fn a_token_guards_every_route_but_healthz() {
+    let mut cmd = hauski();
+    cmd.env("HAUSKI_API_TOKEN", "s3cret")
+        .env("HAUSKI_LLM", "tiny-random-llama");
+    let server = Server::start(cmd, &[]);
+    let (status, body) = get(&server.url("/v1/models"), None);
+    let body: Value = serde_json::from_str(&body).expect("JSON");
+    assert_error(status, &body, 401);
+    let (status, _) = get(&server.url("/v1/models"), Some("wrong"));
+    assert_eq!(status, 401);
+    let (status, _) = get(&server.url("/v1/models"), Some("s3cret"));
+    assert_eq!(status, 200);
+    let (status, _) = get(&server.url("/healthz"), None);
+    assert_eq!(status, 200);
+    assert!(
+        server.log().contains("bad or missing bearer token"),
+        "401s are logged"
+    );
+}
+
+#[test]
+fn listening_beyond_loopback_without_a_token_is_refused() {
+    let mut cmd = hauski();
+    cmd.env_remove("HAUSKI_API_TOKEN")
+        .args(["serve", "--listen", "0.0.0.0:0"]);
+    let err = run_err(&mut cmd);
+    assert!(
+        err.contains("without a bearer token") && err.contains("HAUSKI_API_TOKEN"),
+        "{err}"
+    );
+}
+
+#[test]
+fn metrics_and_openapi_describe_the_server() {
+    let mut cmd = hauski();
+    cmd.env("HAUSKI_LLM", "tiny-random-llama");
+    let server = Server::start(cmd, &[]);
+    let wav = std::fs::read(audio("jfk.wav")).expect("jfk.wav");
+    let (status, bytes) = post(&server.url("/asr/transcribe"), "audio/wav", &wav, None);
+    assert_eq!(status, 200);
+    let body: Value = serde_json::from_slice(&bytes).expect("JSON");
+    assert!(
+        wer(JFK, body["text"].as_str().unwrap_or_default()) <= 0.05,
+        "{body}"
+    );
+    assert!(body["segments"].as_array().is_some_and(|s| !s.is_empty()));
+
+    let (_, metrics) = get(&server.url("/metrics"), None);
+    assert!(
+        metrics.contains(
+            "hauski_http_requests_total{method=\"POST\",route=\"/asr/transcribe\",status=\"200\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("hauski_http_request_duration_seconds_bucket"),
+        "{metrics}"
+    );
+    assert!(server.metric("hauski_asr_real_time_factor") > 0.0, "{metrics}");
+
+    let (status, doc) = get(&server.url("/openapi.json"), None);
+    assert_eq!(status, 200);
+    let doc: Value = serde_json::from_str(&doc).expect("openapi is JSON");
+    assert!(doc["paths"]["/v1/chat/completions"]["post"].is_object());
+}

@@ -1,0 +1,79 @@
+//! The Wyoming server against the `wyoming` package's own client, as Home
+//! Assistant uses it: describe, transcribe, synthesize, detect.
+
+mod common;
+
+use common::server::Server;
+use common::{audio, espeak, hauski, padded, repo, wer, write_wav_16k};
+use serde_json::Value;
+
+#[test]
+fn home_assistants_wyoming_client_gets_asr_tts_and_wake_words() {
+    let mut cmd = hauski();
+    cmd.env("HAUSKI_LLM", "tiny-random-llama");
+    let server = Server::start(cmd, &[]);
+    let dir = common::fresh_dir("wyoming");
+    // A voice, speed and pitch the wake word was not enrolled from.
+    let wake = dir.join("wake.wav");
+    write_wav_16k(&wake, &padded(&espeak("hey hauski", "en-us", 185, 55), 1.0));
+    let synthesized = dir.join("synthesized.wav");
+    let (host, port) = server.wyoming.rsplit_once(':').expect("host:port");
+    let python = repo().join(".venv/bin/python");
+    assert!(
+        python.is_file(),
+        "run scripts/install-deps.sh: {} is missing",
+        python.display()
+    );
+    let output = std::process::Command::new(python)
+        .arg(repo().join("tests/python/wyoming_client.py"))
+        .args([host, port])
+        .arg(audio("jfk.wav"))
+        .arg(&wake)
+        .arg(&synthesized)
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "the wyoming client failed:\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        server.log()
+    );
+    let r: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+
+    assert_eq!(r["info"]["asr"][0], "whisper-tiny-en");
+    assert_eq!(r["info"]["tts"][0], "piper-joe");
+    assert_eq!(r["info"]["wake"][0], "hey-hauski");
+    assert_eq!(r["info"]["wake_phrases"][0], "hey hauski");
+
+    let transcript = r["transcript"].as_str().unwrap_or_default();
+    assert!(
+        wer(
+            "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.",
+            transcript
+        ) <= 0.05,
+        "{transcript}"
+    );
+
+    assert_eq!(r["synthesis"]["width"], 2);
+    assert_eq!(r["synthesis"]["channels"], 1);
+    assert!(r["synthesis"]["bytes"].as_u64() > Some(20_000));
+    let heard = common::transcribe(&synthesized);
+    assert!(
+        wer("The kitchen timer is done.", &heard) <= 0.2,
+        "synthesized speech read back: {heard}"
+    );
+
+    assert_eq!(r["detect_wake"]["detected"], true, "{}", r["detect_wake"]);
+    assert_eq!(r["detect_wake"]["name"], "hey-hauski");
+    assert_eq!(
+        r["detect_other"]["detected"], false,
+        "JFK is not the wake word: {}",
+        r["detect_other"]
+    );
+    assert!(
+        r["chunk_without_start"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("before audio-start")
+    );
+}
