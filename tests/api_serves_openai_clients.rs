@@ -292,9 +292,7 @@ fn a_client_that_leaves_mid_stream_cancels_its_generation() {
 fn a_full_queue_gets_429_and_a_slow_request_504() {
     require_gemma();
     let config = config_with_limits(&common::fresh_dir("limits"), |limits| {
-        limits
-            .replace("max_queued_generations: 8", "max_queued_generations: 0")
-            .replace("max_concurrent_generations: 1", "max_concurrent_generations: 1")
+        limits.replace("max_queued_generations: 8", "max_queued_generations: 0")
     });
     let mut cmd = hauski();
     cmd.env("HAUSKI_CONFIG", &config);
