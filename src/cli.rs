@@ -220,6 +220,8 @@ pub enum BenchSuite {
     Spine,
     /// Embedding, index build, hybrid search and HNSW recall (target/bench/brain.json).
     Brain,
+    /// The side API against calling the engines directly (target/bench/api.json).
+    Api,
 }
 
 #[derive(Debug, Args)]

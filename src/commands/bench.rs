@@ -26,6 +26,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     match args.suite {
         BenchSuite::Spine => spine(app, args),
         BenchSuite::Brain => super::bench_brain::run(app, args),
+        BenchSuite::Api => super::bench_api::run(app, args),
     }
 }
 
@@ -294,7 +295,7 @@ fn median_seconds(mut f: impl FnMut() -> Result<(), hauski_voice::VoiceError>) -
     Ok(median(times))
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+pub fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     percentile(&values, 50.0)
 }

@@ -2,6 +2,7 @@
 
 mod ask;
 mod bench;
+mod bench_api;
 mod bench_brain;
 mod converse;
 mod index;

@@ -21,28 +21,34 @@ pub fn run(app: App, args: &ServeArgs) -> Result<()> {
     if let Some(addr) = args.wyoming {
         check_binding(addr, token.is_some())?;
     }
-    let metrics = Metrics::new();
-    let engines = load_engines(&app, &metrics)?;
-    let notes = open_notes(&app, &engines)?;
-    let profile = ActiveProfile::load(app.config.profiles.clone(), &app.data_dir);
-    tracing::info!(profile = %profile.name(), "active audio profile");
+    let state = build_state(&app, token)?;
     tracing::warn!("voice loop is off: this build serves the API only (no audio graph yet)");
-    let state: SharedState = Arc::new(ApiState {
-        app_roots: app.roots.clone(),
-        config: app.config.clone(),
-        engines,
-        profile,
-        notes,
-        wake_words: Arc::new(crate::wake_words::WakeWords::load(&app)),
-        metrics,
-        token,
-    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("hauski-io")
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(serve(state, args))
+}
+
+/// Loads every engine once and puts them, the limits and the active profile
+/// where the API and Wyoming handlers share them.
+pub fn build_state(app: &App, token: Option<String>) -> Result<SharedState> {
+    let metrics = Metrics::new();
+    let engines = load_engines(app, &metrics)?;
+    let notes = open_notes(app, &engines)?;
+    let profile = ActiveProfile::load(app.config.profiles.clone(), &app.data_dir);
+    tracing::info!(profile = %profile.name(), "active audio profile");
+    Ok(Arc::new(ApiState {
+        app_roots: app.roots.clone(),
+        config: app.config.clone(),
+        engines,
+        profile,
+        notes,
+        wake_words: Arc::new(crate::wake_words::WakeWords::load(app)),
+        metrics,
+        token,
+    }))
 }
 
 /// Off loopback, anyone on the network could use the models: only with a token.

@@ -1,0 +1,297 @@
+//! `hauski bench api`: what the HTTP layer costs. The same requests go to the
+//! engines directly and through the API (served in this process on loopback),
+//! interleaved so both see the same machine state. Writes target/bench/api.json.
+
+use std::io::{BufRead, BufReader};
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use hauski_brain::{ChatMessage, ChatRole, GenerationParams};
+use hauski_voice::ASR_RATE;
+use serde_json::{Value, json};
+
+use super::bench::{median, publish};
+use crate::cli::BenchArgs;
+use crate::engines::App;
+
+const PROMPT: &str = "Tell me about the history of Rome.";
+const MAX_TOKENS: u32 = 64;
+const SPEECH: &str = "The kitchen timer is done. The oven is now off.";
+
+/// One timed answer, as the caller sees it.
+struct Timed {
+    first_token_ms: f64,
+    tokens_per_s: f64,
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(300)))
+        .build()
+        .into()
+}
+
+fn chat_body(stream: bool) -> Value {
+    json!({
+        "model": "hauski",
+        "messages": [{"role": "user", "content": PROMPT}],
+        "max_tokens": MAX_TOKENS,
+        "temperature": 0,
+        "stream": stream,
+        "stream_options": {"include_usage": true},
+    })
+}
+
+/// Streams one chat over HTTP: time to the first content delta, and tokens
+/// per second from there to the end (as the direct path measures it).
+fn http_chat(base: &str) -> Result<Timed> {
+    let started = Instant::now();
+    let response = agent()
+        .post(&format!("{base}/v1/chat/completions"))
+        .header("Content-Type", "application/json")
+        .send(chat_body(true).to_string())?;
+    let mut first = None;
+    let mut tokens = 0u64;
+    for line in BufReader::new(response.into_body().into_reader()).lines() {
+        let line = line?;
+        let Some(data) = line.strip_prefix("data: ") else {
+            continue;
+        };
+        if data == "[DONE]" {
+            break;
+        }
+        let chunk: Value = serde_json::from_str(data)?;
+        if chunk["choices"][0]["delta"]["content"]
+            .as_str()
+            .is_some_and(|c| !c.is_empty())
+        {
+            first.get_or_insert_with(|| started.elapsed());
+        }
+        if let Some(n) = chunk["usage"]["completion_tokens"].as_u64() {
+            tokens = n;
+        }
+    }
+    let total = started.elapsed();
+    let first = first.context("the stream carried no content")?;
+    Ok(Timed {
+        first_token_ms: first.as_secs_f64() * 1000.0,
+        tokens_per_s: tokens as f64 / (total - first).as_secs_f64().max(1e-9),
+    })
+}
+
+fn direct_chat(conversation: &mut hauski_brain::Conversation<'_>) -> Result<Timed> {
+    let messages = [ChatMessage::new(ChatRole::User, PROMPT)];
+    let params = GenerationParams {
+        max_tokens: MAX_TOKENS,
+        temperature: 0.0,
+        stop: Vec::new(),
+        ..GenerationParams::default()
+    };
+    let started = Instant::now();
+    let mut first = None;
+    let stats = conversation.generate_chat(&messages, &params, |piece| {
+        if !piece.is_empty() {
+            first.get_or_insert_with(|| started.elapsed());
+        }
+        ControlFlow::Continue(())
+    })?;
+    let total = started.elapsed();
+    let first = first.context("the model answered nothing")?;
+    Ok(Timed {
+        first_token_ms: first.as_secs_f64() * 1000.0,
+        tokens_per_s: stats.completion_tokens as f64 / (total - first).as_secs_f64().max(1e-9),
+    })
+}
+
+fn overhead_pct(http: f64, direct: f64) -> f64 {
+    (http - direct) / direct.max(1e-9) * 100.0
+}
+
+/// Inputs per second for `requests` calls of `batch` inputs each, over HTTP.
+fn http_embeddings(base: &str, batch: usize, requests: usize) -> Result<f64> {
+    let inputs: Vec<String> = (0..batch)
+        .map(|i| format!("Is window {i} in the kitchen open?"))
+        .collect();
+    let body = json!({"model": "minilm-l6-v2", "input": inputs, "encoding_format": "float"}).to_string();
+    let started = Instant::now();
+    for _ in 0..requests {
+        let mut response = agent()
+            .post(&format!("{base}/v1/embeddings"))
+            .header("Content-Type", "application/json")
+            .send(body.as_str())?;
+        response.body_mut().read_to_string()?;
+    }
+    Ok((batch * requests) as f64 / started.elapsed().as_secs_f64())
+}
+
+fn direct_embeddings(embedder: &hauski_brain::Embedder, batch: usize, requests: usize) -> Result<f64> {
+    let inputs: Vec<String> = (0..batch)
+        .map(|i| format!("Is window {i} in the kitchen open?"))
+        .collect();
+    let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    let started = Instant::now();
+    for _ in 0..requests {
+        embedder.embed(&refs)?;
+    }
+    Ok((batch * requests) as f64 / started.elapsed().as_secs_f64())
+}
+
+pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
+    if args.runs < 5 {
+        bail!("--runs {} is too few; use at least 5", args.runs);
+    }
+    eprintln!("bench api: loading engines");
+    let state = super::serve::build_state(app, None)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let router = crate::api::router(state.clone());
+    runtime.spawn(async move { axum::serve(listener, router).await });
+
+    // The direct path gets its own copy of the weights and its own context,
+    // configured as the API's worker is.
+    let model = app.load_llm()?;
+    let mut conversation = model.conversation()?;
+    eprintln!("bench api: chat ({} runs each way, interleaved)", args.runs);
+    direct_chat(&mut conversation)?;
+    http_chat(&base)?;
+    let (mut direct, mut http) = (Vec::new(), Vec::new());
+    for _ in 0..args.runs {
+        direct.push(direct_chat(&mut conversation)?);
+        http.push(http_chat(&base)?);
+    }
+    let ttft = |runs: &[Timed]| median(runs.iter().map(|t| t.first_token_ms).collect());
+    let tps = |runs: &[Timed]| median(runs.iter().map(|t| t.tokens_per_s).collect());
+    let (direct_ttft, http_ttft) = (ttft(&direct), ttft(&http));
+    let (direct_tps, http_tps) = (tps(&direct), tps(&http));
+
+    eprintln!("bench api: embeddings");
+    let embedder = state
+        .engines
+        .embedder
+        .clone()
+        .context("no embedding model loaded")?;
+    http_embeddings(&base, 1, 5)?;
+    let emb = json!({
+        "batch_1": {
+            "http_inputs_per_s": http_embeddings(&base, 1, 100)?,
+            "direct_inputs_per_s": direct_embeddings(&embedder, 1, 100)?,
+        },
+        "batch_32": {
+            "http_inputs_per_s": http_embeddings(&base, 32, 10)?,
+            "direct_inputs_per_s": direct_embeddings(&embedder, 32, 10)?,
+        },
+    });
+
+    eprintln!("bench api: ASR and TTS");
+    let jfk = app.roots.locate(std::path::Path::new("audio/jfk.wav"));
+    let wav = std::fs::read(&jfk).with_context(|| format!("cannot read {}", jfk.display()))?;
+    let transcriber = state.engines.transcriber.clone().context("no ASR model loaded")?;
+    let voice = state.engines.voice.clone().context("no voice loaded")?;
+    let (mut asr_direct, mut asr_http, mut tts_direct, mut tts_http) = (vec![], vec![], vec![], vec![]);
+    let speech_body =
+        json!({"model": "tts-1", "voice": "alloy", "input": SPEECH, "response_format": "wav"}).to_string();
+    for _ in 0..args.runs.min(5) {
+        // The CLI path: decode, resample, transcribe, in this process.
+        let started = Instant::now();
+        let samples = hauski_audio::decode_mono(&wav, "jfk.wav", ASR_RATE)?;
+        transcriber.transcribe(&samples, ASR_RATE)?;
+        asr_direct.push(started.elapsed().as_secs_f64() * 1000.0);
+        let started = Instant::now();
+        let mut response = agent()
+            .post(&format!("{base}/asr/transcribe"))
+            .header("Content-Type", "audio/wav")
+            .send(wav.as_slice())?;
+        response.body_mut().read_to_string()?;
+        asr_http.push(started.elapsed().as_secs_f64() * 1000.0);
+
+        let started = Instant::now();
+        let samples = voice
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .synthesize_all(SPEECH)?;
+        let rate = voice.lock().unwrap_or_else(|p| p.into_inner()).sample_rate();
+        let _ = hauski_audio::encode_wav(&samples, rate);
+        tts_direct.push(started.elapsed().as_secs_f64() * 1000.0);
+        let started = Instant::now();
+        let mut response = agent()
+            .post(&format!("{base}/v1/audio/speech"))
+            .header("Content-Type", "application/json")
+            .send(speech_body.as_str())?;
+        response.body_mut().read_to_vec()?;
+        tts_http.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (asr_d, asr_h, tts_d, tts_h) = (
+        median(asr_direct),
+        median(asr_http),
+        median(tts_direct),
+        median(tts_http),
+    );
+
+    let report = json!({
+        "machine": {"threads": app.threads},
+        "chat": {
+            "model": state.engines.llm.as_ref().map(|p| p.model_id().to_string()),
+            "runs": args.runs,
+            "max_tokens": MAX_TOKENS,
+            "time_to_first_token_ms": {"direct": direct_ttft, "http": http_ttft, "overhead_pct": overhead_pct(http_ttft, direct_ttft)},
+            "tokens_per_s": {"direct": direct_tps, "http": http_tps, "overhead_pct": (direct_tps - http_tps) / direct_tps.max(1e-9) * 100.0},
+            "target_overhead_pct": 2.0,
+        },
+        "embeddings": emb,
+        "asr_jfk_ms": {"direct": asr_d, "http": asr_h, "overhead_pct": overhead_pct(asr_h, asr_d)},
+        "tts_ms": {"direct": tts_d, "http": tts_h, "overhead_pct": overhead_pct(tts_h, tts_d)},
+    });
+    publish(args, "api", &report, &markdown_table(&report))
+}
+
+fn markdown_table(r: &Value) -> String {
+    let f = |v: &Value, digits: usize| {
+        v.as_f64()
+            .map_or_else(|| "–".to_string(), |x| format!("{x:.digits$}"))
+    };
+    let model = r["chat"]["model"].as_str().unwrap_or("llm");
+    let mut rows = vec![
+        "| figure | direct | over HTTP | overhead |".to_string(),
+        "|---|---|---|---|".to_string(),
+    ];
+    let c = &r["chat"];
+    rows.push(format!(
+        "| chat time to first token (ms), {model}, median of {} | {} | {} | {} % |",
+        c["runs"],
+        f(&c["time_to_first_token_ms"]["direct"], 1),
+        f(&c["time_to_first_token_ms"]["http"], 1),
+        f(&c["time_to_first_token_ms"]["overhead_pct"], 1)
+    ));
+    rows.push(format!(
+        "| chat generation (tokens/s) | {} | {} | {} % |",
+        f(&c["tokens_per_s"]["direct"], 1),
+        f(&c["tokens_per_s"]["http"], 1),
+        f(&c["tokens_per_s"]["overhead_pct"], 1)
+    ));
+    for batch in ["1", "32"] {
+        let e = &r["embeddings"][format!("batch_{batch}")];
+        rows.push(format!(
+            "| embeddings, batch {batch} (inputs/s) | {} | {} | |",
+            f(&e["direct_inputs_per_s"], 0),
+            f(&e["http_inputs_per_s"], 0)
+        ));
+    }
+    rows.push(format!(
+        "| ASR, jfk.wav (ms) | {} | {} | {} % |",
+        f(&r["asr_jfk_ms"]["direct"], 0),
+        f(&r["asr_jfk_ms"]["http"], 0),
+        f(&r["asr_jfk_ms"]["overhead_pct"], 1)
+    ));
+    rows.push(format!(
+        "| TTS, two sentences to WAV (ms) | {} | {} | {} % |",
+        f(&r["tts_ms"]["direct"], 0),
+        f(&r["tts_ms"]["http"], 0),
+        f(&r["tts_ms"]["overhead_pct"], 1)
+    ));
+    rows.join("\n")
+}
