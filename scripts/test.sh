@@ -26,3 +26,4 @@ echo "==> cargo test"
 cargo test --workspace --locked
 echo "==> bench"
 cargo run --locked --quiet -- bench --runs 10 --update-readme README.md
+cargo run --locked --quiet -- bench api --runs 10 --update-readme README.md
