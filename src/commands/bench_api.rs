@@ -160,9 +160,14 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     direct_chat(&mut conversation)?;
     http_chat(&base)?;
     let (mut direct, mut http) = (Vec::new(), Vec::new());
-    for _ in 0..args.runs {
-        direct.push(direct_chat(&mut conversation)?);
-        http.push(http_chat(&base)?);
+    for i in 0..args.runs {
+        if i % 2 == 0 {
+            direct.push(direct_chat(&mut conversation)?);
+            http.push(http_chat(&base)?);
+        } else {
+            http.push(http_chat(&base)?);
+            direct.push(direct_chat(&mut conversation)?);
+        }
     }
     let ttft = |runs: &[Timed]| median(runs.iter().map(|t| t.first_token_ms).collect());
     let tps = |runs: &[Timed]| median(runs.iter().map(|t| t.tokens_per_s).collect());
@@ -195,35 +200,59 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     let (mut asr_direct, mut asr_http, mut tts_direct, mut tts_http) = (vec![], vec![], vec![], vec![]);
     let speech_body =
         json!({"model": "tts-1", "voice": "alloy", "input": SPEECH, "response_format": "wav"}).to_string();
-    for _ in 0..args.runs.min(5) {
+    let asr_direct_once = || -> Result<f64> {
         // The CLI path: decode, resample, transcribe, in this process.
         let started = Instant::now();
         let samples = hauski_audio::decode_mono(&wav, "jfk.wav", ASR_RATE)?;
         transcriber.transcribe(&samples, ASR_RATE)?;
-        asr_direct.push(started.elapsed().as_secs_f64() * 1000.0);
+        Ok(started.elapsed().as_secs_f64() * 1000.0)
+    };
+    let asr_http_once = || -> Result<f64> {
         let started = Instant::now();
         let mut response = agent()
             .post(&format!("{base}/asr/transcribe"))
             .header("Content-Type", "audio/wav")
             .send(wav.as_slice())?;
         response.body_mut().read_to_string()?;
-        asr_http.push(started.elapsed().as_secs_f64() * 1000.0);
-
+        Ok(started.elapsed().as_secs_f64() * 1000.0)
+    };
+    let tts_direct_once = || -> Result<f64> {
         let started = Instant::now();
-        let samples = voice
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .synthesize_all(SPEECH)?;
-        let rate = voice.lock().unwrap_or_else(|p| p.into_inner()).sample_rate();
-        let _ = hauski_audio::encode_wav(&samples, rate);
-        tts_direct.push(started.elapsed().as_secs_f64() * 1000.0);
+        let voice = voice.lock().unwrap_or_else(|p| p.into_inner());
+        let samples = voice.synthesize_all(SPEECH)?;
+        let _ = hauski_audio::encode_wav(&samples, voice.sample_rate());
+        Ok(started.elapsed().as_secs_f64() * 1000.0)
+    };
+    let tts_http_once = || -> Result<f64> {
         let started = Instant::now();
         let mut response = agent()
             .post(&format!("{base}/v1/audio/speech"))
             .header("Content-Type", "application/json")
             .send(speech_body.as_str())?;
         response.body_mut().read_to_vec()?;
-        tts_http.push(started.elapsed().as_secs_f64() * 1000.0);
+        Ok(started.elapsed().as_secs_f64() * 1000.0)
+    };
+    // Each engine warmed up first; pairs alternate which path goes first, so
+    // neither always follows the other's leftovers (whisper's OpenMP threads spin on).
+    asr_direct_once()?;
+    for i in 0..args.runs {
+        if i % 2 == 0 {
+            asr_direct.push(asr_direct_once()?);
+            asr_http.push(asr_http_once()?);
+        } else {
+            asr_http.push(asr_http_once()?);
+            asr_direct.push(asr_direct_once()?);
+        }
+    }
+    tts_direct_once()?;
+    for i in 0..args.runs {
+        if i % 2 == 0 {
+            tts_direct.push(tts_direct_once()?);
+            tts_http.push(tts_http_once()?);
+        } else {
+            tts_http.push(tts_http_once()?);
+            tts_direct.push(tts_direct_once()?);
+        }
     }
     let (asr_d, asr_h, tts_d, tts_h) = (
         median(asr_direct),
