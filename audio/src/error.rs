@@ -32,4 +32,6 @@ pub enum AudioError {
     Resample { from: u32, to: u32, reason: String },
     #[error("cannot write WAV {path}: {reason}")]
     Write { path: PathBuf, reason: String },
+    #[error("audio device: {0}")]
+    Device(String),
 }

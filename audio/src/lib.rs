@@ -7,6 +7,7 @@
 
 mod decode;
 mod error;
+pub mod live;
 mod resample;
 mod wav_out;
 

@@ -1,0 +1,21 @@
+//! The live audio graph's edges on PipeWire: a capture source (a microphone,
+//! or a sink's monitor) delivering 16 kHz mono frames, and a playback sink
+//! fed from a queue. Each runs its own PipeWire main loop on its own thread,
+//! follows its node by name, and re-attaches when the node comes back after
+//! vanishing (device unplugged, null sink removed) or when PipeWire restarts.
+
+mod capture;
+mod playback;
+mod session;
+mod stream_format;
+mod stream_resampler;
+
+pub use capture::{Capture, CaptureConfig};
+pub use playback::{Playback, PlaybackEvent};
+pub use stream_resampler::StreamResampler;
+
+/// PipeWire is initialised once per process, whichever edge starts first.
+fn init() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(pipewire::init);
+}

@@ -1,0 +1,353 @@
+//! Playback: a queue of samples that a PipeWire output stream drains into
+//! the sink a profile names. Silence fills the gaps; `stop` empties the queue
+//! at once (barge-in); the sink can be switched while running.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use pipewire as pw;
+use pw::properties::properties;
+use pw::spa;
+
+use super::session::{NodeWatch, Session};
+use super::stream_format::mono_f32;
+use crate::AudioError;
+
+/// What the voice loop hears back from playback.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlaybackEvent {
+    /// The queue ran empty: everything handed over has been played.
+    Drained,
+    /// The sink disappeared; this much queued audio was dropped.
+    SinkLost {
+        sink: String,
+        dropped_s: f64,
+    },
+    SinkBack {
+        sink: String,
+    },
+}
+
+struct Shared {
+    queue: Mutex<VecDeque<f32>>,
+    drained: Condvar,
+    events: Mutex<Sender<PlaybackEvent>>,
+}
+
+impl Shared {
+    fn event(&self, event: PlaybackEvent) {
+        let _ = self.events.lock().unwrap_or_else(|p| p.into_inner()).send(event);
+    }
+}
+
+enum Control {
+    Retarget(String),
+    Quit,
+}
+
+pub struct Playback {
+    shared: Arc<Shared>,
+    rate: u32,
+    control: pw::channel::Sender<Control>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Playback {
+    /// Plays f32 mono at `rate` to the sink node named `sink`.
+    /// `remote` is the PipeWire daemon's socket; `None` is the user's.
+    pub fn start(
+        sink: &str,
+        rate: u32,
+        remote: Option<String>,
+    ) -> Result<(Self, Receiver<PlaybackEvent>), AudioError> {
+        super::init();
+        let (events_tx, events) = channel();
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(VecDeque::new()),
+            drained: Condvar::new(),
+            events: Mutex::new(events_tx),
+        });
+        let (control, control_rx) = pw::channel::channel::<Control>();
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread_shared = shared.clone();
+        let thread_stop = stop.clone();
+        let sink = sink.to_string();
+        let thread = std::thread::Builder::new()
+            .name("playback-pw".into())
+            .spawn(move || {
+                run(
+                    sink,
+                    rate,
+                    remote.as_deref(),
+                    &thread_shared,
+                    &thread_stop,
+                    control_rx,
+                )
+            })
+            .map_err(|e| AudioError::Device(e.to_string()))?;
+        Ok((
+            Self {
+                shared,
+                rate,
+                control,
+                stop,
+                thread: Some(thread),
+            },
+            events,
+        ))
+    }
+
+    pub fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    /// Queues samples after whatever is still playing.
+    pub fn play(&self, samples: &[f32]) {
+        self.shared
+            .queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(samples.iter().copied());
+    }
+
+    /// Drops everything not yet played; returns how many seconds that was.
+    pub fn stop(&self) -> f64 {
+        let mut queue = self.shared.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let dropped = queue.len();
+        queue.clear();
+        self.shared.drained.notify_all();
+        dropped as f64 / f64::from(self.rate)
+    }
+
+    /// Seconds of audio queued and not yet handed to PipeWire.
+    pub fn queued_s(&self) -> f64 {
+        self.shared.queue.lock().unwrap_or_else(|p| p.into_inner()).len() as f64 / f64::from(self.rate)
+    }
+
+    /// Blocks until the queue is empty or `timeout` passes; whether it emptied.
+    pub fn wait_drained(&self, timeout: Duration) -> bool {
+        let queue = self.shared.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let (queue, _) = self
+            .shared
+            .drained
+            .wait_timeout_while(queue, timeout, |q| !q.is_empty())
+            .unwrap_or_else(|p| p.into_inner());
+        queue.is_empty()
+    }
+
+    /// Plays to another sink from now on (a profile switch).
+    pub fn set_sink(&self, sink: &str) {
+        let _ = self.control.send(Control::Retarget(sink.to_string()));
+    }
+}
+
+impl Drop for Playback {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.control.send(Control::Quit);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run(
+    mut sink: String,
+    rate: u32,
+    remote: Option<&str>,
+    shared: &Arc<Shared>,
+    stop: &AtomicBool,
+    control: pw::channel::Receiver<Control>,
+) {
+    let mut control = Some(control);
+    while !stop.load(Ordering::Relaxed) {
+        match Session::connect(remote) {
+            Ok(session) => {
+                let (kept, end) = play_session(&session, &sink, rate, shared, control.take());
+                control = kept;
+                match end {
+                    SessionEnd::Quit => return,
+                    // A new sink: reconnect at once.
+                    SessionEnd::Retarget(next) => {
+                        sink = next;
+                        continue;
+                    }
+                    SessionEnd::Lost => {}
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "playback: PipeWire is not reachable; retrying"),
+        }
+        if !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+}
+
+/// Why a session's main loop ended.
+enum SessionEnd {
+    Quit,
+    Retarget(String),
+    /// The connection to PipeWire broke.
+    Lost,
+}
+
+/// The stream to one sink; dropping it disconnects.
+struct SinkStream {
+    _stream: pw::stream::StreamRc,
+    _listener: pw::stream::StreamListener<()>,
+}
+
+fn open_stream(
+    core: &pw::core::CoreRc,
+    sink: &str,
+    rate: u32,
+    shared: &Arc<Shared>,
+) -> Result<SinkStream, String> {
+    let props = properties! {
+        *pw::keys::MEDIA_TYPE => "Audio",
+        *pw::keys::MEDIA_CATEGORY => "Playback",
+        *pw::keys::MEDIA_ROLE => "Communication",
+        *pw::keys::NODE_NAME => "hauski-voice",
+        *pw::keys::APP_NAME => "HausKI",
+        *pw::keys::TARGET_OBJECT => sink,
+        // Play to this sink only: when it vanishes, never to another.
+        *pw::keys::NODE_DONT_RECONNECT => "true",
+    };
+    let stream = pw::stream::StreamRc::new(core.clone(), "hauski-voice", props).map_err(|e| e.to_string())?;
+    let fill = shared.clone();
+    let listener = stream
+        .add_local_listener_with_user_data(())
+        .process(move |stream, _| {
+            let Some(mut buffer) = stream.dequeue_buffer() else {
+                return;
+            };
+            let requested = buffer.requested() as usize;
+            let datas = buffer.datas_mut();
+            let Some(data) = datas.first_mut() else { return };
+            let Some(bytes) = data.data() else { return };
+            let capacity = bytes.len() / 4;
+            let frames = if requested > 0 {
+                requested.min(capacity)
+            } else {
+                capacity
+            };
+            let mut queue = fill.queue.lock().unwrap_or_else(|p| p.into_inner());
+            let had_audio = !queue.is_empty();
+            for frame in bytes[..frames * 4].chunks_exact_mut(4) {
+                let sample = queue.pop_front().unwrap_or(0.0);
+                frame.copy_from_slice(&sample.to_le_bytes());
+            }
+            let now_empty = queue.is_empty();
+            drop(queue);
+            let chunk = data.chunk_mut();
+            *chunk.offset_mut() = 0;
+            *chunk.stride_mut() = 4;
+            *chunk.size_mut() = (frames * 4) as u32;
+            if had_audio && now_empty {
+                fill.drained.notify_all();
+                fill.event(PlaybackEvent::Drained);
+            }
+        })
+        .register()
+        .map_err(|e| e.to_string())?;
+    let format = mono_f32(rate).map_err(|e| e.to_string())?;
+    let pod = spa::pod::Pod::from_bytes(&format).ok_or("format pod")?;
+    let flags = pw::stream::StreamFlags::AUTOCONNECT | pw::stream::StreamFlags::MAP_BUFFERS;
+    stream
+        .connect(spa::utils::Direction::Output, None, flags, &mut [pod])
+        .map_err(|e| e.to_string())?;
+    tracing::info!(%sink, "playing to sink");
+    Ok(SinkStream {
+        _stream: stream,
+        _listener: listener,
+    })
+}
+
+/// Plays to `sink` until told to stop, to retarget, or the connection breaks.
+/// When the sink vanishes, queued audio is dropped (logged); when it returns,
+/// the stream is opened again.
+fn play_session(
+    session: &Session,
+    sink: &str,
+    rate: u32,
+    shared: &Arc<Shared>,
+    control: Option<pw::channel::Receiver<Control>>,
+) -> (Option<pw::channel::Receiver<Control>>, SessionEnd) {
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+
+    let stream: Rc<RefCell<Option<SinkStream>>> = Rc::new(RefCell::new(None));
+    let open = {
+        let stream = stream.clone();
+        let shared = shared.clone();
+        let core = session.core.clone();
+        let sink = sink.to_string();
+        move || {
+            // The old stream goes first, so its node name is free.
+            stream.borrow_mut().take();
+            match open_stream(&core, &sink, rate, &shared) {
+                Ok(s) => *stream.borrow_mut() = Some(s),
+                Err(e) => tracing::error!(%sink, error = %e, "playback: cannot open the stream"),
+            }
+        }
+    };
+    open();
+
+    let lost = Rc::new(Cell::new(false));
+    let _watch = {
+        let (lost_a, lost_b) = (lost.clone(), lost.clone());
+        let shared_a = shared.clone();
+        let shared_b = shared.clone();
+        let (name_a, name_b) = (sink.to_string(), sink.to_string());
+        let reopen = open.clone();
+        NodeWatch::start(
+            &session.core,
+            sink.to_string(),
+            move || {
+                if lost_a.replace(false) {
+                    tracing::info!(sink = %name_a, "sink is back; playing to it again");
+                    reopen();
+                    shared_a.event(PlaybackEvent::SinkBack { sink: name_a.clone() });
+                }
+            },
+            move || {
+                lost_b.set(true);
+                let mut queue = shared_b.queue.lock().unwrap_or_else(|p| p.into_inner());
+                let dropped_s = queue.len() as f64 / f64::from(rate);
+                queue.clear();
+                drop(queue);
+                shared_b.drained.notify_all();
+                tracing::warn!(sink = %name_b, dropped_s, "sink vanished; the rest of this answer is dropped");
+                shared_b.event(PlaybackEvent::SinkLost {
+                    sink: name_b.clone(),
+                    dropped_s,
+                });
+            },
+        )
+        .map_err(|e| tracing::warn!(error = %e, "playback: cannot watch the sink"))
+        .ok()
+    };
+
+    let Some(control) = control else {
+        return (None, SessionEnd::Quit);
+    };
+    let end = Rc::new(RefCell::new(SessionEnd::Lost));
+    let mainloop = session.mainloop.clone();
+    let end_set = end.clone();
+    let attached = control.attach(session.mainloop.loop_(), move |message| {
+        *end_set.borrow_mut() = match message {
+            Control::Quit => SessionEnd::Quit,
+            Control::Retarget(sink) => SessionEnd::Retarget(sink),
+        };
+        mainloop.quit();
+    });
+    session.mainloop.run();
+    stream.borrow_mut().take();
+    let end = end.replace(SessionEnd::Lost);
+    (Some(attached.deattach()), end)
+}
