@@ -131,6 +131,15 @@ pub struct ServeArgs {
     /// Also serve Home Assistant's Wyoming protocol here (e.g. 127.0.0.1:10300).
     #[arg(long)]
     pub wyoming: Option<std::net::SocketAddr>,
+    /// PipeWire node to listen on (default: the system's default source).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Listen to what a sink plays (its monitor), e.g. a null sink used as a virtual microphone.
+    #[arg(long)]
+    pub source_monitor: bool,
+    /// Serve the API and Wyoming only: no microphone, no speaker.
+    #[arg(long)]
+    pub no_voice: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -209,9 +218,33 @@ pub enum MemoryAction {
 #[derive(Debug, Subcommand)]
 pub enum ProfileAction {
     /// Every profile, the active one marked with '*'.
-    List,
+    List {
+        #[command(flatten)]
+        daemon: DaemonArgs,
+    },
     /// One profile in full (default: the active one).
-    Show { name: Option<String> },
+    Show {
+        name: Option<String>,
+        #[command(flatten)]
+        daemon: DaemonArgs,
+    },
+    /// Make NAME (or a synonym, e.g. "kitchen") the active profile: the running
+    /// daemon switches at once; without one, the next start uses it.
+    Set {
+        name: String,
+        #[command(flatten)]
+        daemon: DaemonArgs,
+    },
+}
+
+/// How the CLI reaches a running `hauski serve`.
+#[derive(Debug, Args, Clone)]
+pub struct DaemonArgs {
+    /// The daemon's API.
+    #[arg(long, env = "HAUSKI_API", default_value = "http://127.0.0.1:8088")]
+    pub api: String,
+    #[arg(long, env = "HAUSKI_API_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -10,6 +10,7 @@ mod llm_pool;
 mod notes_context;
 mod pipeline;
 mod profile_state;
+mod voice_loop;
 mod wake_words;
 mod wyoming;
 

@@ -246,7 +246,7 @@ pub fn converse(
 
 /// Carries out "remember that …" / "forget …"; returns the spoken reply and
 /// a note of what changed.
-fn act_on_memory(memory: &MemoryStore, intent: MemoryIntent) -> Result<(String, String)> {
+pub(crate) fn act_on_memory(memory: &MemoryStore, intent: MemoryIntent) -> Result<(String, String)> {
     let _span = tracing::info_span!("memory_intent").entered();
     Ok(match intent {
         MemoryIntent::Remember(text) => {

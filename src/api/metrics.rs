@@ -41,6 +41,8 @@ pub struct Metrics {
     pub completion_tokens: Counter,
     pub prompt_tokens: Counter,
     pub generations_cancelled: Counter,
+    pub wake_detections: Counter,
+    pub voice_turns: Counter,
     pub asr_real_time_factor: Gauge<f64, AtomicU64>,
     pub tts_real_time_factor: Gauge<f64, AtomicU64>,
 }
@@ -54,6 +56,8 @@ impl Metrics {
         let completion_tokens = Counter::default();
         let prompt_tokens = Counter::default();
         let generations_cancelled = Counter::default();
+        let wake_detections = Counter::default();
+        let voice_turns = Counter::default();
         let asr_real_time_factor = Gauge::<f64, AtomicU64>::default();
         let tts_real_time_factor = Gauge::<f64, AtomicU64>::default();
         registry.register(
@@ -82,6 +86,16 @@ impl Metrics {
             generations_cancelled.clone(),
         );
         registry.register(
+            "wake_detections",
+            "Wake words heard by the voice loop",
+            wake_detections.clone(),
+        );
+        registry.register(
+            "voice_turns",
+            "Questions the voice loop heard and answered",
+            voice_turns.clone(),
+        );
+        registry.register(
             "asr_real_time_factor",
             "Processing time over audio time of the last transcription",
             asr_real_time_factor.clone(),
@@ -98,6 +112,8 @@ impl Metrics {
             completion_tokens,
             prompt_tokens,
             generations_cancelled,
+            wake_detections,
+            voice_turns,
             asr_real_time_factor,
             tts_real_time_factor,
         }

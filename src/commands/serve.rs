@@ -22,7 +22,30 @@ pub fn run(app: App, args: &ServeArgs) -> Result<()> {
         check_binding(addr, token.is_some())?;
     }
     let state = build_state(&app, token)?;
-    tracing::warn!("voice loop is off: this build serves the API only (no audio graph yet)");
+    // Kept for the daemon's lifetime.
+    let _voice = if args.no_voice {
+        tracing::info!("voice loop is off (--no-voice)");
+        None
+    } else {
+        let config = crate::voice_loop::VoiceConfig {
+            source: args.source.clone(),
+            source_monitor: args.source_monitor,
+        };
+        let memory = app
+            .open_memory()
+            .map_err(|e| tracing::warn!(error = %format!("{e:#}"), "memory is off for the voice loop"))
+            .ok();
+        match crate::voice_loop::start(state.clone(), memory, app.vad_config(), &config) {
+            Ok(voice) => {
+                count_voice_events(&voice, &state);
+                Some(voice)
+            }
+            Err(reason) => {
+                tracing::warn!(%reason, "voice loop is off; the API and Wyoming still answer");
+                None
+            }
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("hauski-io")
@@ -49,6 +72,28 @@ pub fn build_state(app: &App, token: Option<String>) -> Result<SharedState> {
         metrics,
         token,
     }))
+}
+
+/// The metrics subscribe to the voice loop's events.
+fn count_voice_events(voice: &crate::voice_loop::VoiceLoop, state: &SharedState) {
+    let mut events = voice.subscribe();
+    let state = state.clone();
+    std::thread::spawn(move || {
+        use crate::voice_loop::VoiceEvent;
+        loop {
+            match events.blocking_recv() {
+                Ok(VoiceEvent::WakeWord { .. }) => {
+                    state.metrics.wake_detections.inc();
+                }
+                Ok(VoiceEvent::Heard(_)) => {
+                    state.metrics.voice_turns.inc();
+                }
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => return,
+            }
+        }
+    });
 }
 
 /// Off loopback, anyone on the network could use the models: only with a token.

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use models::{ModelEntry, ModelKind, ModelRoots, ModelsFile};
 pub use policies::{Limits, MemoryFile, Routing};
-pub use profiles::ProfilesFile;
+pub use profiles::{Profile, ProfilesFile};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -20,6 +20,9 @@ pub struct WakeSettings {
     pub avg_threshold: f32,
     /// Frames in a row that must score before a detection counts.
     pub min_scores: usize,
+    /// Report as soon as the score is high enough, not when it peaks: the
+    /// live loop needs the wake word's end, where the question begins.
+    pub eager: bool,
 }
 
 impl Default for WakeSettings {
@@ -28,6 +31,7 @@ impl Default for WakeSettings {
             threshold: 0.5,
             avg_threshold: 0.2,
             min_scores: 5,
+            eager: false,
         }
     }
 }
@@ -93,6 +97,16 @@ impl WakeEngine {
         })
     }
 
+    /// The same engine with other settings (the live loop reports eagerly).
+    pub fn with_settings(mut self, settings: WakeSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    pub fn settings(&self) -> WakeSettings {
+        self.settings
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.words.iter().map(|(n, _)| n.as_str())
     }
@@ -104,6 +118,11 @@ impl WakeEngine {
             .args(["--threshold", &self.settings.threshold.to_string()])
             .args(["--avg-threshold", &self.settings.avg_threshold.to_string()])
             .args(["--min-scores", &self.settings.min_scores.to_string()])
+            .args(if self.settings.eager {
+                &["--eager"][..]
+            } else {
+                &[][..]
+            })
             .args(self.words.iter().map(|(n, f)| format!("{n}={}", f.display())))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

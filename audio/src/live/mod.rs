@@ -19,3 +19,12 @@ fn init() {
     static INIT: std::sync::Once = std::sync::Once::new();
     INIT.call_once(pipewire::init);
 }
+
+/// Whether a PipeWire daemon answers at `remote` (the user's when `None`):
+/// the daemon turns its voice loop off, with this reason, when not.
+pub fn probe(remote: Option<&str>) -> Result<(), crate::AudioError> {
+    init();
+    session::Session::connect(remote)
+        .map(drop)
+        .map_err(crate::AudioError::Device)
+}

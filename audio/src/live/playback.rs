@@ -34,6 +34,9 @@ pub enum PlaybackEvent {
 
 struct Shared {
     queue: Mutex<VecDeque<f32>>,
+    /// Set from `set_sink` until the new stream exists: the old one must not
+    /// play what was queued for the new sink.
+    retargeting: AtomicBool,
     drained: Condvar,
     events: Mutex<Sender<PlaybackEvent>>,
 }
@@ -69,6 +72,7 @@ impl Playback {
         let (events_tx, events) = channel();
         let shared = Arc::new(Shared {
             queue: Mutex::new(VecDeque::new()),
+            retargeting: AtomicBool::new(false),
             drained: Condvar::new(),
             events: Mutex::new(events_tx),
         });
@@ -142,6 +146,7 @@ impl Playback {
 
     /// Plays to another sink from now on (a profile switch).
     pub fn set_sink(&self, sink: &str) {
+        self.shared.retargeting.store(true, Ordering::SeqCst);
         let _ = self.control.send(Control::Retarget(sink.to_string()));
     }
 }
@@ -238,8 +243,13 @@ fn open_stream(
             };
             let mut queue = fill.queue.lock().unwrap_or_else(|p| p.into_inner());
             let had_audio = !queue.is_empty();
+            let hold = fill.retargeting.load(Ordering::SeqCst);
             for frame in bytes[..frames * 4].chunks_exact_mut(4) {
-                let sample = queue.pop_front().unwrap_or(0.0);
+                let sample = if hold {
+                    0.0
+                } else {
+                    queue.pop_front().unwrap_or(0.0)
+                };
                 frame.copy_from_slice(&sample.to_le_bytes());
             }
             let now_empty = queue.is_empty();
@@ -248,7 +258,7 @@ fn open_stream(
             *chunk.offset_mut() = 0;
             *chunk.stride_mut() = 4;
             *chunk.size_mut() = (frames * 4) as u32;
-            if had_audio && now_empty {
+            if had_audio && now_empty && !hold {
                 fill.drained.notify_all();
                 fill.event(PlaybackEvent::Drained);
             }
@@ -262,6 +272,7 @@ fn open_stream(
         .connect(spa::utils::Direction::Output, None, flags, &mut [pod])
         .map_err(|e| e.to_string())?;
     tracing::info!(%sink, "playing to sink");
+    shared.retargeting.store(false, Ordering::SeqCst);
     Ok(SinkStream {
         _stream: stream,
         _listener: listener,

@@ -3,7 +3,7 @@
 //!
 //! - `hauski-wake enrol --name NAME --out FILE SAMPLE.wav...` makes a wake-word
 //!   reference (averaged MFCC templates) from recordings of the phrase.
-//! - `hauski-wake detect NAME=FILE... [--threshold T] [--avg-threshold A] [--min-scores N]`
+//! - `hauski-wake detect NAME=FILE... [--threshold T] [--avg-threshold A] [--min-scores N] [--eager]`
 //!   reads 16 kHz mono f32 little-endian PCM on stdin and prints one JSON line
 //!   per detection, `{"name","timestamp_ms","score","avg_score"}`, as it
 //!   happens; at end of input it prints `{"end": true, "samples": N}`.
@@ -104,6 +104,10 @@ fn detect(args: &[String]) -> Result<(), String> {
     config.detector.threshold = number(&mut args, "--threshold", config.detector.threshold)?;
     config.detector.avg_threshold = number(&mut args, "--avg-threshold", config.detector.avg_threshold)?;
     config.detector.min_scores = number(&mut args, "--min-scores", config.detector.min_scores)?;
+    if let Some(i) = args.iter().position(|a| a == "--eager") {
+        args.remove(i);
+        config.detector.eager = true;
+    }
     let mut engine = Rustpotter::new(&config)?;
     if args.is_empty() {
         return Err("name at least one wake word as NAME=FILE".into());
