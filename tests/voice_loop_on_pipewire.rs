@@ -160,3 +160,138 @@ fn answers_play_on_the_active_profile_sink_and_switch_by_voice() {
     let (status, body) = post_json(&server.url("/audio/profile"), &json!({"profile": "wohnzimmer"}));
     assert_eq!(status, 200, "{body}");
 }
+
+/// Wall-clock time of a log line (tracing's RFC 3339 prefix), as seconds since the epoch.
+fn log_time(line: &str) -> Option<f64> {
+    let stamp = line.split_whitespace().next()?;
+    let (date, time) = stamp.trim_end_matches('Z').split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':');
+    let (h, min, s) = (
+        t.next()?.parse::<f64>().ok()?,
+        t.next()?.parse::<f64>().ok()?,
+        t.next()?.parse::<f64>().ok()?,
+    );
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days as f64 * 86_400.0 + h * 3600.0 + min * 60.0 + s)
+}
+
+fn now_s() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+fn wake_word_only(dir: &Path) -> PathBuf {
+    let path = dir.join("wake.wav");
+    write_wav_16k(&path, &padded(&espeak("hey hauski", "en-us", 160, 50), 0.3));
+    path
+}
+
+fn question_only(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.wav"));
+    write_wav_16k(&path, &padded(&espeak(text, "en-us", 160, 50), 0.3));
+    path
+}
+
+/// Asks for a long answer and returns once its first audio is playing.
+fn start_long_answer(server: &Server, pw: &PipeWire, dir: &Path) {
+    let queued = count(&server.log(), "first answer audio queued");
+    pw.play(
+        "mic",
+        &spoken_request(
+            dir,
+            "story",
+            "tell me a long story about a brave knight and a dragon",
+        ),
+    );
+    server.wait_for("the long answer to start", || {
+        count(&server.log(), "first answer audio queued") > queued
+    });
+}
+
+#[test]
+fn the_wake_word_interrupts_an_answer_and_the_next_question_is_answered() {
+    require_gemma();
+    let pw = PipeWire::start(&common::fresh_dir("pw"), &["kitchen", "living", "mic"]);
+    let dir = common::fresh_dir("barge-audio");
+    let server = start_daemon(&pw, &common::fresh_dir("barge-data"));
+    start_long_answer(&server, &pw, &dir);
+
+    pw.play("mic", &wake_word_only(&dir));
+    // pw-play returns once the file has played, 0.3 s of silence after the word.
+    let wake_end = now_s() - 0.3;
+    server.wait_for("barge-in", || server.log().contains("barge-in: playback stopped"));
+    let log = server.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("barge-in: playback stopped"))
+        .unwrap_or_default();
+    let dropped: f64 = last_field(&log, "barge-in", "dropped_s")
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    assert!(
+        dropped > 0.5,
+        "barge-in dropped only {dropped} s of answer: {line}"
+    );
+    let latency_ms = (log_time(line).unwrap_or(wake_end) - wake_end) * 1000.0;
+    println!("wake-word end → playback stopped: {latency_ms:.0} ms");
+    assert!(latency_ms < 1500.0, "barge-in took {latency_ms:.0} ms");
+
+    // The barge-in wake word opened listening: the question needs no second one.
+    let played = count(&server.log(), "answer played");
+    pw.play(
+        "mic",
+        &question_only(&dir, "after", "what is the capital of France"),
+    );
+    server.wait_for("the next answer", || {
+        count(&server.log(), "answer played") > played
+    });
+    let heard = last_field(&server.log(), "heard", "transcript");
+    assert!(
+        wer("what is the capital of France", &heard) <= 0.2,
+        "heard {heard:?}"
+    );
+}
+
+#[test]
+fn a_sink_that_vanishes_mid_answer_does_not_stop_the_daemon() {
+    require_gemma();
+    let pw = PipeWire::start(&common::fresh_dir("pw"), &["kitchen", "living", "mic"]);
+    let dir = common::fresh_dir("vanish-audio");
+    let server = start_daemon(&pw, &common::fresh_dir("vanish-data"));
+    start_long_answer(&server, &pw, &dir);
+
+    pw.remove_node("living");
+    server.wait_for("the lost sink to be logged", || {
+        server.log().contains("sink vanished")
+    });
+    server.assert_alive();
+
+    pw.create_sink("living");
+    server.wait_for("the sink to come back", || {
+        server.log().contains("the sink is back")
+    });
+    let living = pw.record("living", &dir.join("living.wav"));
+    ask(
+        &server,
+        &pw,
+        &spoken_request(&dir, "capital", "what is the capital of France"),
+    );
+    let heard_in_living = common::transcribe(&living.stop());
+    let answer = last_field(&server.log(), "answer", "answer");
+    assert!(
+        wer(&answer, &heard_in_living) <= 0.4,
+        "living heard {heard_in_living:?}; the answer was {answer:?}"
+    );
+}

@@ -102,9 +102,10 @@ pub fn start(
     let capture_config = CaptureConfig::new(config.source.clone(), config.source_monitor, ASR_RATE);
     let (capture, frames) = Capture::start(capture_config).map_err(|e| e.to_string())?;
     let (events, _) = broadcast::channel(64);
+    let playback_speaker = speaker.clone();
     std::thread::Builder::new()
         .name("playback-events".into())
-        .spawn(move || log_playback(&playback_events))
+        .spawn(move || follow_playback(&playback_events, &playback_speaker))
         .map_err(|e| e.to_string())?;
     let parts = Parts {
         state,
@@ -127,12 +128,15 @@ pub fn start(
     Ok(VoiceLoop { events })
 }
 
-fn log_playback(events: &Receiver<PlaybackEvent>) {
+/// Logs what playback reports; a sink lost mid-answer ends that answer (the
+/// rest would otherwise play, out of context, when the sink returns).
+fn follow_playback(events: &Receiver<PlaybackEvent>, speaker: &Speaker) {
     for event in events {
         match event {
             PlaybackEvent::Drained => tracing::info!("answer played"),
             PlaybackEvent::SinkLost { sink, dropped_s } => {
-                tracing::warn!(%sink, dropped_s, "the sink vanished mid-answer; the rest was dropped");
+                speaker.next_epoch();
+                tracing::warn!(%sink, dropped_s, "the sink vanished mid-answer; the rest of the answer was dropped");
             }
             PlaybackEvent::SinkBack { sink } => tracing::info!(%sink, "the sink is back"),
         }
