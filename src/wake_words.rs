@@ -39,10 +39,16 @@ impl WakeWords {
         if program.is_none() {
             tracing::warn!("wake-word engine hauski-wake not found; wake words are off (see README)");
         }
+        let w = &app.config.limits.wake;
         Self {
             entries,
             program,
-            settings: WakeSettings::default(),
+            settings: WakeSettings {
+                threshold: w.threshold,
+                avg_threshold: w.avg_threshold,
+                min_scores: w.min_scores,
+                eager: false,
+            },
         }
     }
 

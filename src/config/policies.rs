@@ -7,9 +7,30 @@ pub struct Limits {
     pub speech: SpeechLimits,
     pub llm: LlmLimits,
     pub tts: TtsLimits,
+    #[serde(default)]
+    pub wake: WakeLimits,
     /// Absent in a limits file written before the API existed: defaults then.
     #[serde(default)]
     pub api: ApiLimits,
+}
+
+/// The wake-word detector's thresholds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WakeLimits {
+    pub threshold: f32,
+    pub avg_threshold: f32,
+    pub min_scores: usize,
+}
+
+impl Default for WakeLimits {
+    fn default() -> Self {
+        Self {
+            threshold: 0.5,
+            avg_threshold: 0.2,
+            min_scores: 5,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

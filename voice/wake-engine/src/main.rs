@@ -64,8 +64,20 @@ fn enrol(args: &[String]) -> Result<(), String> {
     let mut args = args.to_vec();
     let name = take_flag(&mut args, "--name")?.ok_or("--name is required")?;
     let out = take_flag(&mut args, "--out")?.ok_or("--out is required")?;
-    let threshold: f32 = number(&mut args, "--threshold", 0.5)?;
-    let avg_threshold: f32 = number(&mut args, "--avg-threshold", 0.2)?;
+    // Without these, the reference carries no thresholds of its own and the
+    // detector's (HausKI's policies/limits.yaml) decide, tunable without re-enrolling.
+    let threshold: Option<f32> = take_flag(&mut args, "--threshold")?
+        .map(|v| {
+            v.parse()
+                .map_err(|_| format!("--threshold {v:?} is not a number"))
+        })
+        .transpose()?;
+    let avg_threshold: Option<f32> = take_flag(&mut args, "--avg-threshold")?
+        .map(|v| {
+            v.parse()
+                .map_err(|_| format!("--avg-threshold {v:?} is not a number"))
+        })
+        .transpose()?;
     if args.len() < 3 {
         return Err(format!(
             "{} sample(s) given; enrol from at least 3 recordings of the wake word",
@@ -80,14 +92,9 @@ fn enrol(args: &[String]) -> Result<(), String> {
         }
         samples.insert(file.clone(), bytes);
     }
-    let reference = WakewordRef::new_from_sample_buffers(
-        name.clone(),
-        Some(threshold),
-        Some(avg_threshold),
-        samples,
-        MFCC_SIZE,
-    )
-    .map_err(|e| format!("enrolment failed: {e}"))?;
+    let reference =
+        WakewordRef::new_from_sample_buffers(name.clone(), threshold, avg_threshold, samples, MFCC_SIZE)
+            .map_err(|e| format!("enrolment failed: {e}"))?;
     reference
         .save_to_file(&out)
         .map_err(|e| format!("cannot write {out}: {e}"))?;
