@@ -5,6 +5,7 @@
 //! vanishing (device unplugged, null sink removed) or when PipeWire restarts.
 
 mod capture;
+pub mod lab;
 mod playback;
 mod session;
 mod stream_format;
