@@ -255,6 +255,8 @@ pub enum BenchSuite {
     Brain,
     /// The side API against calling the engines directly (target/bench/api.json).
     Api,
+    /// The live voice loop on a private PipeWire (target/bench/voice.json).
+    Voice,
 }
 
 #[derive(Debug, Args)]

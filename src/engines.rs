@@ -82,9 +82,13 @@ impl App {
     }
 
     pub fn load_transcriber(&self) -> Result<Transcriber> {
+        self.load_transcriber_with_threads(self.threads)
+    }
+
+    pub fn load_transcriber_with_threads(&self, threads: usize) -> Result<Transcriber> {
         let entry = self.choose(ModelKind::Asr, &self.config.models.defaults.asr, None)?;
         let path = self.model_path(entry);
-        Ok(Transcriber::load(&path, self.threads, "en")?)
+        Ok(Transcriber::load(&path, threads, "en")?)
     }
 
     pub fn load_voice(&self) -> Result<PiperVoice> {

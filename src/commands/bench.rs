@@ -27,6 +27,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         BenchSuite::Spine => spine(app, args),
         BenchSuite::Brain => super::bench_brain::run(app, args),
         BenchSuite::Api => super::bench_api::run(app, args),
+        BenchSuite::Voice => super::bench_voice::run(app, args),
     }
 }
 

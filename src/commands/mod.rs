@@ -4,6 +4,7 @@ mod ask;
 mod bench;
 mod bench_api;
 mod bench_brain;
+mod bench_voice;
 mod converse;
 mod index;
 mod memory;

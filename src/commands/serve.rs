@@ -35,7 +35,14 @@ pub fn run(app: App, args: &ServeArgs) -> Result<()> {
             .open_memory()
             .map_err(|e| tracing::warn!(error = %format!("{e:#}"), "memory is off for the voice loop"))
             .ok();
-        match crate::voice_loop::start(state.clone(), memory, app.vad_config(), &config) {
+        // One thread for partials: the final transcript keeps the rest.
+        let started = app
+            .load_transcriber_with_threads(1)
+            .map_err(|e| format!("{e:#}"))
+            .and_then(|partial_asr| {
+                crate::voice_loop::start(state.clone(), partial_asr, memory, app.vad_config(), &config)
+            });
+        match started {
             Ok(voice) => {
                 count_voice_events(&voice, &state);
                 Some(voice)

@@ -9,9 +9,30 @@ pub struct Limits {
     pub tts: TtsLimits,
     #[serde(default)]
     pub wake: WakeLimits,
+    #[serde(default)]
+    pub voice: VoiceTargets,
     /// Absent in a limits file written before the API existed: defaults then.
     #[serde(default)]
     pub api: ApiLimits,
+}
+
+/// What the voice bench measures against.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VoiceTargets {
+    pub speech_end_to_first_audio_p95_ms: f64,
+    pub barge_in_ms: f64,
+    pub idle_cpu_percent: f64,
+}
+
+impl Default for VoiceTargets {
+    fn default() -> Self {
+        Self {
+            speech_end_to_first_audio_p95_ms: 800.0,
+            barge_in_ms: 150.0,
+            idle_cpu_percent: 5.0,
+        }
+    }
 }
 
 /// The wake-word detector's thresholds.

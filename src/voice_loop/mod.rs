@@ -53,7 +53,7 @@ const MAX_UTTERANCE_S: usize = 20;
 const PARTIAL_EVERY_S: f64 = 0.5;
 /// Audio kept from before the wake detection, so the question's first
 /// syllable survives a late detection.
-const PRE_ROLL_S: f64 = 0.1;
+const PRE_ROLL_S: f64 = 0.25;
 
 pub struct VoiceLoop {
     events: broadcast::Sender<VoiceEvent>,
@@ -69,6 +69,9 @@ impl VoiceLoop {
 /// Everything the loop needs from the daemon; checked before anything starts.
 struct Parts {
     state: SharedState,
+    /// Partial transcripts get a Whisper state of their own, so the final
+    /// transcript never waits for one in flight.
+    partial_asr: Arc<hauski_voice::Transcriber>,
     wake: WakeEngine,
     memory: Option<MemoryStore>,
     vad: VadConfig,
@@ -78,6 +81,7 @@ struct Parts {
 /// engine, a model missing); the daemon then serves without it.
 pub fn start(
     state: SharedState,
+    partial_asr: hauski_voice::Transcriber,
     memory: Option<MemoryStore>,
     vad: VadConfig,
     config: &VoiceConfig,
@@ -109,6 +113,7 @@ pub fn start(
         .map_err(|e| e.to_string())?;
     let parts = Parts {
         state,
+        partial_asr: Arc::new(partial_asr),
         wake,
         memory,
         vad,
@@ -279,12 +284,7 @@ fn start_partials(
     parts: &Parts,
     events: &broadcast::Sender<VoiceEvent>,
 ) -> Result<std::sync::mpsc::SyncSender<Vec<f32>>, String> {
-    let transcriber = parts
-        .state
-        .engines
-        .transcriber
-        .clone()
-        .ok_or("no speech recognition")?;
+    let transcriber = parts.partial_asr.clone();
     let events = events.clone();
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<f32>>(0);
     std::thread::Builder::new()

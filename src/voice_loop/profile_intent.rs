@@ -42,12 +42,33 @@ const OPENERS: &[&str] = &[
 
 /// Words around a profile name that are not part of it.
 const FILLER: &[&str] = &[
-    "the", "profile", "profil", "please", "bitte", "mode", "modus", "now", "jetzt",
+    "the", "my", "our", "profile", "profil", "please", "bitte", "mode", "modus", "now", "jetzt",
 ];
+
+/// The profile whose name or synonym `words` are.
+fn find(words: &str, profiles: &ProfilesFile) -> Option<String> {
+    profiles.profiles.iter().find_map(|(name, profile)| {
+        let mut names = std::iter::once(name.as_str()).chain(profile.synonyms.iter().map(String::as_str));
+        names.any(|n| normalise(n) == words).then(|| name.clone())
+    })
+}
 
 pub fn parse(text: &str, profiles: &ProfilesFile) -> Option<ProfileIntent> {
     let said = normalise(text);
     let said = said.strip_prefix("hey hauski ").unwrap_or(&said);
+    // A short request that ends in "<name> profile" is a switch, however its
+    // first word came through ("which to the kitchen profile").
+    let words: Vec<&str> = said.split_whitespace().collect();
+    if words.len() <= 6 && matches!(words.last(), Some(&"profile" | &"profil")) {
+        let before = &words[..words.len() - 1];
+        for take in [2, 1] {
+            if before.len() >= take
+                && let Some(name) = find(&before[before.len() - take..].join(" "), profiles)
+            {
+                return Some(ProfileIntent::Switch(name));
+            }
+        }
+    }
     let rest = OPENERS.iter().find_map(|opener| {
         said.strip_prefix(opener)
             .filter(|r| r.is_empty() || r.starts_with(' '))
@@ -58,11 +79,8 @@ pub fn parse(text: &str, profiles: &ProfilesFile) -> Option<ProfileIntent> {
         return None;
     }
     let wanted = words.join(" ");
-    for (name, profile) in &profiles.profiles {
-        let names = std::iter::once(name.as_str()).chain(profile.synonyms.iter().map(String::as_str));
-        if names.map(normalise).any(|n| n == wanted) {
-            return Some(ProfileIntent::Switch(name.clone()));
-        }
+    if let Some(name) = find(&wanted, profiles) {
+        return Some(ProfileIntent::Switch(name));
     }
     // "use …" is common in questions; only call an unknown profile what was
     // clearly asked for as one.
@@ -98,6 +116,14 @@ mod tests {
         assert_eq!(
             switch("switch to night mode"),
             Some(ProfileIntent::Switch("nacht".into()))
+        );
+        assert_eq!(
+            switch("Switch to my kitchen profile"),
+            Some(ProfileIntent::Switch("kueche".into()))
+        );
+        assert_eq!(
+            switch("which to the kitchen profile."),
+            Some(ProfileIntent::Switch("kueche".into()))
         );
         assert_eq!(
             switch("Hey Hauski, switch to the living room."),

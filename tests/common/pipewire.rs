@@ -30,7 +30,8 @@ fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
 
 impl PipeWire {
     pub fn start(runtime: &Path, sinks: &[&str]) -> Self {
-        let lab = hauski_audio::live::lab::PipeWireLab::start(runtime, sinks).unwrap_or_else(|e| panic!("{e}"));
+        let lab =
+            hauski_audio::live::lab::PipeWireLab::start(runtime, sinks).unwrap_or_else(|e| panic!("{e}"));
         Self { lab }
     }
 
@@ -44,7 +45,12 @@ impl PipeWire {
 
     /// `pw-link -l`: every link as "node:port -> node:port" lines.
     pub fn links(&self) -> String {
-        let out = self.lab.command("pw-link").arg("-l").output().expect("pw-link runs");
+        let out = self
+            .lab
+            .command("pw-link")
+            .arg("-l")
+            .output()
+            .expect("pw-link runs");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -53,7 +59,16 @@ impl PipeWire {
         let child = self
             .lab
             .command("pw-record")
-            .args(["--target", sink, "-P", "{ stream.capture.sink=true }", "--rate", "16000", "--channels", "1"])
+            .args([
+                "--target",
+                sink,
+                "-P",
+                "{ stream.capture.sink=true }",
+                "--rate",
+                "16000",
+                "--channels",
+                "1",
+            ])
             .arg(file)
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -80,8 +80,14 @@ impl PipeWireLab {
                 "DBUS_SESSION_BUS_ADDRESS".into(),
                 format!("unix:path={}", self.runtime.join("bus").display()),
             ),
-            ("XDG_CONFIG_HOME".into(), self.runtime.join("config").display().to_string()),
-            ("XDG_STATE_HOME".into(), self.runtime.join("state").display().to_string()),
+            (
+                "XDG_CONFIG_HOME".into(),
+                self.runtime.join("config").display().to_string(),
+            ),
+            (
+                "XDG_STATE_HOME".into(),
+                self.runtime.join("state").display().to_string(),
+            ),
             ("PIPEWIRE_REMOTE".into(), "pipewire-0".into()),
         ]
     }
@@ -107,7 +113,8 @@ impl PipeWireLab {
     }
 
     pub fn has_node(&self, name: &str) -> bool {
-        self.pw_cli(&["ls", "Node"]).contains(&format!("node.name = \"{name}\""))
+        self.pw_cli(&["ls", "Node"])
+            .contains(&format!("node.name = \"{name}\""))
     }
 
     /// A stereo null sink named `name`, kept after pw-cli exits.

@@ -1,0 +1,401 @@
+//! `hauski bench voice`: the live loop measured from outside, on a private
+//! PipeWire (`audio::live::lab`). A `hauski serve` child listens to the
+//! monitor of a null sink `mic`; this process plays spoken requests into `mic`
+//! and watches the `mic` and `living` monitors with timestamps, so each figure
+//! is wall-clock time between two sounds: wake word end → listening, speech end
+//! → first answer audio at the sink, wake word end → silence (barge-in).
+//! Writes target/bench/voice.json.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use hauski_audio::live::lab::PipeWireLab;
+use hauski_audio::live::{Capture, CaptureConfig, Playback, PlaybackEvent};
+use serde_json::{Value, json};
+
+use super::bench::{percentile, publish};
+use crate::cli::BenchArgs;
+use crate::engines::App;
+
+const RATE: u32 = 16_000;
+/// Peak level that counts as sound at a monitor.
+const LOUD: f32 = 0.02;
+
+const QUESTIONS: &[&str] = &[
+    "what is the capital of France",
+    "how many days are in a week",
+    "what colour is the sky",
+    "name a fruit",
+    "what is two plus two",
+];
+
+/// Blocks heard at a monitor: (arrival, peak).
+#[derive(Clone, Default)]
+struct Heard(Arc<Mutex<Vec<(Instant, f32)>>>);
+
+impl Heard {
+    fn follow(frames: Receiver<Vec<f32>>) -> Self {
+        let heard = Self::default();
+        let blocks = heard.0.clone();
+        std::thread::spawn(move || {
+            for block in frames {
+                let peak = block.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+                blocks
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((Instant::now(), peak));
+            }
+        });
+        heard
+    }
+
+    fn first_loud_after(&self, since: Instant) -> Option<Instant> {
+        let blocks = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        blocks
+            .iter()
+            .find(|(t, p)| *t > since && *p > LOUD)
+            .map(|(t, _)| *t)
+    }
+
+    /// The end of the last loud run that started after `since`.
+    fn last_loud_after(&self, since: Instant) -> Option<Instant> {
+        let blocks = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        blocks
+            .iter()
+            .rev()
+            .find(|(t, p)| *t > since && *p > LOUD)
+            .map(|(t, _)| *t)
+    }
+
+    fn first_quiet_after(&self, since: Instant, quiet_for: Duration) -> Option<Instant> {
+        let blocks = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut start = None;
+        for (t, p) in blocks.iter().filter(|(t, _)| *t > since) {
+            if *p <= LOUD {
+                let s = *start.get_or_insert(*t);
+                if *t - s >= quiet_for {
+                    return Some(s);
+                }
+            } else {
+                start = None;
+            }
+        }
+        None
+    }
+}
+
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Result<()> {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        if Instant::now() > deadline {
+            bail!("timed out waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
+}
+
+fn espeak(text: &str) -> Result<Vec<f32>> {
+    let dir = tempfile::tempdir()?;
+    let raw = dir.path().join("raw.wav");
+    let status = std::process::Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "160", "-w"])
+        .arg(&raw)
+        .arg(text)
+        .status()
+        .context("espeak-ng is needed for the voice bench (scripts/install-deps.sh)")?;
+    if !status.success() {
+        bail!("espeak-ng failed");
+    }
+    Ok(hauski_audio::load_mono(&raw, RATE)?)
+}
+
+/// The daemon under test, its log in a file.
+struct Daemon {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Daemon {
+    fn start(lab: &PipeWireLab, data: &Path, log: PathBuf) -> Result<Self> {
+        let exe = std::env::current_exe()?;
+        let file = std::fs::File::create(&log)?;
+        let mut child = std::process::Command::new(exe)
+            .envs(lab.env())
+            .env("HAUSKI_DATA", data)
+            .env("RUST_LOG", "info,llama.cpp=warn,tower_http=warn")
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--source",
+                "mic",
+                "--source-monitor",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(file)
+            .spawn()?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let ready = BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .any(|l| l.starts_with("listening on"));
+        if !ready {
+            bail!("hauski serve did not start; see {}", log.display());
+        }
+        let daemon = Self { child, log };
+        wait_until("the voice loop", Duration::from_secs(60), || {
+            daemon.log().contains("capturing")
+        })?;
+        Ok(daemon)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn count(&self, needle: &str) -> usize {
+        self.log().matches(needle).count()
+    }
+
+    /// CPU seconds used so far (user + system), from /proc.
+    fn cpu_s(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the command name (which may hold spaces) start at ')'.
+        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+        let ticks: f64 = fields
+            .get(11..13)
+            .map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
+        ticks / 100.0
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Wall-clock seconds of a log line's RFC 3339 stamp.
+fn log_seconds(line: &str) -> Option<f64> {
+    let stamp = line.split_whitespace().next()?.trim_end_matches('Z');
+    let (date, time) = stamp.split_once('T')?;
+    let mut d = date.split('-').filter_map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()?, d.next()?, d.next()?);
+    let mut t = time.split(':').filter_map(|p| p.parse::<f64>().ok());
+    let (h, min, s) = (t.next()?, t.next()?, t.next()?);
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + day - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    Some(days as f64 * 86_400.0 + h * 3600.0 + min * 60.0 + s)
+}
+
+/// Converts a monotonic instant to wall-clock seconds (for log lines).
+fn wall(at: Instant) -> f64 {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    now - at.elapsed().as_secs_f64()
+}
+
+fn stats(values: &mut [f64]) -> Value {
+    values.sort_by(f64::total_cmp);
+    json!({"n": values.len(), "p50": percentile(values, 50.0), "p95": percentile(values, 95.0)})
+}
+
+pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
+    let utterances = args.runs.max(20);
+    let work = tempfile::tempdir()?;
+    eprintln!("bench voice: starting a private PipeWire");
+    let lab = PipeWireLab::start(work.path(), &["mic", "living", "kitchen"])?;
+    let (mic_out, mic_events) = Playback::start("mic", RATE, Some(lab.socket()))?;
+    let watch = |sink: &str| -> Result<(Capture, Heard)> {
+        let mut config = CaptureConfig::new(Some(sink.to_string()), true, RATE);
+        config.remote = Some(lab.socket());
+        let (capture, frames) = Capture::start(config)?;
+        Ok((capture, Heard::follow(frames)))
+    };
+    // The captures run as long as they are held.
+    let (_mic_capture, mic) = watch("mic")?;
+    let (_living_capture, living) = watch("living")?;
+    let data = work.path().join("data");
+    std::fs::create_dir_all(&data)?;
+    eprintln!("bench voice: starting hauski serve");
+    let daemon = Daemon::start(&lab, &data, work.path().join("serve.log"))?;
+
+    let wake = espeak("hey hauski")?;
+    let pause = vec![0.0; RATE as usize * 3 / 10];
+    let drained = |events: &Receiver<PlaybackEvent>| {
+        while let Ok(e) = events.recv_timeout(Duration::from_secs(30)) {
+            if e == PlaybackEvent::Drained {
+                return true;
+            }
+        }
+        false
+    };
+
+    let (mut wake_to_listening, mut speech_end_to_audio) = (Vec::new(), Vec::new());
+    for i in 0..utterances {
+        let question = espeak(QUESTIONS[i % QUESTIONS.len()])?;
+        let request = [
+            wake.clone(),
+            pause.clone(),
+            question.clone(),
+            vec![0.0; RATE as usize / 2],
+        ]
+        .concat();
+        let played = daemon.count("answer played");
+        let detections = daemon.count("wake word detected");
+        let sent = Instant::now();
+        mic_out.play(&request);
+        drained(&mic_events);
+        wait_until("the answer", Duration::from_secs(90), || {
+            daemon.count("answer played") > played
+        })?;
+        // When the request's sound reached the mic: its first loud block.
+        let Some(onset) = mic.first_loud_after(sent) else {
+            continue;
+        };
+        let wake_end = onset + Duration::from_secs_f64(wake.len() as f64 / f64::from(RATE));
+        let speech_end = mic.last_loud_after(sent).unwrap_or(wake_end);
+        if let Some(first_audio) = living.first_loud_after(speech_end) {
+            speech_end_to_audio.push((first_audio - speech_end).as_secs_f64() * 1000.0);
+        }
+        let log = daemon.log();
+        if daemon.count("wake word detected") > detections
+            && let Some(t) = log
+                .lines()
+                .rev()
+                .find(|l| l.contains("wake word detected"))
+                .and_then(log_seconds)
+        {
+            wake_to_listening.push(((t - wall(wake_end)) * 1000.0).max(0.0));
+        }
+        eprintln!("  {} / {utterances}", i + 1);
+    }
+
+    eprintln!("bench voice: barge-in");
+    let story = [
+        wake.clone(),
+        pause.clone(),
+        espeak("tell me a long story about a brave knight and a dragon")?,
+    ]
+    .concat();
+    let mut barge_in = Vec::new();
+    for _ in 0..5 {
+        let queued = daemon.count("first answer audio queued");
+        let sent = Instant::now();
+        mic_out.play(&story);
+        drained(&mic_events);
+        wait_until("the story to start", Duration::from_secs(90), || {
+            daemon.count("first answer audio queued") > queued
+        })?;
+        wait_until("the story at the sink", Duration::from_secs(30), || {
+            living.first_loud_after(sent).is_some()
+        })?;
+        let barge = Instant::now();
+        mic_out.play(&[wake.clone(), vec![0.0; RATE as usize / 2]].concat());
+        drained(&mic_events);
+        let Some(onset) = mic.first_loud_after(barge) else {
+            continue;
+        };
+        let wake_end = onset + Duration::from_secs_f64(wake.len() as f64 / f64::from(RATE));
+        wait_until("silence after barge-in", Duration::from_secs(10), || {
+            living
+                .first_quiet_after(wake_end, Duration::from_millis(300))
+                .is_some()
+        })?;
+        if let Some(quiet) = living.first_quiet_after(onset, Duration::from_millis(300)) {
+            barge_in.push((quiet.saturating_duration_since(wake_end)).as_secs_f64() * 1000.0);
+        }
+        // Close the listening window the barge-in opened, then let it settle.
+        let heard = daemon.count("heard");
+        mic_out.play(&[espeak("never mind")?, vec![0.0; RATE as usize / 2]].concat());
+        drained(&mic_events);
+        let _ = wait_until("the loop to settle", Duration::from_secs(30), || {
+            daemon.count("heard") > heard
+        });
+        let played = daemon.count("answer played");
+        let _ = wait_until("the reply", Duration::from_secs(60), || {
+            daemon.count("answer played") > played
+        });
+    }
+
+    eprintln!("bench voice: 60 s of silence (idle CPU)");
+    let idle_s = 60.0;
+    let cpu_before = daemon.cpu_s();
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_secs_f64(idle_s));
+    let idle_cpu_pct = (daemon.cpu_s() - cpu_before) / started.elapsed().as_secs_f64() * 100.0;
+
+    let quality: Option<Value> = std::fs::read_to_string("target/bench/wake-quality.json")
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let limits = &app.config.limits;
+    let report = json!({
+        "machine": {"threads": app.threads},
+        "utterances": utterances,
+        "wake_word_end_to_listening_ms": stats(&mut wake_to_listening),
+        "speech_end_to_first_audio_at_sink_ms": stats(&mut speech_end_to_audio),
+        "barge_in_stop_ms": stats(&mut barge_in),
+        "idle_cpu_percent_of_one_core": idle_cpu_pct,
+        "false_accepts_per_hour": quality.as_ref().map(|q| q["false_accepts_per_hour"].clone()),
+        "wake_detection_rate": quality.as_ref().map(|q| q["detection_rate"].clone()),
+        "targets": {
+            "speech_end_to_first_audio_p95_ms": limits.voice.speech_end_to_first_audio_p95_ms,
+            "barge_in_ms": limits.voice.barge_in_ms,
+            "idle_cpu_percent": limits.voice.idle_cpu_percent,
+        },
+    });
+    drop(daemon);
+    publish(args, "voice", &report, &markdown_table(&report))
+}
+
+fn markdown_table(r: &Value) -> String {
+    let f = |v: &Value, digits: usize| {
+        v.as_f64()
+            .map_or_else(|| "–".to_string(), |x| format!("{x:.digits$}"))
+    };
+    let t = &r["targets"];
+    let s = &r["speech_end_to_first_audio_at_sink_ms"];
+    let b = &r["barge_in_stop_ms"];
+    let w = &r["wake_word_end_to_listening_ms"];
+    [
+        "| figure | value | target |".to_string(),
+        "|---|---|---|".to_string(),
+        format!(
+            "| speech end → first answer audio at the sink (ms), p50 / p95 over {} | {} / {} | p95 < {} |",
+            s["n"],
+            f(&s["p50"], 0),
+            f(&s["p95"], 0),
+            f(&t["speech_end_to_first_audio_p95_ms"], 0)
+        ),
+        format!("| wake word end → listening (ms), p95 | {} | |", f(&w["p95"], 0)),
+        format!(
+            "| barge-in: wake word end → silence at the sink (ms), p50 / p95 over {} | {} / {} | < {} |",
+            b["n"],
+            f(&b["p50"], 0),
+            f(&b["p95"], 0),
+            f(&t["barge_in_ms"], 0)
+        ),
+        format!(
+            "| idle CPU while listening to silence (% of one core) | {} | < {} |",
+            f(&r["idle_cpu_percent_of_one_core"], 1),
+            f(&t["idle_cpu_percent"], 0)
+        ),
+        format!(
+            "| wake-word false accepts per hour / detection rate (tests/wake_word_quality.rs) | {} / {} | |",
+            f(&r["false_accepts_per_hour"], 0),
+            f(&r["wake_detection_rate"], 2)
+        ),
+    ]
+    .join("\n")
+}
