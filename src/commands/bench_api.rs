@@ -7,6 +7,7 @@ use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use axum::serve::ListenerExt;
 use hauski_brain::{ChatMessage, ChatRole, GenerationParams};
 use hauski_voice::ASR_RATE;
 use serde_json::{Value, json};
@@ -150,7 +151,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let base = format!("http://{}", listener.local_addr()?);
     let router = crate::api::router(state.clone());
-    runtime.spawn(async move { axum::serve(listener, router).await });
+    runtime.spawn(async move { axum::serve(listener.tap_io(super::serve::no_delay), router).await });
 
     // The direct path gets its own copy of the weights and its own context,
     // configured as the API's worker is.

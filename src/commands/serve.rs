@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail};
+use axum::serve::ListenerExt;
 
 use crate::api::metrics::Metrics;
 use crate::api::{ApiState, Engines, SharedState};
@@ -264,12 +265,20 @@ async fn serve(state: SharedState, args: &ServeArgs) -> Result<()> {
     println!("listening on http://{local}");
     use std::io::Write as _;
     std::io::stdout().flush()?;
-    axum::serve(listener, crate::api::router(state))
+    axum::serve(listener.tap_io(no_delay), crate::api::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the API server failed")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Streamed tokens are small writes: without TCP_NODELAY, Nagle's algorithm
+/// holds each back until the previous one is acknowledged.
+pub fn no_delay(stream: &mut tokio::net::TcpStream) {
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+    }
 }
 
 async fn shutdown_signal() {
