@@ -307,3 +307,59 @@ fn a_sink_that_vanishes_mid_answer_does_not_stop_the_daemon() {
         "living heard {heard_in_living:?}; the answer was {answer:?}"
     );
 }
+
+/// `samples` without the near-silence at either end.
+fn trimmed(samples: &[i16]) -> Vec<i16> {
+    let loud = |s: &i16| s.unsigned_abs() > 300;
+    let start = samples.iter().position(loud).unwrap_or(0);
+    let end = samples.iter().rposition(loud).map_or(start, |e| e + 1);
+    samples[start..end].to_vec()
+}
+
+#[test]
+fn a_pause_mid_question_is_not_taken_for_its_end() {
+    require_gemma();
+    let pw = PipeWire::start(&common::fresh_dir("pw"), &["kitchen", "living", "mic"]);
+    let dir = common::fresh_dir("pause-audio");
+    let server = start_daemon(&pw, &common::fresh_dir("pause-data"));
+    // "What is the capital … of France?": a pause long enough to start a
+    // speculative answer (120 ms) and shorter than the hang-over (600 ms).
+    let wake = espeak("hey hauski", "en-us", 160, 50);
+    let gap = vec![0i16; 16_000 * 3 / 10];
+    let pause = vec![0i16; 16_000 * 35 / 100];
+    let samples = [
+        wake,
+        gap,
+        trimmed(&piper("What is the capital")),
+        pause,
+        trimmed(&piper("of France?")),
+    ]
+    .concat();
+    let request = dir.join("paused.wav");
+    write_wav_16k(&request, &padded(&samples, 0.5));
+    ask(&server, &pw, &request);
+
+    let log = server.log();
+    assert!(
+        log.contains("speculative answer abandoned"),
+        "the pause started no speculative answer:\n{log}"
+    );
+    assert_eq!(count(&log, " heard transcript="), 1, "{log}");
+    let heard = last_field(&log, "heard", "transcript");
+    assert!(
+        heard.to_lowercase().contains("france"),
+        "answered the first half only: heard {heard:?}"
+    );
+    assert_eq!(count(&log, "first answer audio queued"), 1, "{log}");
+}
+
+#[test]
+fn never_mind_is_acknowledged_not_answered() {
+    require_gemma();
+    let pw = PipeWire::start(&common::fresh_dir("pw"), &["kitchen", "living", "mic"]);
+    let dir = common::fresh_dir("dismiss-audio");
+    let server = start_daemon(&pw, &common::fresh_dir("dismiss-data"));
+    ask(&server, &pw, &spoken_request(&dir, "never", "never mind"));
+    let answer = last_field(&server.log(), "answer", "answer");
+    assert_eq!(answer, "Okay.", "{}", server.log());
+}

@@ -1,6 +1,7 @@
 //! The live edges on a real, private PipeWire with null sinks: playback
 //! reaches only the named sink, capture hears a sink's monitor, `stop` silences
-//! at once, and both follow a sink that vanishes and comes back.
+//! at once, and both follow a sink that vanishes and comes back, and
+//! PipeWire itself restarting.
 
 #[path = "../../tests/common/pipewire.rs"]
 mod pipewire;
@@ -160,4 +161,88 @@ fn playback_reaches_only_its_sink_stops_at_once_and_follows_a_returning_sink() {
     playback.play(&tone(1.0));
     next_event(&events, |e| *e == PlaybackEvent::Drained);
     living.wait_for("the tone in the living room", |h| h.loud_since(switched) >= 10);
+}
+
+#[test]
+fn both_edges_come_back_after_pipewire_restarts() {
+    let mut pw = PipeWire::start(&runtime_dir("restart"), &["kitchen", "living"]);
+    let kitchen = Heard::monitor(&pw, "kitchen");
+    let living = Heard::monitor(&pw, "living");
+    let (playback, events) = Playback::start("kitchen", RATE, Some(pw.socket())).expect("playback starts");
+    let started = Instant::now();
+    playback.play(&tone(1.0));
+    kitchen.wait_for("the tone before the restart", |h| h.loud_since(started) >= 10);
+
+    // PipeWire dies mid-answer (as a crash or `systemctl restart` would):
+    // the answer is dropped and reported, nothing in this process panics.
+    playback.play(&tone(10.0));
+    let playing = Instant::now();
+    kitchen.wait_for("the long tone", |h| h.loud_since(playing) >= 3);
+    pw.restart_pipewire(&["living", "kitchen"]);
+    match next_event(&events, |e| matches!(e, PlaybackEvent::SinkLost { .. })) {
+        PlaybackEvent::SinkLost { sink, dropped_s } => {
+            assert_eq!(sink, "kitchen");
+            assert!(dropped_s > 1.0, "dropped only {dropped_s} s");
+        }
+        other => panic!("{other:?}"),
+    }
+    next_event(&events, |e| matches!(e, PlaybackEvent::SinkBack { .. }));
+
+    // Both edges re-attached on their own: the next answer plays on the
+    // kitchen sink, the captures hear it there and only there.
+    let back = Instant::now();
+    playback.play(&tone(1.0));
+    next_event(&events, |e| *e == PlaybackEvent::Drained);
+    kitchen.wait_for("the tone after the restart", |h| h.loud_since(back) >= 10);
+    assert!(
+        living.peak_since(back) < 0.001,
+        "the living room heard {} after the restart",
+        living.peak_since(back)
+    );
+}
+
+/// The loudest of the newest blocks: the level now, not a maximum over time.
+fn level_now(heard: &Heard) -> f32 {
+    let blocks = heard.blocks.lock().unwrap();
+    blocks.iter().rev().take(3).fold(0.0, |m, (_, p)| m.max(*p))
+}
+
+#[test]
+fn other_streams_are_ducked_while_hauski_speaks_and_restored_after() {
+    let pw = PipeWire::start(&runtime_dir("duck"), &["kitchen", "living"]);
+    let living = Heard::monitor(&pw, "living");
+    // Music in the living room, from another program.
+    let music_file = runtime_dir("duck-music").join("music.wav");
+    hauski_audio::write_wav(&music_file, &tone(60.0), RATE).expect("music written");
+    let mut music = pw.play_in_background("living", &music_file);
+    living.wait_for("the music", |h| level_now(h) > 0.4);
+    let full = level_now(&living);
+
+    // HausKI answers in the kitchen with ducking on: the music drops while
+    // it speaks and comes back when it is done.
+    let (playback, events) = Playback::start("kitchen", RATE, Some(pw.socket())).expect("playback starts");
+    playback.set_ducking(Some(0.2));
+    playback.play(&tone(3.0));
+    living.wait_for("the music to duck", |h| level_now(h) < full * 0.3);
+    next_event(&events, |e| *e == PlaybackEvent::Drained);
+    living.wait_for("the music to come back", |h| level_now(h) > full * 0.9);
+
+    // Ducking off (a profile without `duck_others`): the music stays up.
+    playback.set_ducking(None);
+    let speaking = Instant::now();
+    playback.play(&tone(1.0));
+    next_event(&events, |e| *e == PlaybackEvent::Drained);
+    let quietest = living
+        .blocks
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(t, _)| *t >= speaking)
+        .fold(f32::MAX, |m, (_, p)| m.min(*p));
+    assert!(
+        quietest > full * 0.9,
+        "the music dropped to {quietest} without ducking"
+    );
+    let _ = music.kill();
+    let _ = music.wait();
 }

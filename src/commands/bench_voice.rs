@@ -129,6 +129,7 @@ impl Daemon {
             .envs(lab.env())
             .env("HAUSKI_DATA", data)
             .env("RUST_LOG", "info,llama.cpp=warn,tower_http=warn")
+            .env("HAUSKI_LOG_SPANS", "1")
             .args([
                 "serve",
                 "--listen",
@@ -259,7 +260,8 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         drained(&mic_events);
         wait_until("the answer", Duration::from_secs(90), || {
             daemon.count("answer played") > played
-        })?;
+        })
+        .map_err(|e| keep_log(&daemon, e))?;
         // When the request's sound reached the mic: its first loud block.
         let Some(onset) = mic.first_loud_after(sent) else {
             continue;
@@ -355,8 +357,19 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
             "idle_cpu_percent": limits.voice.idle_cpu_percent,
         },
     });
+    let _ = keep_log(&daemon, anyhow::anyhow!(""));
     drop(daemon);
     publish(args, "voice", &report, &markdown_table(&report))
+}
+
+/// Keeps the daemon's log, with every stage's time, for looking into the
+/// figures (or into a failure); hands `error` back.
+fn keep_log(daemon: &Daemon, error: anyhow::Error) -> anyhow::Error {
+    let kept = Path::new("target/bench/voice-serve.log");
+    if std::fs::create_dir_all("target/bench").is_ok() && std::fs::copy(&daemon.log, kept).is_ok() {
+        eprintln!("bench voice: the daemon's log is in {}", kept.display());
+    }
+    error
 }
 
 fn markdown_table(r: &Value) -> String {

@@ -6,12 +6,15 @@
 //! Saying the wake word while HausKI speaks (barge-in) stops playback at
 //! once, cancels the answer and starts listening again.
 
+mod dismissal;
 mod profile_intent;
 mod speaker;
+mod turn;
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hauski_audio::live::{Capture, CaptureConfig, Playback, PlaybackEvent};
@@ -26,6 +29,7 @@ use crate::config::Profile;
 use crate::llm_pool::GenerationEvent;
 use profile_intent::ProfileIntent;
 use speaker::{Sentence, Speaker};
+use turn::{Speculation, Turn};
 
 /// Where the loop listens and plays.
 #[derive(Debug, Clone, Default)]
@@ -54,6 +58,16 @@ const PARTIAL_EVERY_S: f64 = 0.5;
 /// Audio kept from before the wake detection, so the question's first
 /// syllable survives a late detection.
 const PRE_ROLL_S: f64 = 0.25;
+/// A pause this long starts answering speculatively (see `turn`): well
+/// inside the hang-over, long enough that most gaps inside words do not.
+const SPECULATE_AFTER_MS: u32 = 120;
+/// The reply when the question held no words Whisper could make out.
+const DID_NOT_CATCH: &str = "Sorry, I didn't catch that.";
+/// The acknowledgement of "never mind", "stop" and the like.
+const DISMISSED: &str = "Okay.";
+/// What other programs' streams are turned down to while HausKI speaks, in
+/// profiles with `duck_others` (about −14 dB: still audible, not in the way).
+const DUCK_OTHERS_TO: f32 = 0.2;
 
 pub struct VoiceLoop {
     events: broadcast::Sender<VoiceEvent>,
@@ -73,7 +87,8 @@ struct Parts {
     /// transcript never waits for one in flight.
     partial_asr: Arc<hauski_voice::Transcriber>,
     wake: WakeEngine,
-    memory: Option<MemoryStore>,
+    /// Turns run on threads of their own; one at a time uses the store.
+    memory: Option<Arc<Mutex<MemoryStore>>>,
     vad: VadConfig,
 }
 
@@ -101,7 +116,7 @@ pub fn start(
     let (playback, playback_events) =
         Playback::start(&profile.sink, rate, None).map_err(|e| e.to_string())?;
     let playback = Arc::new(playback);
-    apply_voice_settings(&state, &profile);
+    apply_profile(&state, &profile, &playback);
     let speaker = Speaker::start(voice, playback.clone()).map_err(|e| e.to_string())?;
     let capture_config = CaptureConfig::new(config.source.clone(), config.source_monitor, ASR_RATE);
     let (capture, frames) = Capture::start(capture_config).map_err(|e| e.to_string())?;
@@ -115,7 +130,7 @@ pub fn start(
         state,
         partial_asr: Arc::new(partial_asr),
         wake,
-        memory,
+        memory: memory.map(|m| Arc::new(Mutex::new(m))),
         vad,
     };
     let loop_events = events.clone();
@@ -158,8 +173,9 @@ fn active_profile(state: &SharedState) -> Option<Profile> {
         .cloned()
 }
 
-/// The profile's voice pace, loudness and liveliness.
-fn apply_voice_settings(state: &SharedState, profile: &Profile) {
+/// The profile's voice pace, loudness and liveliness, and whether others are ducked.
+fn apply_profile(state: &SharedState, profile: &Profile, playback: &Playback) {
+    playback.set_ducking(profile.duck_others.then_some(DUCK_OTHERS_TO));
     if let Some(voice) = &state.engines.voice {
         let mut voice = voice.lock().unwrap_or_else(|p| p.into_inner());
         voice.set_speaking_rate(profile.speaking_rate);
@@ -174,10 +190,15 @@ enum Mode {
     /// After the wake word: endpointing the question.
     Listening {
         endpointer: Endpointer,
+        /// The question so far: the pre-roll, then what the endpointer saw.
         audio: Vec<f32>,
+        /// Samples of pre-roll at the start of `audio`.
+        pre_roll: usize,
         since: Instant,
         speech_started: bool,
         last_partial_at: usize,
+        /// An answer started during a pause; dropping it abandons it.
+        speculation: Option<Speculation>,
     },
 }
 
@@ -194,6 +215,8 @@ fn listen(
     let mut recent: VecDeque<f32> = VecDeque::with_capacity(ASR_RATE as usize);
     let pre_roll = (PRE_ROLL_S * f64::from(ASR_RATE)) as usize;
     let mut profile_name = parts.state.profile.name();
+    // The partial transcript in flight, stopped when a turn needs the cores.
+    let mut partial_abort = Arc::new(AtomicBool::new(false));
     for block in frames {
         wake.push(&block).map_err(|e| e.to_string())?;
         recent.extend(block.iter().copied());
@@ -207,7 +230,7 @@ fn listen(
             if let Some(profile) = active_profile(&parts.state) {
                 tracing::info!(profile = %profile_name, sink = %profile.sink, "answers now play here");
                 playback.set_sink(&profile.sink);
-                apply_voice_settings(&parts.state, &profile);
+                apply_profile(&parts.state, &profile, playback);
             }
         }
         while let Ok(detection) = wake.detections.try_recv() {
@@ -230,17 +253,21 @@ fn listen(
             mode = Mode::Listening {
                 endpointer: Endpointer::new(parts.vad.clone()),
                 audio: recent.iter().copied().collect(),
+                pre_roll: recent.len(),
                 since: Instant::now(),
                 speech_started: false,
                 last_partial_at: 0,
+                speculation: None,
             };
         }
         let Mode::Listening {
             endpointer,
             audio,
+            pre_roll,
             since,
             speech_started,
             last_partial_at,
+            speculation,
         } = &mut mode
         else {
             continue;
@@ -257,11 +284,50 @@ fn listen(
             ended = Some(audio.len());
         }
         if let Some(end) = ended {
+            partial_abort.store(true, Ordering::Relaxed);
             let speech_end = Instant::now();
-            let question: Vec<f32> = audio[..end.min(audio.len())].to_vec();
+            let question_end = (*pre_roll + end).min(audio.len());
+            let speculated = speculation.take();
+            let question: Vec<f32> = audio[..question_end].to_vec();
             mode = Mode::Idle;
+            match speculated {
+                // The pause the answer started in was the end: it plays now.
+                Some(s) if s.speech_until == question_end => {
+                    tracing::debug!("speech over; the speculative answer goes ahead");
+                    s.confirm(speech_end);
+                }
+                other => {
+                    drop(other);
+                    let epoch = speaker.current();
+                    start_turn(
+                        parts,
+                        question,
+                        Turn::confirmed(speech_end),
+                        epoch,
+                        speaker,
+                        events,
+                    );
+                }
+            }
+            continue;
+        }
+        // The speaker went on after the pause: that answer is dropped unheard.
+        let voiced_until = (*pre_roll + endpointer.last_voiced_end()).min(audio.len());
+        if speculation
+            .as_ref()
+            .is_some_and(|s| s.speech_until != voiced_until)
+        {
+            tracing::info!("the speaker went on; speculative answer abandoned");
+            *speculation = None;
+        }
+        if speculation.is_none() && endpointer.is_speaking() && endpointer.silence_ms() >= SPECULATE_AFTER_MS
+        {
+            partial_abort.store(true, Ordering::Relaxed);
+            let started = Speculation::start(voiced_until);
             let epoch = speaker.current();
-            answer(parts, &question, speech_end, epoch, speaker, events);
+            let question = audio[..voiced_until].to_vec();
+            start_turn(parts, question, started.turn.clone(), epoch, speaker, events);
+            *speculation = Some(started);
             continue;
         }
         if !*speech_started && since.elapsed() > LISTEN_TIMEOUT {
@@ -269,35 +335,53 @@ fn listen(
             mode = Mode::Idle;
             continue;
         }
-        if *speech_started && (audio.len() - *last_partial_at) as f64 >= PARTIAL_EVERY_S * f64::from(ASR_RATE)
+        if *speech_started
+            && speculation.is_none()
+            && (audio.len() - *last_partial_at) as f64 >= PARTIAL_EVERY_S * f64::from(ASR_RATE)
         {
             *last_partial_at = audio.len();
             // At most one in flight: when ASR is busy, this partial is skipped.
-            let _ = partials.try_send(audio.clone());
+            let abort = Arc::new(AtomicBool::new(false));
+            if partials
+                .try_send(Partial {
+                    audio: audio.clone(),
+                    abort: abort.clone(),
+                })
+                .is_ok()
+            {
+                partial_abort = abort;
+            }
         }
     }
     Err("the capture stopped".into())
+}
+
+/// The question so far, for a partial transcript; `abort` is set when an
+/// answer starts, so the partial gives its core to it.
+struct Partial {
+    audio: Vec<f32>,
+    abort: Arc<AtomicBool>,
 }
 
 /// Partial transcripts on their own thread, so endpointing never waits for them.
 fn start_partials(
     parts: &Parts,
     events: &broadcast::Sender<VoiceEvent>,
-) -> Result<std::sync::mpsc::SyncSender<Vec<f32>>, String> {
+) -> Result<std::sync::mpsc::SyncSender<Partial>, String> {
     let transcriber = parts.partial_asr.clone();
     let events = events.clone();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<f32>>(0);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Partial>(0);
     std::thread::Builder::new()
         .name("asr-partial".into())
         .spawn(move || {
-            for audio in rx {
+            for Partial { audio, abort } in rx {
                 let _span = tracing::debug_span!("asr_partial", samples = audio.len()).entered();
-                match transcriber.transcribe(&audio, ASR_RATE) {
+                match transcriber.transcribe_live(&audio, ASR_RATE, Some(abort)) {
                     Ok(t) if !t.text.trim().is_empty() => {
                         tracing::info!(partial = %t.text.trim(), "partial transcript");
                         let _ = events.send(VoiceEvent::Partial(t.text.trim().to_string()));
                     }
-                    Ok(_) => {}
+                    Ok(_) | Err(hauski_voice::VoiceError::Aborted) => {}
                     Err(e) => tracing::debug!(error = %e, "partial transcript failed"),
                 }
             }
@@ -306,131 +390,203 @@ fn start_partials(
     Ok(tx)
 }
 
-/// The final transcript, then an intent or the LLM; the answer is spoken
-/// sentence by sentence. Runs on its own thread so barge-in stays possible.
-fn answer(
+/// Answers one question on its own thread (so listening, and barge-in, go
+/// on): the transcript, then an intent or the LLM, spoken sentence by
+/// sentence. A speculative turn does everything but play and act until the
+/// listener confirms it; abandoned, it stops and leaves no trace.
+fn start_turn(
     parts: &Parts,
-    question: &[f32],
-    speech_end: Instant,
+    question: Vec<f32>,
+    turn: Arc<Turn>,
     epoch: u64,
     speaker: &Speaker,
     events: &broadcast::Sender<VoiceEvent>,
 ) {
-    let Some(transcriber) = parts.state.engines.transcriber.clone() else {
-        return;
+    let context = TurnContext {
+        state: parts.state.clone(),
+        memory: parts.memory.clone(),
+        turn,
+        epoch,
+        speaker: speaker.clone(),
+        events: events.clone(),
     };
-    let text = {
-        let _span = tracing::info_span!("asr", samples = question.len()).entered();
-        match transcriber.transcribe(question, ASR_RATE) {
-            Ok(t) => t.text.trim().to_string(),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not transcribe the question");
-                return;
-            }
-        }
-    };
-    if text.is_empty() {
-        tracing::info!("the question was empty");
-        return;
-    }
-    tracing::info!(transcript = %text, "heard");
-    let _ = events.send(VoiceEvent::Heard(text.clone()));
-
-    let say_now = |reply: String| {
-        tracing::info!(answer = %reply, "answer");
-        let _ = events.send(VoiceEvent::Answer(reply.clone()));
-        speaker.say(Sentence {
-            epoch,
-            text: reply,
-            speech_end: Some(speech_end),
-            last: true,
-        });
-    };
-    match profile_intent::parse(&text, parts.state.profile.profiles()) {
-        Some(ProfileIntent::Switch(name)) => match parts.state.profile.set(&name) {
-            // The loop sees the new profile at its next block and re-targets
-            // playback before this confirmation is played.
-            Ok(name) => {
-                // "kueche" read aloud by an English voice is "cute": say its first synonym.
-                let profiles = parts.state.profile.profiles();
-                let spoken = profiles
-                    .profiles
-                    .get(&name)
-                    .and_then(|p| p.synonyms.first())
-                    .unwrap_or(&name);
-                say_now(format!("Switched to the {spoken} profile."));
-            }
-            Err(e) => tracing::error!(error = %e, "profile switch failed"),
-        },
-        Some(ProfileIntent::Unknown(name)) => {
-            let known = parts.state.profile.profiles().known_names();
-            tracing::warn!(profile = %name, %known, "unknown profile asked for");
-            say_now(format!("I don't know a profile called {name}; I know {known}."));
-        }
-        None => {
-            if let (Some(intent), Some(memory)) = (parse_intent(&text), &parts.memory) {
-                match crate::pipeline::act_on_memory(memory, intent) {
-                    Ok((reply, _)) => say_now(reply),
-                    Err(e) => tracing::error!(error = %e, "memory command failed"),
-                }
-                return;
-            }
-            ask_llm(parts, text, speech_end, epoch, speaker, events);
-        }
+    let spawned = std::thread::Builder::new()
+        .name("turn".into())
+        .spawn(move || context.answer(&question));
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start answering");
     }
 }
 
-fn ask_llm(
-    parts: &Parts,
-    question: String,
-    speech_end: Instant,
+/// What one turn's thread needs.
+struct TurnContext {
+    state: SharedState,
+    memory: Option<Arc<Mutex<MemoryStore>>>,
+    turn: Arc<Turn>,
     epoch: u64,
-    speaker: &Speaker,
-    events: &broadcast::Sender<VoiceEvent>,
-) {
-    let Some(pool) = &parts.state.engines.llm else {
-        return;
-    };
-    let memories = parts
-        .memory
-        .as_ref()
-        .and_then(|m| m.recent(parts.state.config.memory.prompt_entries).ok())
-        .unwrap_or_default();
-    let mut system = crate::pipeline::system_prompt(None, &memories);
-    if let Some(notes) = &parts.state.notes
-        && let Ok(context) = notes.retrieve(&question)
-        && !context.prompt.is_empty()
-    {
-        system = format!("{system}\n\n{}", context.prompt.trim());
-    }
-    let limits = &parts.state.config.limits.llm;
-    let params = GenerationParams {
-        max_tokens: limits.max_tokens,
-        temperature: limits.temperature,
-        seed: limits.seed,
-        stop: Vec::new(),
-        ..GenerationParams::default()
-    };
-    let messages = vec![
-        ChatMessage::new(ChatRole::System, system),
-        ChatMessage::new(ChatRole::User, question),
-    ];
-    let mut generation = match pool.submit(messages, params) {
-        Ok(g) => g,
-        Err(e) => {
-            tracing::warn!(error = %e, "the LLM is busy");
+    speaker: Speaker,
+    events: broadcast::Sender<VoiceEvent>,
+}
+
+impl TurnContext {
+    fn answer(&self, question: &[f32]) {
+        let _span = tracing::info_span!("turn", epoch = self.epoch).entered();
+        let Some(transcriber) = self.state.engines.transcriber.clone() else {
+            return;
+        };
+        let text = {
+            let _span = tracing::info_span!("asr", samples = question.len()).entered();
+            match transcriber.transcribe_live(question, ASR_RATE, Some(self.turn.abandoned_flag())) {
+                Ok(t) => t.text.trim().to_string(),
+                Err(hauski_voice::VoiceError::Aborted) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not transcribe the question");
+                    return;
+                }
+            }
+        };
+        // A speculative transcript is the question so far: subscribers get it
+        // as a partial (the periodic partial gave its core to this turn).
+        if self.turn.settled().is_none() && !text.is_empty() {
+            tracing::info!(partial = %text, "partial transcript");
+            let _ = self.events.send(VoiceEvent::Partial(text.clone()));
+        }
+        if text.is_empty() {
+            // Speech, but no words in it: say so rather than stay silent.
+            if self.turn.wait().is_some() {
+                tracing::info!("heard speech but no words");
+                self.say_all(DID_NOT_CATCH.to_string());
+            }
             return;
         }
-    };
-    let speaker = speaker.clone();
-    let events = events.clone();
-    let spawned = std::thread::Builder::new().name("answer".into()).spawn(move || {
-        let _span = tracing::info_span!("answer", epoch).entered();
+        if dismissal::is_dismissal(&text) {
+            if self.turn.wait().is_some() {
+                self.heard(&text);
+                self.say_all(DISMISSED.to_string());
+            }
+            return;
+        }
+        let intent = profile_intent::parse(&text, self.state.profile.profiles());
+        let memory_intent = parse_intent(&text).filter(|_| self.memory.is_some());
+        if intent.is_none() && memory_intent.is_none() {
+            self.ask_llm(text);
+            return;
+        }
+        // Intents change things: only once the question is surely over.
+        if self.turn.wait().is_none() {
+            return;
+        }
+        self.heard(&text);
+        match intent {
+            Some(ProfileIntent::Switch(name)) => match self.state.profile.set(&name) {
+                // The loop sees the new profile at its next block and re-targets
+                // playback before this confirmation is played.
+                Ok(name) => {
+                    // "kueche" read aloud by an English voice is "cute": say its first synonym.
+                    let profiles = self.state.profile.profiles();
+                    let spoken = profiles
+                        .profiles
+                        .get(&name)
+                        .and_then(|p| p.synonyms.first())
+                        .unwrap_or(&name);
+                    self.say_all(format!("Switched to the {spoken} profile."));
+                }
+                Err(e) => tracing::error!(error = %e, "profile switch failed"),
+            },
+            Some(ProfileIntent::Unknown(name)) => {
+                let known = self.state.profile.profiles().known_names();
+                tracing::warn!(profile = %name, %known, "unknown profile asked for");
+                self.say_all(format!("I don't know a profile called {name}; I know {known}."));
+            }
+            None => {
+                if let (Some(intent), Some(memory)) = (memory_intent, &self.memory) {
+                    let memory = memory.lock().unwrap_or_else(|p| p.into_inner());
+                    match crate::pipeline::act_on_memory(&memory, intent) {
+                        Ok((reply, _)) => self.say_all(reply),
+                        Err(e) => tracing::error!(error = %e, "memory command failed"),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The question as heard, once its turn is confirmed.
+    fn heard(&self, text: &str) {
+        tracing::info!(transcript = %text, "heard");
+        let _ = self.events.send(VoiceEvent::Heard(text.to_string()));
+    }
+
+    fn say(&self, text: String, last: bool) {
+        self.speaker.say(Sentence {
+            epoch: self.epoch,
+            text,
+            turn: self.turn.clone(),
+            last,
+        });
+    }
+
+    /// A whole reply in one go (intents).
+    fn say_all(&self, reply: String) {
+        tracing::info!(answer = %reply, "answer");
+        let _ = self.events.send(VoiceEvent::Answer(reply.clone()));
+        self.say(reply, true);
+    }
+
+    fn ask_llm(&self, question: String) {
+        let Some(pool) = &self.state.engines.llm else {
+            return;
+        };
+        let memories = self
+            .memory
+            .as_ref()
+            .and_then(|m| {
+                let store = m.lock().unwrap_or_else(|p| p.into_inner());
+                store.recent(self.state.config.memory.prompt_entries).ok()
+            })
+            .unwrap_or_default();
+        let mut system = crate::pipeline::system_prompt(None, &memories);
+        if let Some(notes) = &self.state.notes
+            && let Ok(context) = notes.retrieve(&question)
+            && !context.prompt.is_empty()
+        {
+            system = format!("{system}\n\n{}", context.prompt.trim());
+        }
+        let limits = &self.state.config.limits.llm;
+        let params = GenerationParams {
+            max_tokens: limits.max_tokens,
+            temperature: limits.temperature,
+            seed: limits.seed,
+            stop: Vec::new(),
+            ..GenerationParams::default()
+        };
+        let messages = vec![
+            ChatMessage::new(ChatRole::System, system),
+            ChatMessage::new(ChatRole::User, question.clone()),
+        ];
+        let mut generation = match pool.submit(messages, params) {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::warn!(error = %e, "the LLM is busy");
+                return;
+            }
+        };
+        let mut announced = false;
         let mut pending = String::new();
-        let mut first = true;
+        let mut spoken_any = false;
         let mut whole = String::new();
         while let Some(event) = generation.events.blocking_recv() {
-            if speaker.current() != epoch {
+            match self.turn.settled() {
+                Some(None) => {
+                    generation.cancel();
+                    return;
+                }
+                Some(Some(_)) if !announced => {
+                    announced = true;
+                    self.heard(&question);
+                }
+                _ => {}
+            }
+            if self.speaker.current() != self.epoch {
                 generation.cancel();
                 tracing::info!("answer cancelled by barge-in");
                 return;
@@ -443,13 +599,8 @@ fn ask_llm(
                     if sentences.len() > 1 {
                         let keep = sentences.pop().unwrap_or_default();
                         for text in sentences {
-                            speaker.say(Sentence {
-                                epoch,
-                                text,
-                                speech_end: first.then_some(speech_end),
-                                last: false,
-                            });
-                            first = false;
+                            self.say(text, false);
+                            spoken_any = true;
                         }
                         pending = keep;
                     }
@@ -459,27 +610,27 @@ fn ask_llm(
                         tracing::warn!(error = %e, "the answer failed");
                     }
                     let rest = pending.trim().to_string();
-                    let rest = if rest.is_empty() && first {
+                    let rest = if rest.is_empty() && !spoken_any {
                         crate::pipeline::FALLBACK_ANSWER.to_string()
                     } else {
                         rest
                     };
                     if !rest.is_empty() {
-                        speaker.say(Sentence {
-                            epoch,
-                            text: rest,
-                            speech_end: first.then_some(speech_end),
-                            last: true,
-                        });
+                        self.say(rest, true);
+                    }
+                    // A short answer can be complete before the pause is
+                    // known to be the end: it is told only if it is.
+                    if self.turn.wait().is_none() {
+                        return;
+                    }
+                    if !announced {
+                        self.heard(&question);
                     }
                     tracing::info!(answer = %whole.trim(), "answer");
-                    let _ = events.send(VoiceEvent::Answer(whole.trim().to_string()));
+                    let _ = self.events.send(VoiceEvent::Answer(whole.trim().to_string()));
                     return;
                 }
             }
         }
-    });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "cannot start the answer thread");
     }
 }

@@ -5,16 +5,18 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use hauski_audio::live::Playback;
 use hauski_voice::PiperVoice;
 
+use super::turn::Turn;
+
 pub struct Sentence {
     pub epoch: u64,
     pub text: String,
-    /// When the speaker stopped talking: the first audio of an answer is timed from here.
-    pub speech_end: Option<Instant>,
+    /// The turn it answers: synthesised at once, played only once the
+    /// question is known to be over (dropped if the turn is abandoned).
+    pub turn: Arc<Turn>,
     /// The last sentence of its answer.
     pub last: bool,
 }
@@ -62,11 +64,9 @@ fn speak(voice: &Mutex<PiperVoice>, playback: &Playback, sentences: &Receiver<Se
         let first = started_epoch != Some(sentence.epoch);
         let audio = {
             let voice = voice.lock().unwrap_or_else(|p| p.into_inner());
-            let mut audio = if first {
-                voice.edge_pad()
-            } else {
-                voice.sentence_gap()
-            };
+            // A live sink plays silence between answers already: the first
+            // sentence starts at once (a file answer opens with a pad).
+            let mut audio = if first { Vec::new() } else { voice.sentence_gap() };
             match voice.synthesize(&sentence.text) {
                 Ok(speech) => audio.extend(speech),
                 Err(e) => {
@@ -79,6 +79,10 @@ fn speak(voice: &Mutex<PiperVoice>, playback: &Playback, sentences: &Receiver<Se
             }
             audio
         };
+        let Some(speech_end) = sentence.turn.wait() else {
+            tracing::debug!(text = %sentence.text, "speculative sentence dropped: the speaker went on");
+            continue;
+        };
         // Barge-in may have come while Piper worked.
         if sentence.epoch != epoch.load(Ordering::SeqCst) {
             continue;
@@ -86,10 +90,8 @@ fn speak(voice: &Mutex<PiperVoice>, playback: &Playback, sentences: &Receiver<Se
         playback.play(&audio);
         if first {
             started_epoch = Some(sentence.epoch);
-            if let Some(end) = sentence.speech_end {
-                let ms = end.elapsed().as_secs_f64() * 1000.0;
-                tracing::info!(speech_end_to_first_audio_ms = ms, "first answer audio queued");
-            }
+            let ms = speech_end.elapsed().as_secs_f64() * 1000.0;
+            tracing::info!(speech_end_to_first_audio_ms = ms, "first answer audio queued");
         }
         tracing::info!(text = %sentence.text, "spoken");
     }

@@ -35,6 +35,10 @@ impl PipeWire {
         Self { lab }
     }
 
+    pub fn restart_pipewire(&mut self, sinks: &[&str]) {
+        self.lab.restart_pipewire(sinks).unwrap_or_else(|e| panic!("{e}"));
+    }
+
     pub fn create_sink(&self, name: &str) {
         self.lab.create_sink(name).unwrap_or_else(|e| panic!("{e}"));
     }
@@ -83,6 +87,19 @@ impl PipeWire {
     }
 
     /// Plays a WAV into `target` and waits for the end.
+    /// Plays `file` to `target` in the background, as a music player would;
+    /// the player stops when the returned child is killed.
+    pub fn play_in_background(&self, target: &str, file: &Path) -> Child {
+        self.lab
+            .command("pw-play")
+            .args(["--target", target])
+            .arg(file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("pw-play runs")
+    }
+
     pub fn play(&self, target: &str, file: &Path) {
         let status = self
             .lab

@@ -12,6 +12,8 @@ pub enum VoiceError {
     AsrLoad { path: PathBuf, reason: String },
     #[error("speech recognition failed: {0}")]
     Asr(String),
+    #[error("speech recognition was abandoned before it finished")]
+    Aborted,
     #[error(
         "no speech found in {0}; speak louder or closer to the microphone, or check the file is not silent"
     )]

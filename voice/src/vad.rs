@@ -129,6 +129,18 @@ impl Endpointer {
         self.speaking
     }
 
+    /// Silence since the last voiced frame while speech is open (0 when not
+    /// speaking): a pause that may become the end once it reaches the hang-over.
+    pub fn silence_ms(&self) -> u32 {
+        if self.speaking { self.silent_run_ms } else { 0 }
+    }
+
+    /// The sample just past the last voiced frame: where speech would end
+    /// if the current pause became the end.
+    pub fn last_voiced_end(&self) -> usize {
+        self.last_voiced_end
+    }
+
     fn on_frame(&mut self, frame: &[i16]) -> Option<SpeechEvent> {
         let start = self.consumed;
         self.consumed += frame.len();

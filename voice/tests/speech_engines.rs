@@ -177,3 +177,29 @@ fn a_missing_voice_names_the_file() {
         .expect("missing");
     assert!(err.to_string().contains("/nope/voice.onnx"), "{err}");
 }
+
+#[test]
+fn live_transcription_understands_a_short_question_and_can_be_abandoned() {
+    let question = "What is the capital of France?";
+    let speech = voice().synthesize(question).expect("synthesis");
+    let audio = to_16k(&speech, voice().sample_rate());
+    let asr = transcriber();
+    // The full window and the live one on the same state, in turn.
+    let full = asr.transcribe(&audio, ASR_RATE).expect("full window");
+    let live = asr.transcribe_live(&audio, ASR_RATE, None).expect("live window");
+    let keep_going = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watched = asr
+        .transcribe_live(&audio, ASR_RATE, Some(keep_going))
+        .expect("live window with an abort flag");
+    for text in [&full.text, &live.text, &watched.text] {
+        assert!(
+            text.to_lowercase().contains("capital of france"),
+            "heard {text:?}"
+        );
+    }
+    let give_up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    match asr.transcribe_live(&audio, ASR_RATE, Some(give_up)) {
+        Err(VoiceError::Aborted) => {}
+        other => panic!("an abandoned transcription gave {other:?}"),
+    }
+}

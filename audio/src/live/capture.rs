@@ -154,6 +154,8 @@ fn stream_once(
         *pw::keys::MEDIA_ROLE => "Communication",
         *pw::keys::NODE_NAME => "hauski-capture",
         *pw::keys::APP_NAME => "HausKI",
+        // The end of speech is seen sooner with small blocks.
+        *pw::keys::NODE_LATENCY => super::LOW_LATENCY,
     };
     if !target.is_empty() {
         props.insert(*pw::keys::TARGET_OBJECT, target.as_str());
@@ -223,25 +225,28 @@ fn stream_once(
             }
         }
     };
-    connect();
+    // The default source is there to connect to; a named one is connected
+    // when the registry announces it (again, after it vanished or after a
+    // PipeWire restart), never replaced by another.
     let _watch = if target.is_empty() {
+        connect();
         None
     } else {
         let name = target.clone();
-        let lost = std::rc::Rc::new(std::cell::Cell::new(false));
-        let lost_too = lost.clone();
+        let attached = std::rc::Rc::new(std::cell::Cell::new(false));
+        let detached = attached.clone();
         match NodeWatch::start(
             &session.core,
             target.clone(),
             move || {
-                if lost.replace(false) {
-                    tracing::info!(node = %name, "capture source is back; re-attaching");
+                if !attached.replace(true) {
+                    tracing::info!(node = %name, "capture source present; attaching");
                     connect();
                 }
             },
             move || {
                 tracing::warn!("capture source vanished; waiting for it to come back");
-                lost_too.set(true);
+                detached.set(false);
             },
         ) {
             Ok(w) => Some(w),

@@ -2,7 +2,7 @@
 //! session bus, pipewire and wireplumber, and null sinks made by name (a null
 //! sink's monitor records what is played to it; one can stand in for a
 //! microphone). Everything stops when the lab is dropped. Readiness is
-//! polled (socket present, node listed), never assumed after a sleep.
+//! polled (the daemon answers, node listed), never assumed after a sleep.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -46,18 +46,40 @@ impl PipeWireLab {
             "dbus-daemon",
         )?;
         wait_until("the D-Bus socket", || bus.exists())?;
-        let mut pipewire = lab.command("pipewire");
-        lab.spawn(&mut pipewire, "pipewire")?;
-        wait_until("the PipeWire socket", || runtime.join("pipewire-0").exists())?;
-        let mut wireplumber = lab.command("wireplumber");
-        lab.spawn(&mut wireplumber, "wireplumber")?;
+        lab.start_pipewire(sinks)?;
+        Ok(lab)
+    }
+
+    /// pipewire, then wireplumber, then the null sinks; ready when
+    /// wireplumber has published its default metadata.
+    fn start_pipewire(&mut self, sinks: &[&str]) -> Result<(), AudioError> {
+        let mut pipewire = self.command("pipewire");
+        self.spawn(&mut pipewire, "pipewire")?;
+        // A killed daemon leaves its socket file behind: readiness is an
+        // answer from the new one, not the file.
+        wait_until("PipeWire to answer", || {
+            self.pw_cli(&["info", "0"]).contains("PipeWire:Interface:Core")
+        })?;
+        let mut wireplumber = self.command("wireplumber");
+        self.spawn(&mut wireplumber, "wireplumber")?;
         wait_until("wireplumber's default metadata", || {
-            lab.pw_cli(&["ls", "Metadata"]).contains("\"default\"")
+            self.pw_cli(&["ls", "Metadata"]).contains("\"default\"")
         })?;
         for sink in sinks {
-            lab.create_sink(sink)?;
+            self.create_sink(sink)?;
         }
-        Ok(lab)
+        Ok(())
+    }
+
+    /// Kills pipewire and wireplumber (as a crash would) and starts them
+    /// again with `sinks`: clients see their connection break.
+    pub fn restart_pipewire(&mut self, sinks: &[&str]) -> Result<(), AudioError> {
+        // children: dbus-daemon, pipewire, wireplumber.
+        for mut child in self.children.drain(1..).rev() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.start_pipewire(sinks)
     }
 
     fn spawn(&mut self, cmd: &mut Command, what: &str) -> Result<(), AudioError> {

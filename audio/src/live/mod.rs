@@ -3,8 +3,10 @@
 //! fed from a queue. Each runs its own PipeWire main loop on its own thread,
 //! follows its node by name, and re-attaches when the node comes back after
 //! vanishing (device unplugged, null sink removed) or when PipeWire restarts.
+//! While HausKI speaks, playback can duck other programs' streams.
 
 mod capture;
+mod duck;
 pub mod lab;
 mod playback;
 mod session;
@@ -14,6 +16,10 @@ mod stream_resampler;
 pub use capture::{Capture, CaptureConfig};
 pub use playback::{Playback, PlaybackEvent};
 pub use stream_resampler::StreamResampler;
+
+/// The buffer size both edges ask PipeWire for (about 11 ms): the graph
+/// runs at the smallest latency any of its streams asks for.
+const LOW_LATENCY: &str = "512/48000";
 
 /// PipeWire is initialised once per process, whichever edge starts first.
 fn init() {

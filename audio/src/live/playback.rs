@@ -3,7 +3,7 @@
 //! at once (barge-in); the sink can be switched while running.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -13,6 +13,7 @@ use pipewire as pw;
 use pw::properties::properties;
 use pw::spa;
 
+use super::duck::Ducker;
 use super::session::{NodeWatch, Session};
 use super::stream_format::mono_f32;
 use crate::AudioError;
@@ -39,11 +40,25 @@ struct Shared {
     retargeting: AtomicBool,
     drained: Condvar,
     events: Mutex<Sender<PlaybackEvent>>,
+    /// What other streams are turned down to while HausKI speaks: f32 bits,
+    /// `NO_DUCKING` for none.
+    duck_level: AtomicU32,
 }
+
+const NO_DUCKING: u32 = u32::MAX;
+/// The voice's node name; the ducker leaves it alone.
+const NODE_NAME: &str = "hauski-voice";
 
 impl Shared {
     fn event(&self, event: PlaybackEvent) {
         let _ = self.events.lock().unwrap_or_else(|p| p.into_inner()).send(event);
+    }
+
+    fn duck_level(&self) -> Option<f32> {
+        match self.duck_level.load(Ordering::Relaxed) {
+            NO_DUCKING => None,
+            bits => Some(f32::from_bits(bits)),
+        }
     }
 }
 
@@ -75,6 +90,7 @@ impl Playback {
             retargeting: AtomicBool::new(false),
             drained: Condvar::new(),
             events: Mutex::new(events_tx),
+            duck_level: AtomicU32::new(NO_DUCKING),
         });
         let (control, control_rx) = pw::channel::channel::<Control>();
         let stop = Arc::new(AtomicBool::new(false));
@@ -144,6 +160,13 @@ impl Playback {
         queue.is_empty()
     }
 
+    /// While HausKI speaks, other programs' playback streams are turned down
+    /// to `level` (0–1); `None` leaves them alone (a profile's `duck_others`).
+    pub fn set_ducking(&self, level: Option<f32>) {
+        let bits = level.map_or(NO_DUCKING, |l| l.clamp(0.0, 1.0).to_bits());
+        self.shared.duck_level.store(bits, Ordering::Relaxed);
+    }
+
     /// Plays to another sink from now on (a profile switch).
     pub fn set_sink(&self, sink: &str) {
         self.shared.retargeting.store(true, Ordering::SeqCst);
@@ -170,19 +193,28 @@ fn run(
     control: pw::channel::Receiver<Control>,
 ) {
     let mut control = Some(control);
+    // Whether the sink went away (vanished, or PipeWire itself went): its
+    // return is then reported.
+    let mut lost = false;
     while !stop.load(Ordering::Relaxed) {
         match Session::connect(remote) {
             Ok(session) => {
-                let (kept, end) = play_session(&session, &sink, rate, shared, control.take());
+                let (kept, end) = play_session(&session, &sink, rate, shared, control.take(), lost);
                 control = kept;
                 match end {
                     SessionEnd::Quit => return,
                     // A new sink: reconnect at once.
                     SessionEnd::Retarget(next) => {
                         sink = next;
+                        lost = false;
                         continue;
                     }
-                    SessionEnd::Lost => {}
+                    SessionEnd::Lost => {
+                        // PipeWire went away (restarted, crashed): like a
+                        // vanished sink, the rest of this answer is dropped.
+                        lost = true;
+                        sink_lost(shared, &sink, rate);
+                    }
                 }
             }
             Err(e) => tracing::warn!(error = %e, "playback: PipeWire is not reachable; retrying"),
@@ -212,16 +244,20 @@ fn open_stream(
     sink: &str,
     rate: u32,
     shared: &Arc<Shared>,
+    ducker: Option<std::rc::Rc<Ducker>>,
 ) -> Result<SinkStream, String> {
     let props = properties! {
         *pw::keys::MEDIA_TYPE => "Audio",
         *pw::keys::MEDIA_CATEGORY => "Playback",
         *pw::keys::MEDIA_ROLE => "Communication",
-        *pw::keys::NODE_NAME => "hauski-voice",
+        *pw::keys::NODE_NAME => NODE_NAME,
         *pw::keys::APP_NAME => "HausKI",
         *pw::keys::TARGET_OBJECT => sink,
         // Play to this sink only: when it vanishes, never to another.
         *pw::keys::NODE_DONT_RECONNECT => "true",
+        // A spoken answer should start (and stop, on barge-in) within a
+        // few milliseconds of being queued, not a default quantum later.
+        *pw::keys::NODE_LATENCY => super::LOW_LATENCY,
     };
     let stream = pw::stream::StreamRc::new(core.clone(), "hauski-voice", props).map_err(|e| e.to_string())?;
     let fill = shared.clone();
@@ -262,6 +298,15 @@ fn open_stream(
                 fill.drained.notify_all();
                 fill.event(PlaybackEvent::Drained);
             }
+            // This callback runs on the main loop's thread (no RT_PROCESS),
+            // where PipeWire proxies may be used.
+            if let Some(ducker) = &ducker {
+                ducker.set(if had_audio && !hold {
+                    fill.duck_level()
+                } else {
+                    None
+                });
+            }
         })
         .register()
         .map_err(|e| e.to_string())?;
@@ -279,20 +324,41 @@ fn open_stream(
     })
 }
 
+/// Drops what is queued for a sink that is gone and reports it.
+fn sink_lost(shared: &Shared, sink: &str, rate: u32) {
+    let mut queue = shared.queue.lock().unwrap_or_else(|p| p.into_inner());
+    let dropped_s = queue.len() as f64 / f64::from(rate);
+    queue.clear();
+    drop(queue);
+    shared.drained.notify_all();
+    tracing::warn!(%sink, dropped_s, "sink gone; the rest of this answer is dropped");
+    shared.event(PlaybackEvent::SinkLost {
+        sink: sink.to_string(),
+        dropped_s,
+    });
+}
+
 /// Plays to `sink` until told to stop, to retarget, or the connection breaks.
-/// When the sink vanishes, queued audio is dropped (logged); when it returns,
-/// the stream is opened again.
+/// The stream opens when the registry announces the sink (so a sink that is
+/// not there yet, after a PipeWire restart, is waited for rather than
+/// replaced by the default one). When the sink vanishes, queued audio is
+/// dropped (logged); when it returns, the stream is opened again.
 fn play_session(
     session: &Session,
     sink: &str,
     rate: u32,
     shared: &Arc<Shared>,
     control: Option<pw::channel::Receiver<Control>>,
+    lost_before: bool,
 ) -> (Option<pw::channel::Receiver<Control>>, SessionEnd) {
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
 
     let stream: Rc<RefCell<Option<SinkStream>>> = Rc::new(RefCell::new(None));
+    let ducker = Ducker::start(&session.core, NODE_NAME)
+        .map_err(|e| tracing::warn!(error = %e, "playback: other streams will not be ducked"))
+        .ok()
+        .map(Rc::new);
     let open = {
         let stream = stream.clone();
         let shared = shared.clone();
@@ -301,43 +367,39 @@ fn play_session(
         move || {
             // The old stream goes first, so its node name is free.
             stream.borrow_mut().take();
-            match open_stream(&core, &sink, rate, &shared) {
+            match open_stream(&core, &sink, rate, &shared, ducker.clone()) {
                 Ok(s) => *stream.borrow_mut() = Some(s),
                 Err(e) => tracing::error!(%sink, error = %e, "playback: cannot open the stream"),
             }
         }
     };
-    open();
 
-    let lost = Rc::new(Cell::new(false));
+    // `attached`: a stream to the sink is open; `lost`: it went away before.
+    let attached = Rc::new(Cell::new(false));
+    let lost = Rc::new(Cell::new(lost_before));
     let _watch = {
+        let (attached_a, attached_b) = (attached.clone(), attached.clone());
         let (lost_a, lost_b) = (lost.clone(), lost.clone());
         let shared_a = shared.clone();
         let shared_b = shared.clone();
         let (name_a, name_b) = (sink.to_string(), sink.to_string());
-        let reopen = open.clone();
         NodeWatch::start(
             &session.core,
             sink.to_string(),
             move || {
+                if attached_a.replace(true) {
+                    return;
+                }
+                open();
                 if lost_a.replace(false) {
                     tracing::info!(sink = %name_a, "sink is back; playing to it again");
-                    reopen();
                     shared_a.event(PlaybackEvent::SinkBack { sink: name_a.clone() });
                 }
             },
             move || {
+                attached_b.set(false);
                 lost_b.set(true);
-                let mut queue = shared_b.queue.lock().unwrap_or_else(|p| p.into_inner());
-                let dropped_s = queue.len() as f64 / f64::from(rate);
-                queue.clear();
-                drop(queue);
-                shared_b.drained.notify_all();
-                tracing::warn!(sink = %name_b, dropped_s, "sink vanished; the rest of this answer is dropped");
-                shared_b.event(PlaybackEvent::SinkLost {
-                    sink: name_b.clone(),
-                    dropped_s,
-                });
+                sink_lost(&shared_b, &name_b, rate);
             },
         )
         .map_err(|e| tracing::warn!(error = %e, "playback: cannot watch the sink"))
