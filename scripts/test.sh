@@ -26,5 +26,5 @@ echo "==> cargo test"
 cargo test --workspace --locked
 echo "==> bench"
 cargo run --locked --quiet -- bench --runs 10 --update-readme README.md
-cargo run --locked --quiet -- bench api --runs 10 --update-readme README.md
+cargo run --locked --quiet -- bench api --runs 30 --update-readme README.md
 cargo run --locked --quiet -- bench voice --runs 20 --update-readme README.md
