@@ -322,7 +322,9 @@ fn listen(
         }
         if speculation.is_none() && endpointer.is_speaking() && endpointer.silence_ms() >= SPECULATE_AFTER_MS
         {
-            partial_abort.store(true, Ordering::Relaxed);
+            // The partial in flight goes on: the speaker may not be done,
+            // and partials are what shows them being heard meanwhile. It
+            // stops at the end of speech, when the answer needs the cores.
             let started = Speculation::start(voiced_until);
             let epoch = speaker.current();
             let question = audio[..voiced_until].to_vec();
@@ -356,8 +358,8 @@ fn listen(
     Err("the capture stopped".into())
 }
 
-/// The question so far, for a partial transcript; `abort` is set when an
-/// answer starts, so the partial gives its core to it.
+/// The question so far, for a partial transcript; `abort` is set when the
+/// speech ends, so the partial gives its core to the answer.
 struct Partial {
     audio: Vec<f32>,
     abort: Arc<AtomicBool>,
