@@ -26,11 +26,19 @@ struct Timed {
     tokens_per_s: f64,
 }
 
+/// One client for the whole run, so connections are kept alive and reused
+/// as an OpenAI SDK's are; a new connection per request would bill the API
+/// for TCP set-up that real clients do not pay each time.
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(300)))
-        .build()
-        .into()
+    static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
+    AGENT
+        .get_or_init(|| {
+            ureq::Agent::config_builder()
+                .timeout_global(Some(Duration::from_secs(300)))
+                .build()
+                .into()
+        })
+        .clone()
 }
 
 fn chat_body(stream: bool) -> Value {
