@@ -32,6 +32,15 @@ fn start_daemon(pw: &PipeWire, data: &Path) -> Server {
     server
 }
 
+/// A private PipeWire with the rooms and the microphone, a folder for the
+/// test's audio, and a daemon listening to `mic`; `name` keeps tests' folders apart.
+fn daemon_in_rooms(name: &str) -> (PipeWire, PathBuf, Server) {
+    let pw = PipeWire::start(&common::fresh_dir("pw"), &["kitchen", "living", "mic"]);
+    let dir = common::fresh_dir(&format!("{name}-audio"));
+    let server = start_daemon(&pw, &common::fresh_dir(&format!("{name}-data")));
+    (pw, dir, server)
+}
+
 /// `text` in the Piper voice (what Whisper hears most reliably), 16 kHz.
 fn piper(text: &str) -> Vec<i16> {
     let file = common::fresh_dir("say").join("say.wav");
@@ -243,9 +252,7 @@ fn start_long_answer(server: &Server, pw: &PipeWire, dir: &Path) {
 fn the_wake_word_interrupts_an_answer_and_the_next_question_is_answered() {
     let _serial = one_at_a_time();
     require_gemma();
-    let pw = PipeWire::start(&common::fresh_dir("pw"), &["kitchen", "living", "mic"]);
-    let dir = common::fresh_dir("barge-audio");
-    let server = start_daemon(&pw, &common::fresh_dir("barge-data"));
+    let (pw, dir, server) = daemon_in_rooms("barge");
     start_long_answer(&server, &pw, &dir);
 
     pw.play("mic", &wake_word_only(&dir));
@@ -290,9 +297,7 @@ fn the_wake_word_interrupts_an_answer_and_the_next_question_is_answered() {
 fn a_sink_that_vanishes_mid_answer_does_not_stop_the_daemon() {
     let _serial = one_at_a_time();
     require_gemma();
-    let pw = PipeWire::start(&common::fresh_dir("pw"), &["kitchen", "living", "mic"]);
-    let dir = common::fresh_dir("vanish-audio");
-    let server = start_daemon(&pw, &common::fresh_dir("vanish-data"));
+    let (pw, dir, server) = daemon_in_rooms("vanish");
     start_long_answer(&server, &pw, &dir);
 
     pw.remove_node("living");
@@ -331,9 +336,7 @@ fn trimmed(samples: &[i16]) -> Vec<i16> {
 fn a_pause_mid_question_is_not_taken_for_its_end() {
     let _serial = one_at_a_time();
     require_gemma();
-    let pw = PipeWire::start(&common::fresh_dir("pw"), &["kitchen", "living", "mic"]);
-    let dir = common::fresh_dir("pause-audio");
-    let server = start_daemon(&pw, &common::fresh_dir("pause-data"));
+    let (pw, dir, server) = daemon_in_rooms("pause");
     // "What is the capital … of France?": a pause long enough to start a
     // speculative answer (120 ms) and shorter than the hang-over (600 ms).
     let wake = espeak("hey hauski", "en-us", 160, 50);
@@ -369,9 +372,7 @@ fn a_pause_mid_question_is_not_taken_for_its_end() {
 fn never_mind_is_acknowledged_not_answered() {
     let _serial = one_at_a_time();
     require_gemma();
-    let pw = PipeWire::start(&common::fresh_dir("pw"), &["kitchen", "living", "mic"]);
-    let dir = common::fresh_dir("dismiss-audio");
-    let server = start_daemon(&pw, &common::fresh_dir("dismiss-data"));
+    let (pw, dir, server) = daemon_in_rooms("dismiss");
     ask(&server, &pw, &spoken_request(&dir, "never", "never mind"));
     let answer = last_field(&server.log(), "answer", "answer");
     assert_eq!(answer, "Okay.", "{}", server.log());

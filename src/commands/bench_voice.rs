@@ -261,7 +261,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         wait_until("the answer", Duration::from_secs(90), || {
             daemon.count("answer played") > played
         })
-        .map_err(|e| keep_log(&daemon, e))?;
+        .inspect_err(|_| keep_log(&daemon))?;
         // When the request's sound reached the mic: its first loud block.
         let Some(onset) = mic.first_loud_after(sent) else {
             continue;
@@ -357,19 +357,18 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
             "idle_cpu_percent": limits.voice.idle_cpu_percent,
         },
     });
-    let _ = keep_log(&daemon, anyhow::anyhow!(""));
+    keep_log(&daemon);
     drop(daemon);
     publish(args, "voice", &report, &markdown_table(&report))
 }
 
 /// Keeps the daemon's log, with every stage's time, for looking into the
-/// figures (or into a failure); hands `error` back.
-fn keep_log(daemon: &Daemon, error: anyhow::Error) -> anyhow::Error {
+/// figures (or into a failure).
+fn keep_log(daemon: &Daemon) {
     let kept = Path::new("target/bench/voice-serve.log");
     if std::fs::create_dir_all("target/bench").is_ok() && std::fs::copy(&daemon.log, kept).is_ok() {
         eprintln!("bench voice: the daemon's log is in {}", kept.display());
     }
-    error
 }
 
 fn markdown_table(r: &Value) -> String {

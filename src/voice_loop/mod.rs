@@ -287,10 +287,7 @@ fn listen(
             partial_abort.store(true, Ordering::Relaxed);
             let speech_end = Instant::now();
             let question_end = (*pre_roll + end).min(audio.len());
-            let speculated = speculation.take();
-            let question: Vec<f32> = audio[..question_end].to_vec();
-            mode = Mode::Idle;
-            match speculated {
+            match speculation.take() {
                 // The pause the answer started in was the end: it plays now.
                 Some(s) if s.speech_until == question_end => {
                     tracing::debug!("speech over; the speculative answer goes ahead");
@@ -298,6 +295,7 @@ fn listen(
                 }
                 other => {
                     drop(other);
+                    let question = audio[..question_end].to_vec();
                     let epoch = speaker.current();
                     start_turn(
                         parts,
@@ -309,6 +307,7 @@ fn listen(
                     );
                 }
             }
+            mode = Mode::Idle;
             continue;
         }
         // The speaker went on after the pause: that answer is dropped unheard.
@@ -358,6 +357,12 @@ fn listen(
     Err("the capture stopped".into())
 }
 
+/// A partial transcript, to the log and to in-process subscribers.
+fn emit_partial(events: &broadcast::Sender<VoiceEvent>, text: &str) {
+    tracing::info!(partial = %text, "partial transcript");
+    let _ = events.send(VoiceEvent::Partial(text.to_string()));
+}
+
 /// The question so far, for a partial transcript; `abort` is set when the
 /// speech ends, so the partial gives its core to the answer.
 struct Partial {
@@ -379,10 +384,7 @@ fn start_partials(
             for Partial { audio, abort } in rx {
                 let _span = tracing::debug_span!("asr_partial", samples = audio.len()).entered();
                 match transcriber.transcribe_live(&audio, ASR_RATE, Some(abort)) {
-                    Ok(t) if !t.text.trim().is_empty() => {
-                        tracing::info!(partial = %t.text.trim(), "partial transcript");
-                        let _ = events.send(VoiceEvent::Partial(t.text.trim().to_string()));
-                    }
+                    Ok(t) if !t.text.trim().is_empty() => emit_partial(&events, t.text.trim()),
                     Ok(_) | Err(hauski_voice::VoiceError::Aborted) => {}
                     Err(e) => tracing::debug!(error = %e, "partial transcript failed"),
                 }
@@ -450,8 +452,7 @@ impl TurnContext {
         // A speculative transcript is the question so far: subscribers get it
         // as a partial (the periodic partial gave its core to this turn).
         if self.turn.settled().is_none() && !text.is_empty() {
-            tracing::info!(partial = %text, "partial transcript");
-            let _ = self.events.send(VoiceEvent::Partial(text.clone()));
+            emit_partial(&self.events, &text);
         }
         if text.is_empty() {
             // Speech, but no words in it: say so rather than stay silent.

@@ -84,7 +84,7 @@ impl Transcriber {
                 .map(|(frames, _)| *frames),
             abort,
         };
-        let transcript = self.transcribe_with(samples, rate, &options)?;
+        let mut transcript = self.transcribe_with(samples, rate, &options)?;
         // Now and then a short window hears nothing in a short clip that the
         // full one understands: worth the extra time before saying so.
         if transcript.text.is_empty() && options.window.is_some() {
@@ -92,7 +92,7 @@ impl Transcriber {
                 window: None,
                 ..options
             };
-            return self.transcribe_with(samples, rate, &full);
+            transcript = self.transcribe_with(samples, rate, &full)?;
         }
         Ok(Transcript {
             text: without_echoes(&transcript.text),

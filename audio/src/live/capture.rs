@@ -234,7 +234,7 @@ fn stream_once(
     } else {
         let name = target.clone();
         let attached = std::rc::Rc::new(std::cell::Cell::new(false));
-        let detached = attached.clone();
+        let attached_too = attached.clone();
         match NodeWatch::start(
             &session.core,
             target.clone(),
@@ -246,7 +246,7 @@ fn stream_once(
             },
             move || {
                 tracing::warn!("capture source vanished; waiting for it to come back");
-                detached.set(false);
+                attached_too.set(false);
             },
         ) {
             Ok(w) => Some(w),
