@@ -265,11 +265,19 @@ impl<'m> Conversation<'m> {
     }
 }
 
+/// Candidates kept before top-p: llama.cpp's default.
+const SAMPLED_TOP_K: i32 = 40;
+
 fn sampler(params: &GenerationParams) -> LlamaSampler {
     if params.temperature <= 0.0 {
         LlamaSampler::greedy()
     } else {
+        // Top-k first, as llama.cpp's own default chain has it: top-p alone
+        // sorts the whole vocabulary every token (262 144 entries for Gemma 3),
+        // which halved generation speed, while the 40 likeliest tokens hold
+        // all but a sliver of the probability at these temperatures.
         LlamaSampler::chain_simple([
+            LlamaSampler::top_k(SAMPLED_TOP_K),
             LlamaSampler::top_p(params.top_p.clamp(0.01, 1.0), 1),
             LlamaSampler::temp(params.temperature),
             LlamaSampler::dist(params.seed),

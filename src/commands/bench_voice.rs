@@ -128,7 +128,10 @@ impl Daemon {
         let mut child = std::process::Command::new(exe)
             .envs(lab.env())
             .env("HAUSKI_DATA", data)
-            .env("RUST_LOG", "info,llama.cpp=warn,tower_http=warn")
+            .env(
+                "RUST_LOG",
+                "info,llama.cpp=warn,tower_http=warn,hauski_brain::conversation=debug",
+            )
             .env("HAUSKI_LOG_SPANS", "1")
             .args([
                 "serve",
@@ -207,6 +210,52 @@ fn wall(at: Instant) -> f64 {
     now - at.elapsed().as_secs_f64()
 }
 
+/// Where the time from speech end to first audio goes, from the daemon's
+/// "first answer audio queued" line: its stamp and the time since the
+/// daemon's end of speech it carries split each utterance in three.
+#[derive(Default)]
+struct Stages {
+    /// Speech end at the mic → the daemon's endpoint (hang-over, the VAD's
+    /// tail, capture).
+    to_endpoint: Vec<f64>,
+    /// Endpoint → first audio queued for playback (what speculation left).
+    to_queued: Vec<f64>,
+    /// Queued → heard at the sink's monitor (playback, PipeWire).
+    to_sink: Vec<f64>,
+}
+
+impl Stages {
+    fn add(&mut self, log: &str, speech_end_s: f64, first_audio_s: f64) {
+        let Some(line) = log
+            .lines()
+            .rev()
+            .find(|l| l.contains("first answer audio queued"))
+        else {
+            return;
+        };
+        let since_endpoint_ms = line
+            .split("speech_end_to_first_audio_ms=")
+            .nth(1)
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<f64>().ok());
+        let (Some(queued_s), Some(since_endpoint_ms)) = (log_seconds(line), since_endpoint_ms) else {
+            return;
+        };
+        let endpoint_s = queued_s - since_endpoint_ms / 1000.0;
+        self.to_endpoint.push((endpoint_s - speech_end_s) * 1000.0);
+        self.to_queued.push(since_endpoint_ms);
+        self.to_sink.push((first_audio_s - queued_s) * 1000.0);
+    }
+
+    fn report(&mut self) -> Value {
+        json!({
+            "speech_end_to_endpoint": stats(&mut self.to_endpoint),
+            "endpoint_to_queued": stats(&mut self.to_queued),
+            "queued_to_sink": stats(&mut self.to_sink),
+        })
+    }
+}
+
 fn stats(values: &mut [f64]) -> Value {
     values.sort_by(f64::total_cmp);
     json!({"n": values.len(), "p50": percentile(values, 50.0), "p95": percentile(values, 95.0)})
@@ -244,6 +293,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     };
 
     let (mut wake_to_listening, mut speech_end_to_audio) = (Vec::new(), Vec::new());
+    let mut stages = Stages::default();
     for i in 0..utterances {
         let question = espeak(QUESTIONS[i % QUESTIONS.len()])?;
         let request = [
@@ -268,10 +318,11 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         };
         let wake_end = onset + Duration::from_secs_f64(wake.len() as f64 / f64::from(RATE));
         let speech_end = mic.last_loud_after(sent).unwrap_or(wake_end);
+        let log = daemon.log();
         if let Some(first_audio) = living.first_loud_after(speech_end) {
             speech_end_to_audio.push((first_audio - speech_end).as_secs_f64() * 1000.0);
+            stages.add(&log, wall(speech_end), wall(first_audio));
         }
-        let log = daemon.log();
         if daemon.count("wake word detected") > detections
             && let Some(t) = log
                 .lines()
@@ -347,6 +398,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         "utterances": utterances,
         "wake_word_end_to_listening_ms": stats(&mut wake_to_listening),
         "speech_end_to_first_audio_at_sink_ms": stats(&mut speech_end_to_audio),
+        "speech_end_to_first_audio_stages_ms": stages.report(),
         "barge_in_stop_ms": stats(&mut barge_in),
         "idle_cpu_percent_of_one_core": idle_cpu_pct,
         "false_accepts_per_hour": quality.as_ref().map(|q| q["false_accepts_per_hour"].clone()),
@@ -380,6 +432,7 @@ fn markdown_table(r: &Value) -> String {
     let s = &r["speech_end_to_first_audio_at_sink_ms"];
     let b = &r["barge_in_stop_ms"];
     let w = &r["wake_word_end_to_listening_ms"];
+    let st = &r["speech_end_to_first_audio_stages_ms"];
     [
         "| figure | value | target |".to_string(),
         "|---|---|---|".to_string(),
@@ -389,6 +442,12 @@ fn markdown_table(r: &Value) -> String {
             f(&s["p50"], 0),
             f(&s["p95"], 0),
             f(&t["speech_end_to_first_audio_p95_ms"], 0)
+        ),
+        format!(
+            "| … of it: speech end → endpoint / endpoint → audio queued / queued → at the sink (ms), p50 | {} / {} / {} | |",
+            f(&st["speech_end_to_endpoint"]["p50"], 0),
+            f(&st["endpoint_to_queued"]["p50"], 0),
+            f(&st["queued_to_sink"]["p50"], 0)
         ),
         format!("| wake word end → listening (ms), p95 | {} | |", f(&w["p95"], 0)),
         format!(

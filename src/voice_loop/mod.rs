@@ -61,6 +61,10 @@ const PRE_ROLL_S: f64 = 0.25;
 /// A pause this long starts answering speculatively (see `turn`): well
 /// inside the hang-over, long enough that most gaps inside words do not.
 const SPECULATE_AFTER_MS: u32 = 120;
+/// Audio kept past the last voiced frame for Whisper: the endpointer ends
+/// speech where it falls 40 dB below its loudest, and a soft final consonant
+/// may trail a little further.
+const ASR_TAIL_S: f64 = 0.06;
 /// The reply when the question held no words Whisper could make out.
 const DID_NOT_CATCH: &str = "Sorry, I didn't catch that.";
 /// The acknowledgement of "never mind", "stop" and the like.
@@ -118,6 +122,14 @@ pub fn start(
     let playback = Arc::new(playback);
     apply_profile(&state, &profile, &playback);
     let speaker = Speaker::start(voice, playback.clone()).map_err(|e| e.to_string())?;
+    let parts = Parts {
+        state,
+        partial_asr: Arc::new(partial_asr),
+        wake,
+        memory: memory.map(|m| Arc::new(Mutex::new(m))),
+        vad,
+    };
+    warm_up(&parts);
     let capture_config = CaptureConfig::new(config.source.clone(), config.source_monitor, ASR_RATE);
     let (capture, frames) = Capture::start(capture_config).map_err(|e| e.to_string())?;
     let (events, _) = broadcast::channel(64);
@@ -126,13 +138,6 @@ pub fn start(
         .name("playback-events".into())
         .spawn(move || follow_playback(&playback_events, &playback_speaker))
         .map_err(|e| e.to_string())?;
-    let parts = Parts {
-        state,
-        partial_asr: Arc::new(partial_asr),
-        wake,
-        memory: memory.map(|m| Arc::new(Mutex::new(m))),
-        vad,
-    };
     let loop_events = events.clone();
     std::thread::Builder::new()
         .name("voice-loop".into())
@@ -295,7 +300,7 @@ fn listen(
                 }
                 other => {
                     drop(other);
-                    let question = audio[..question_end].to_vec();
+                    let question = with_tail(audio, question_end).to_vec();
                     let epoch = speaker.current();
                     start_turn(
                         parts,
@@ -321,12 +326,13 @@ fn listen(
         }
         if speculation.is_none() && endpointer.is_speaking() && endpointer.silence_ms() >= SPECULATE_AFTER_MS
         {
-            // The partial in flight goes on: the speaker may not be done,
-            // and partials are what shows them being heard meanwhile. It
-            // stops at the end of speech, when the answer needs the cores.
+            // The partial in flight stops: the speculative turn needs both
+            // cores to be ready by the end of the hang-over, and its own
+            // transcript is published as the next partial.
+            partial_abort.store(true, Ordering::Relaxed);
             let started = Speculation::start(voiced_until);
             let epoch = speaker.current();
-            let question = audio[..voiced_until].to_vec();
+            let question = with_tail(audio, voiced_until).to_vec();
             start_turn(parts, question, started.turn.clone(), epoch, speaker, events);
             *speculation = Some(started);
             continue;
@@ -357,6 +363,76 @@ fn listen(
     Err("the capture stopped".into())
 }
 
+/// The question up to `end`, and [`ASR_TAIL_S`] more where it was heard.
+fn with_tail(audio: &[f32], end: usize) -> &[f32] {
+    let tail = (ASR_TAIL_S * f64::from(ASR_RATE)) as usize;
+    &audio[..(end + tail).min(audio.len())]
+}
+
+/// HausKI's system prompt with the newest memories: the prefix every spoken
+/// question's prompt starts with, and so what the LLM keeps cached.
+fn voice_system_prompt(state: &SharedState, memory: Option<&Arc<Mutex<MemoryStore>>>) -> String {
+    let memories = memory
+        .and_then(|m| {
+            let store = m.lock().unwrap_or_else(|p| p.into_inner());
+            store.recent(state.config.memory.prompt_entries).ok()
+        })
+        .unwrap_or_default();
+    crate::pipeline::system_prompt(None, &memories)
+}
+
+/// Runs each engine once before listening, so the first question does not
+/// pay for first-run allocations (ONNX Runtime, Whisper's buffers for the
+/// live window) or for evaluating the system prompt: that first answer
+/// was 100–300 ms later than the rest.
+fn warm_up(parts: &Parts) {
+    let _span = tracing::info_span!("warm_up").entered();
+    let second = vec![0.0; ASR_RATE as usize];
+    for asr in [
+        parts.state.engines.transcriber.as_deref(),
+        Some(parts.partial_asr.as_ref()),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if let Err(e) = asr.transcribe_live(&second, ASR_RATE, None) {
+            tracing::warn!(error = %e, "warming up speech recognition failed");
+        }
+    }
+    if let Some(voice) = &parts.state.engines.voice
+        && let Err(e) = voice
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .synthesize("Hello.")
+    {
+        tracing::warn!(error = %e, "warming up the voice failed");
+    }
+    let Some(pool) = &parts.state.engines.llm else {
+        return;
+    };
+    let messages = vec![
+        ChatMessage::new(
+            ChatRole::System,
+            voice_system_prompt(&parts.state, parts.memory.as_ref()),
+        ),
+        ChatMessage::new(ChatRole::User, "Hello.".to_string()),
+    ];
+    let params = GenerationParams {
+        max_tokens: 1,
+        ..GenerationParams::default()
+    };
+    match pool.submit(messages, params) {
+        Ok(mut generation) => {
+            while let Some(event) = generation.events.blocking_recv() {
+                if let GenerationEvent::Done(Err(e)) = event {
+                    tracing::warn!(error = %e, "warming up the LLM failed");
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "warming up the LLM failed"),
+    }
+}
+
 /// A partial transcript, to the log and to in-process subscribers.
 fn emit_partial(events: &broadcast::Sender<VoiceEvent>, text: &str) {
     tracing::info!(partial = %text, "partial transcript");
@@ -383,7 +459,7 @@ fn start_partials(
         .spawn(move || {
             for Partial { audio, abort } in rx {
                 let _span = tracing::debug_span!("asr_partial", samples = audio.len()).entered();
-                match transcriber.transcribe_live(&audio, ASR_RATE, Some(abort)) {
+                match transcriber.transcribe_partial(&audio, ASR_RATE, Some(abort)) {
                     Ok(t) if !t.text.trim().is_empty() => emit_partial(&events, t.text.trim()),
                     Ok(_) | Err(hauski_voice::VoiceError::Aborted) => {}
                     Err(e) => tracing::debug!(error = %e, "partial transcript failed"),
@@ -539,15 +615,7 @@ impl TurnContext {
         let Some(pool) = &self.state.engines.llm else {
             return;
         };
-        let memories = self
-            .memory
-            .as_ref()
-            .and_then(|m| {
-                let store = m.lock().unwrap_or_else(|p| p.into_inner());
-                store.recent(self.state.config.memory.prompt_entries).ok()
-            })
-            .unwrap_or_default();
-        let mut system = crate::pipeline::system_prompt(None, &memories);
+        let mut system = voice_system_prompt(&self.state, self.memory.as_ref());
         if let Some(notes) = &self.state.notes
             && let Ok(context) = notes.retrieve(&question)
             && !context.prompt.is_empty()

@@ -68,6 +68,7 @@ fn speak(voice: &Mutex<PiperVoice>, playback: &Playback, sentences: &Receiver<Se
             // sentence starts at once (a file answer opens with a pad).
             let mut audio = if first { Vec::new() } else { voice.sentence_gap() };
             match voice.synthesize(&sentence.text) {
+                Ok(speech) if first => audio.extend_from_slice(without_lead_in(&speech, voice.sample_rate())),
                 Ok(speech) => audio.extend(speech),
                 Err(e) => {
                     tracing::error!(error = %e, "could not speak a sentence");
@@ -94,5 +95,41 @@ fn speak(voice: &Mutex<PiperVoice>, playback: &Playback, sentences: &Receiver<Se
             tracing::info!(speech_end_to_first_audio_ms = ms, "first answer audio queued");
         }
         tracing::info!(text = %sentence.text, "spoken");
+    }
+}
+
+/// Piper opens each sentence with 40–60 ms of near-silence before the first
+/// sound; at the start of an answer that is only a later start. Cut to
+/// [`LEAD_IN_KEPT_S`] before the first sample within 34 dB of the peak.
+fn without_lead_in(speech: &[f32], rate: u32) -> &[f32] {
+    let peak = speech.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+    let Some(first) = speech.iter().position(|s| s.abs() > peak * 0.02) else {
+        return speech;
+    };
+    let kept = (LEAD_IN_KEPT_S * rate as f32) as usize;
+    &speech[first.saturating_sub(kept)..]
+}
+
+/// Near-silence kept before an answer's first sound, so it does not start
+/// with a click.
+const LEAD_IN_KEPT_S: f32 = 0.01;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lead_in_is_cut_to_ten_milliseconds() {
+        let rate = 1000;
+        let speech = [vec![0.0001; 60], vec![0.5, -0.4, 0.3], vec![0.0; 5]].concat();
+        let trimmed = without_lead_in(&speech, rate);
+        assert_eq!(trimmed.len(), 10 + 3 + 5);
+        assert!((trimmed[10] - 0.5).abs() < f32::EPSILON);
+    }
+
+    #[test]
+    fn silence_is_left_alone() {
+        let silence = vec![0.0; 100];
+        assert_eq!(without_lead_in(&silence, 1000).len(), 100);
     }
 }

@@ -76,6 +76,30 @@ impl Transcriber {
         rate: u32,
         abort: Option<Arc<AtomicBool>>,
     ) -> Result<Transcript, VoiceError> {
+        self.transcribe_short(samples, rate, abort, true)
+    }
+
+    /// A partial transcript of speech still going on: like
+    /// [`Self::transcribe_live`] but never retried with the full window. A
+    /// partial is replaced half a second later, and the retry (the 30 s
+    /// window, several times the short one) would hold a core that the
+    /// answer needs at the end of speech.
+    pub fn transcribe_partial(
+        &self,
+        samples: &[f32],
+        rate: u32,
+        abort: Option<Arc<AtomicBool>>,
+    ) -> Result<Transcript, VoiceError> {
+        self.transcribe_short(samples, rate, abort, false)
+    }
+
+    fn transcribe_short(
+        &self,
+        samples: &[f32],
+        rate: u32,
+        abort: Option<Arc<AtomicBool>>,
+        retry_full_window: bool,
+    ) -> Result<Transcript, VoiceError> {
         let clip_s = samples.len() / ASR_RATE as usize;
         let options = LiveOptions {
             window: SHORT_WINDOWS
@@ -87,7 +111,7 @@ impl Transcriber {
         let mut transcript = self.transcribe_with(samples, rate, &options)?;
         // Now and then a short window hears nothing in a short clip that the
         // full one understands: worth the extra time before saying so.
-        if transcript.text.is_empty() && options.window.is_some() {
+        if retry_full_window && transcript.text.is_empty() && options.window.is_some() {
             let full = LiveOptions {
                 window: None,
                 ..options
@@ -126,6 +150,13 @@ impl Transcriber {
         params.set_suppress_blank(true);
         if let Some(frames) = options.window {
             params.set_audio_ctx(frames);
+            // A live command must be answered in bounded time. Whisper's
+            // temperature fallback decodes a doubtful clip up to five more
+            // times, and a looping decoder runs to its 224-token limit: once
+            // 1.5 s for a 1.3 s question, ending in a word that was never
+            // said. Greedy once, with a budget of tokens for the clip's length.
+            params.set_temperature_inc(0.0);
+            params.set_max_tokens(live_token_budget(samples.len()));
         }
         if let Some(abort) = &options.abort {
             // whisper-rs 0.16's `set_abort_callback_safe` hands the C side a
@@ -195,6 +226,14 @@ impl Transcriber {
 /// repetitions ("road road road"). So the window is one of two fixed sizes,
 /// not fitted tightly to each clip; longer clips get the full window.
 const SHORT_WINDOWS: [(i32, usize); 2] = [(512, 8), (768, 14)];
+
+/// Tokens a live transcript of `samples` may take: fast speech is about four
+/// words, five or six tokens, a second; twice that plus a margin leaves room
+/// for numbers and names and still stops a decoder that repeats itself.
+fn live_token_budget(samples: usize) -> i32 {
+    let seconds = samples / ASR_RATE as usize + 1;
+    i32::try_from(12 * seconds + 16).unwrap_or(i32::MAX)
+}
 
 /// whisper.cpp's abort callback: `flag` is the `AtomicBool` of `LiveOptions::abort`.
 unsafe extern "C" fn abort_requested(flag: *mut std::ffi::c_void) -> bool {

@@ -3,7 +3,16 @@
 //! The endpointer is a small state machine fed 30 ms frames. Speech starts after
 //! `min_speech_ms` of voiced frames and ends after `hangover_ms` of silence, so
 //! a short pause between words does not cut the sentence. The same machine serves
-//! recorded files (`find_utterance`) and, later, the live microphone.
+//! recorded files (`find_utterance`) and the live microphone.
+//!
+//! webrtc-vad smooths its own decision: it keeps saying "voiced" for up to
+//! three frames after speech stops (measured on espeak-ng questions followed
+//! by a quiet room's hiss: the last voiced frame ended up to 107 ms after the
+//! last sound; `tests/speech_engines.rs`). That would lengthen the configured hang-over by as
+//! much, and every answer with it. So a frame also needs some loudness to
+//! count as voiced: within [`QUIET_BELOW_SPEECH`] of the loudest voiced frame
+//! so far. In a noisy room the noise is above that floor and the decision is
+//! webrtc-vad's alone.
 
 use webrtc_vad::{SampleRate, Vad, VadMode};
 
@@ -33,6 +42,11 @@ impl Default for VadConfig {
         }
     }
 }
+
+/// A frame this far below the utterance's loudest voiced frame (in RMS, here
+/// −40 dB) is silence whatever webrtc-vad says: further down than the softest
+/// trailing consonant, far above digital silence or a quiet room's hiss.
+const QUIET_BELOW_SPEECH: f32 = 0.01;
 
 /// The endpointer works in 30 ms frames, the longest webrtc-vad accepts.
 pub const FRAME_MS: u32 = 30;
@@ -72,6 +86,8 @@ pub struct Endpointer {
     silent_run_ms: u32,
     run_start: usize,
     last_voiced_end: usize,
+    /// RMS of the loudest voiced frame so far (full scale 1.0).
+    speech_level: f32,
 }
 
 impl Endpointer {
@@ -92,6 +108,7 @@ impl Endpointer {
             silent_run_ms: 0,
             run_start: 0,
             last_voiced_end: 0,
+            speech_level: 0.0,
         }
     }
 
@@ -145,8 +162,11 @@ impl Endpointer {
         let start = self.consumed;
         self.consumed += frame.len();
         // webrtc-vad only fails on a wrong frame length, which FRAME_SAMPLES rules out.
-        let voiced = self.vad.is_voice_segment(frame).unwrap_or(false);
+        let level = rms(frame);
+        let voiced = self.vad.is_voice_segment(frame).unwrap_or(false)
+            && level > self.speech_level * QUIET_BELOW_SPEECH;
         if voiced {
+            self.speech_level = self.speech_level.max(level);
             if self.voiced_run_ms == 0 {
                 self.run_start = start;
             }
@@ -171,6 +191,15 @@ impl Endpointer {
         }
         None
     }
+}
+
+/// Root mean square of a frame, full scale 1.0.
+fn rms(frame: &[i16]) -> f32 {
+    if frame.is_empty() {
+        return 0.0;
+    }
+    let sum: f64 = frame.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
+    ((sum / frame.len() as f64).sqrt() / f64::from(i16::MAX)) as f32
 }
 
 /// A detected utterance as a sample range of the input, padding included.
@@ -296,6 +325,23 @@ mod tests {
             span.speech_end >= at(2.9),
             "span reaches the last word: {}",
             span.speech_end
+        );
+    }
+
+    #[test]
+    fn soft_speech_after_loud_speech_still_counts() {
+        // A word 30 dB below the first one keeps the utterance open.
+        let soft: Vec<f32> = voiced(0.5).iter().map(|s| s * 0.03).collect();
+        let audio = [voiced(0.5), silence(0.3), soft, silence(1.0)].concat();
+        let config = VadConfig {
+            padding_ms: 0,
+            ..VadConfig::default()
+        };
+        let u = find_utterance(&audio, &config).expect("speech found");
+        assert!(
+            u.speech_end >= (1.2 * ASR_RATE as f32) as usize,
+            "end {}",
+            u.speech_end
         );
     }
 

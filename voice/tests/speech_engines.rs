@@ -65,6 +65,62 @@ fn to_16k(samples: &[f32], rate: u32) -> Vec<f32> {
         .collect()
 }
 
+/// espeak-ng speaking `text`, at 16 kHz.
+fn espeak(text: &str) -> Vec<f32> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let wav = dir.path().join("espeak.wav");
+    let status = std::process::Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "160", "-w"])
+        .arg(&wav)
+        .arg(text)
+        .status()
+        .expect("espeak-ng runs (scripts/install-deps.sh installs it)");
+    assert!(status.success(), "espeak-ng failed");
+    let mut reader = hound::WavReader::open(&wav).expect("espeak-ng's WAV");
+    let rate = reader.spec().sample_rate;
+    let samples: Vec<f32> = reader
+        .samples::<i16>()
+        .map(|s| f32::from(s.expect("sample")) / 32768.0)
+        .collect();
+    to_16k(&samples, rate)
+}
+
+#[test]
+fn the_end_of_speech_comes_one_hangover_after_the_last_sound() {
+    // webrtc-vad by itself calls up to ~100 ms of a quiet room's hiss after
+    // these questions voiced, which the hang-over then adds to every answer.
+    // One 30 ms frame of slack: the endpointer decides frame by frame.
+    let frame = (ASR_RATE / 1000 * 30) as usize;
+    for question in ["what colour is the sky", "what is the capital of France"] {
+        let mut audio = espeak(question);
+        let last_sound = audio.iter().rposition(|s| s.abs() > 0.001).expect("speech");
+        audio.truncate(last_sound + 1);
+        audio.extend(vec![0.0; ASR_RATE as usize]);
+        // A quiet room: hiss about 66 dB below full scale.
+        let mut seed = 42u32;
+        for s in &mut audio {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            *s += (f32::from((seed >> 16) as u16) / 65_535.0 - 0.5) * 0.001;
+        }
+        let mut endpointer = hauski_voice::Endpointer::new(VadConfig::default());
+        let mut ended = None;
+        for (i, block) in audio.chunks(160).enumerate() {
+            for event in endpointer.push(block) {
+                if matches!(event, hauski_voice::SpeechEvent::Ended { .. }) {
+                    ended.get_or_insert((i + 1) * 160);
+                }
+            }
+        }
+        let ended = ended.expect("the end of speech is found");
+        let hangover = (ASR_RATE / 1000 * VadConfig::default().hangover_ms) as usize;
+        let late_ms = (ended - last_sound).saturating_sub(hangover) * 1000 / ASR_RATE as usize;
+        assert!(
+            ended <= last_sound + hangover + frame,
+            "{question:?}: the end came {late_ms} ms later than one hang-over after the last sound"
+        );
+    }
+}
+
 #[test]
 fn vad_finds_the_speech_inside_silence() {
     let silence = vec![0.0f32; 2 * ASR_RATE as usize];
