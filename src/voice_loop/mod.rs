@@ -60,7 +60,9 @@ const PARTIAL_EVERY_S: f64 = 0.5;
 const PRE_ROLL_S: f64 = 0.25;
 /// A pause this long starts answering speculatively (see `turn`): well
 /// inside the hang-over, long enough that most gaps inside words do not.
-const SPECULATE_AFTER_MS: u32 = 120;
+/// Three VAD frames; at 120 ms the slowest answers (one long sentence)
+/// were still being synthesised when the hang-over ended.
+const SPECULATE_AFTER_MS: u32 = 90;
 /// Audio kept past the last voiced frame for Whisper: the endpointer ends
 /// speech where it falls 40 dB below its loudest, and a soft final consonant
 /// may trail a little further.
