@@ -124,6 +124,7 @@ impl App {
         let config = LlmConfig {
             context_tokens: self.config.limits.llm.context_tokens,
             threads: self.threads,
+            decode_threads: hauski_brain::decode_threads_for(self.threads),
             ..LlmConfig::default()
         };
         Ok(LanguageModel::load(&self.model_path(entry), config)?)

@@ -22,5 +22,5 @@ pub use chat::{ChatMessage, ChatRole, RenderedChat};
 pub use conversation::{Conversation, FinishReason, GenerationStats};
 pub use embed::{Embedder, cosine};
 pub use error::BrainError;
-pub use model::{LanguageModel, LlmConfig};
+pub use model::{LanguageModel, LlmConfig, decode_threads_for};
 pub use prompt::{GenerationParams, Turn};

@@ -31,21 +31,36 @@ fn backend() -> Result<&'static LlamaBackend, BrainError> {
 pub struct LlmConfig {
     /// Context window per conversation, in tokens.
     pub context_tokens: u32,
-    /// Threads for generation and prompt evaluation. llama.cpp's own default
-    /// (4) on a 2-core box made generation ~100× slower: always the core count.
+    /// Threads for prompt evaluation. llama.cpp's own default (4) on a 2-core
+    /// box made generation ~100× slower: always the core count.
     pub threads: usize,
+    /// Threads for generating token by token; see [`decode_threads_for`].
+    pub decode_threads: usize,
     /// Tokens evaluated per batch during prompt processing.
     pub batch_tokens: u32,
 }
 
 impl Default for LlmConfig {
     fn default() -> Self {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
         Self {
             context_tokens: 2048,
-            threads: std::thread::available_parallelism().map_or(1, usize::from),
+            threads,
+            decode_threads: decode_threads_for(threads),
             batch_tokens: 512,
         }
     }
+}
+
+/// Generation leaves one core to the rest: while a token is decoded, Piper
+/// speaks the previous sentence and the audio graph and wake word run.
+/// llama.cpp's threads wait for each other at every step, so one of them
+/// preempted stalls all: in the voice loop on 2 cores, two decode threads
+/// took 290–390 ms for a 17-token answer that one thread wrote in 130–210 ms,
+/// though alone on the machine two are ~10 % faster (91 against 82 tokens/s).
+/// Prompt evaluation, one big batch, keeps every thread.
+pub fn decode_threads_for(threads: usize) -> usize {
+    threads.saturating_sub(1).max(1)
 }
 
 /// Loaded GGUF weights, shared by every conversation over them.
@@ -93,7 +108,7 @@ impl LanguageModel {
         let params = LlamaContextParams::default()
             .with_n_ctx(NonZeroU32::new(tokens))
             .with_n_batch(self.config.batch_tokens)
-            .with_n_threads(threads)
+            .with_n_threads(i32::try_from(self.config.decode_threads.max(1)).unwrap_or(1))
             .with_n_threads_batch(threads);
         // llama.cpp mutates the model while making a context, so contexts over
         // one model must be created one at a time.
