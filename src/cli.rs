@@ -267,6 +267,10 @@ pub struct BenchArgs {
     /// Brain suite: chunks in the synthetic corpus.
     #[arg(long, default_value_t = 100_000)]
     pub chunks: usize,
+    /// Brain suite: embed the corpus again even when target/bench holds its
+    /// embeddings from an earlier run (same corpus, same model).
+    #[arg(long)]
+    pub fresh_embeddings: bool,
     /// Print the figures as JSON on stdout too.
     #[arg(long)]
     pub json: bool,

@@ -11,12 +11,15 @@ use serde_json::{Value, json};
 
 use super::bench::{percentile, publish};
 use crate::cli::BenchArgs;
+use crate::config::ModelKind;
 use crate::engines::App;
 
 const EMBED_BATCH: usize = 32;
 const QUERIES: usize = 200;
 const RECALL_QUERIES: usize = 100;
 const TOP_K: usize = 20;
+/// The corpus generator's seed: the same corpus every run.
+const SEED: u64 = 42;
 
 /// Household words the generated notes are made of.
 const WORDS: &[&str] = &[
@@ -154,7 +157,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
             args.chunks
         );
     }
-    let mut rng = Lcg(42);
+    let mut rng = Lcg(SEED);
     let chunks: Vec<String> = (0..args.chunks)
         .map(|_| {
             let words = 30 + rng.next() % 20;
@@ -162,18 +165,53 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         })
         .collect();
 
-    eprintln!("bench brain: embedding {} chunks", chunks.len());
     let embedder = app.load_embedder()?;
-    let started = Instant::now();
-    let mut vectors = Vec::with_capacity(chunks.len());
-    for (n, batch) in chunks.chunks(EMBED_BATCH).enumerate() {
-        let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
-        vectors.extend(embedder.embed(&refs)?);
-        if n % 100 == 0 {
-            eprintln!("  {} / {}", vectors.len(), chunks.len());
+    let model = app
+        .choose(ModelKind::Embed, &app.config.models.defaults.embed, None)?
+        .sha256
+        .clone();
+    let cache = EmbeddingCache {
+        chunks: chunks.len(),
+        dimensions: embedder.dimensions(),
+        model_sha256: model,
+    };
+    let cached = if args.fresh_embeddings { None } else { cache.load() };
+    let embedding_cached = cached.is_some();
+    let (vectors, embedding) = match cached {
+        Some((vectors, measured)) => {
+            eprintln!(
+                "bench brain: the corpus's embeddings from {} (--fresh-embeddings embeds again)",
+                cache.vectors_path().display()
+            );
+            (vectors, measured)
         }
-    }
-    let embed_s = started.elapsed().as_secs_f64();
+        None => {
+            eprintln!("bench brain: embedding {} chunks", chunks.len());
+            let started = Instant::now();
+            let mut vectors = Vec::with_capacity(chunks.len());
+            for (n, batch) in chunks.chunks(EMBED_BATCH).enumerate() {
+                let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
+                vectors.extend(embedder.embed(&refs)?);
+                if n % 100 == 0 {
+                    eprintln!("  {} / {}", vectors.len(), chunks.len());
+                }
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            let measured = json!({
+                "model": "all-MiniLM-L6-v2 (candle, F32)",
+                "batch": EMBED_BATCH,
+                "seconds": seconds,
+                "chunks_per_s": chunks.len() as f64 / seconds,
+                "measured_at_unix_s": std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs()),
+            });
+            if let Err(e) = cache.save(&vectors, &measured) {
+                eprintln!("bench brain: could not keep the embeddings for the next run: {e}");
+            }
+            (vectors, measured)
+        }
+    };
 
     // A data dir of the bench's own, so a fresh process can load the index the
     // way `hauski` does and report its load time and memory.
@@ -229,11 +267,27 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     }
     latencies.sort_by(f64::total_cmp);
 
+    // Each ranker alone, on the same queries and candidate count as the
+    // hybrid search (which runs them side by side).
+    let candidates = TOP_K * 3;
+    let mut lexical_ms = Vec::with_capacity(QUERIES);
+    let mut semantic_ms = Vec::with_capacity(QUERIES);
+    for (q, v) in queries.iter().zip(&query_vectors) {
+        let started = Instant::now();
+        store.lexical_search(q, candidates)?;
+        lexical_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        let started = Instant::now();
+        store.ann_search(v, candidates);
+        semantic_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    lexical_ms.sort_by(f64::total_cmp);
+    semantic_ms.sort_by(f64::total_cmp);
+
     eprintln!("bench brain: HNSW recall against exact search");
     let ids: Vec<String> = (0..chunks.len())
         .map(|i| format!("note-{:05}.md#{}", i / 10, i % 10))
         .collect();
-    let recalls: Vec<f64> = query_vectors
+    let truths: Vec<Vec<&str>> = query_vectors
         .iter()
         .take(RECALL_QUERIES)
         .map(|q| {
@@ -243,22 +297,37 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
                 .map(|(i, v)| (cosine(q, v), i))
                 .collect();
             exact.sort_by(|a, b| b.0.total_cmp(&a.0));
-            let truth: Vec<&str> = exact.iter().take(10).map(|(_, i)| ids[*i].as_str()).collect();
-            let ann = store.ann_search(q, 10);
-            ann.iter().filter(|id| truth.contains(&id.as_str())).count() as f64 / 10.0
+            exact.iter().take(10).map(|(_, i)| ids[*i].as_str()).collect()
         })
         .collect();
-    let recall = recalls.iter().sum::<f64>() / recalls.len() as f64;
+    let recall_of = |search: &dyn Fn(&[f32]) -> Vec<String>| -> f64 {
+        let found: f64 = query_vectors
+            .iter()
+            .zip(&truths)
+            .map(|(q, truth)| {
+                let ann = search(q);
+                ann.iter().filter(|id| truth.contains(&id.as_str())).count() as f64 / 10.0
+            })
+            .sum();
+        found / truths.len() as f64
+    };
+    let recall = recall_of(&|q| store.ann_search(q, 10));
+    // What a wider search would buy: recall@10 and latency by `ef`.
+    let sweep: Vec<Value> = [64, 128, 256]
+        .iter()
+        .map(|&ef| {
+            let started = Instant::now();
+            let recall = recall_of(&|q| store.ann_search_with_ef(q, 10, ef));
+            let ms = started.elapsed().as_secs_f64() * 1000.0 / truths.len() as f64;
+            json!({ "ef": ef, "recall_at_10": recall, "mean_ms": ms })
+        })
+        .collect();
 
     let report = json!({
-        "corpus": { "chunks": chunks.len(), "seed": 42, "words_per_chunk": "30-49" },
+        "corpus": { "chunks": chunks.len(), "seed": SEED, "words_per_chunk": "30-49" },
         "machine": { "cores": std::thread::available_parallelism().map_or(1, usize::from) },
-        "embedding": {
-            "model": "all-MiniLM-L6-v2 (candle, F32)",
-            "batch": EMBED_BATCH,
-            "seconds": embed_s,
-            "chunks_per_s": chunks.len() as f64 / embed_s,
-        },
+        "embedding": embedding,
+        "embedding_cached": embedding_cached,
         "index": {
             "build_s": build_s,
             "load_s": loaded["load_s"],
@@ -270,9 +339,12 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
             "queries": QUERIES,
             "latency_ms": { "p50": percentile(&latencies, 50.0), "p95": percentile(&latencies, 95.0) },
             "query_embedding_ms": query_embed_ms,
+            "bm25_alone_ms": { "p50": percentile(&lexical_ms, 50.0), "p95": percentile(&lexical_ms, 95.0) },
+            "hnsw_alone_ms": { "p50": percentile(&semantic_ms, 50.0), "p95": percentile(&semantic_ms, 95.0) },
             "target_p95_ms": 10.0,
         },
         "hnsw_recall_at_10": recall,
+        "hnsw_ef_sweep": sweep,
     });
     publish(args, "brain", &report, &table(&report))
 }
@@ -286,7 +358,13 @@ fn table(r: &Value) -> String {
         ),
         "|---|---|".to_string(),
         format!(
-            "| embedding throughput (chunks/s, batch 32) | {} |",
+            "| embedding throughput (chunks/s, batch 32){} | {} |",
+            if r["embedding"]["measured_at_unix_s"].is_u64() && r["embedding_cached"].as_bool() == Some(true)
+            {
+                ", from the run that embedded the corpus"
+            } else {
+                ""
+            },
             f(&r["embedding"]["chunks_per_s"], 1)
         ),
         format!(
@@ -300,10 +378,28 @@ fn table(r: &Value) -> String {
             f(&r["search"]["latency_ms"]["p95"], 2)
         ),
         format!(
+            "| … each ranker alone, BM25 / HNSW, p50 (ms); the search runs them side by side | {} / {} |",
+            f(&r["search"]["bm25_alone_ms"]["p50"], 2),
+            f(&r["search"]["hnsw_alone_ms"]["p50"], 2)
+        ),
+        format!(
             "| query embedding (ms) | {} |",
             f(&r["search"]["query_embedding_ms"], 1)
         ),
         format!("| HNSW recall@10 vs exact | {} |", f(&r["hnsw_recall_at_10"], 3)),
+        {
+            let sweep = r["hnsw_ef_sweep"].as_array().cloned().unwrap_or_default();
+            let efs: Vec<String> = sweep.iter().map(|s| s["ef"].to_string()).collect();
+            let figures: Vec<String> = sweep
+                .iter()
+                .map(|s| format!("{} / {}", f(&s["recall_at_10"], 3), f(&s["mean_ms"], 1)))
+                .collect();
+            format!(
+                "| HNSW recall@10 / mean ms at ef {} | {} |",
+                efs.join(", "),
+                figures.join(", ")
+            )
+        },
         format!(
             "| loaded index memory (MB) | {:.0} |",
             r["index"]["memory_bytes"].as_f64().unwrap_or(0.0) / 1e6
@@ -331,4 +427,74 @@ fn load_in_fresh_process(app: &App, data: &std::path::Path) -> Result<Value> {
         );
     }
     Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// The corpus's embeddings, kept in target/bench between runs: embedding
+/// 100 000 chunks takes over half an hour on 2 cores, while the index and
+/// search figures take minutes. The embedding figures reported with cached
+/// vectors are the ones measured when they were made (`measured_at_unix_s`).
+/// Kept as raw little-endian f32 beside a JSON description; either missing,
+/// unreadable or describing another corpus or model means embedding again.
+struct EmbeddingCache {
+    chunks: usize,
+    dimensions: usize,
+    model_sha256: String,
+}
+
+impl EmbeddingCache {
+    fn vectors_path(&self) -> std::path::PathBuf {
+        std::path::PathBuf::from(format!("target/bench/brain-embeddings-{}.f32", self.chunks))
+    }
+
+    fn description_path(&self) -> std::path::PathBuf {
+        self.vectors_path().with_extension("json")
+    }
+
+    fn describes_this_corpus(&self, description: &Value) -> bool {
+        description["chunks"].as_u64() == Some(self.chunks as u64)
+            && description["dimensions"].as_u64() == Some(self.dimensions as u64)
+            && description["seed"].as_u64() == Some(SEED)
+            && description["model_sha256"].as_str() == Some(self.model_sha256.as_str())
+    }
+
+    fn load(&self) -> Option<(Vec<Vec<f32>>, Value)> {
+        let description: Value =
+            serde_json::from_str(&std::fs::read_to_string(self.description_path()).ok()?).ok()?;
+        if !self.describes_this_corpus(&description) {
+            return None;
+        }
+        let bytes = std::fs::read(self.vectors_path()).ok()?;
+        if bytes.len() != self.chunks * self.dimensions * 4 {
+            return None;
+        }
+        let floats: Vec<f32> = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        let vectors = floats
+            .chunks_exact(self.dimensions)
+            .map(<[f32]>::to_vec)
+            .collect();
+        Some((vectors, description["measured"].clone()))
+    }
+
+    fn save(&self, vectors: &[Vec<f32>], measured: &Value) -> std::io::Result<()> {
+        std::fs::create_dir_all("target/bench")?;
+        let mut bytes = Vec::with_capacity(vectors.len() * self.dimensions * 4);
+        for v in vectors {
+            bytes.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+        }
+        std::fs::write(self.vectors_path(), bytes)?;
+        let description = json!({
+            "chunks": self.chunks,
+            "dimensions": self.dimensions,
+            "seed": SEED,
+            "model_sha256": self.model_sha256,
+            "measured": measured,
+        });
+        std::fs::write(
+            self.description_path(),
+            serde_json::to_string_pretty(&description)?,
+        )
+    }
 }

@@ -35,6 +35,11 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// No condition: every document passes.
+    pub fn is_empty(&self) -> bool {
+        self.equals.is_empty() && self.path_prefix.is_none()
+    }
+
     pub fn matches(&self, fields: &BTreeMap<String, String>) -> bool {
         self.equals
             .iter()
