@@ -80,10 +80,9 @@ impl Transcriber {
     }
 
     /// A partial transcript of speech still going on: like
-    /// [`Self::transcribe_live`] but never retried with the full window. A
-    /// partial is replaced half a second later, and the retry (the 30 s
-    /// window, several times the short one) would hold a core that the
-    /// answer needs at the end of speech.
+    /// [`Self::transcribe_live`] but never retried with a wider window. A
+    /// partial is replaced half a second later, and the retry would hold a
+    /// core that the answer needs at the end of speech.
     pub fn transcribe_partial(
         &self,
         samples: &[f32],
@@ -98,25 +97,28 @@ impl Transcriber {
         samples: &[f32],
         rate: u32,
         abort: Option<Arc<AtomicBool>>,
-        retry_full_window: bool,
+        retry: bool,
     ) -> Result<Transcript, VoiceError> {
         let clip_s = samples.len() / ASR_RATE as usize;
+        let fitting = SHORT_WINDOWS
+            .iter()
+            .position(|(_, longest_s)| clip_s < *longest_s);
+        let window_at = |i: Option<usize>| i.and_then(|i| SHORT_WINDOWS.get(i)).map(|(frames, _)| *frames);
         let options = LiveOptions {
-            window: SHORT_WINDOWS
-                .iter()
-                .find(|(_, longest_s)| clip_s < *longest_s)
-                .map(|(frames, _)| *frames),
+            window: window_at(fitting),
             abort,
         };
         let mut transcript = self.transcribe_with(samples, rate, &options)?;
-        // Now and then a short window hears nothing in a short clip that the
-        // full one understands: worth the extra time before saying so.
-        if retry_full_window && transcript.text.is_empty() && options.window.is_some() {
-            let full = LiveOptions {
-                window: None,
+        // Now and then a short window hears nothing in a short clip that a
+        // wider one understands: worth one more pass before saying so, with
+        // the next wider window (the full one only after the widest short
+        // one): the full window took 600 ms for a 1.4 s question.
+        if retry && transcript.text.is_empty() && options.window.is_some() {
+            let wider = LiveOptions {
+                window: window_at(fitting.map(|i| i + 1)),
                 ..options
             };
-            transcript = self.transcribe_with(samples, rate, &full)?;
+            transcript = self.transcribe_with(samples, rate, &wider)?;
         }
         Ok(Transcript {
             text: without_echoes(&transcript.text),
