@@ -349,15 +349,7 @@ fn listen(
             && (audio.len() - *last_partial_at) as f64 >= PARTIAL_EVERY_S * f64::from(ASR_RATE)
         {
             *last_partial_at = audio.len();
-            // At most one in flight: when ASR is busy, this partial is skipped.
-            let abort = Arc::new(AtomicBool::new(false));
-            if partials
-                .try_send(Partial {
-                    audio: audio.clone(),
-                    abort: abort.clone(),
-                })
-                .is_ok()
-            {
+            if let Some(abort) = partials.offer(audio) {
                 partial_abort = abort;
             }
         }
@@ -448,14 +440,42 @@ struct Partial {
     abort: Arc<AtomicBool>,
 }
 
+/// The partial-transcript thread's inbox: one partial at a time.
+struct Partials {
+    sender: std::sync::mpsc::SyncSender<Partial>,
+    /// Set while a partial is being transcribed.
+    busy: Arc<AtomicBool>,
+}
+
+impl Partials {
+    /// Hands the question so far to the partial thread, unless it is still
+    /// busy with the last one: then this partial is skipped, without copying
+    /// the audio. Returns the new partial's abort switch.
+    fn offer(&self, audio: &[f32]) -> Option<Arc<AtomicBool>> {
+        if self.busy.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        let abort = Arc::new(AtomicBool::new(false));
+        let partial = Partial {
+            audio: audio.to_vec(),
+            abort: abort.clone(),
+        };
+        if self.sender.try_send(partial).is_err() {
+            // The thread is between partials, or gone.
+            self.busy.store(false, Ordering::Release);
+            return None;
+        }
+        Some(abort)
+    }
+}
+
 /// Partial transcripts on their own thread, so endpointing never waits for them.
-fn start_partials(
-    parts: &Parts,
-    events: &broadcast::Sender<VoiceEvent>,
-) -> Result<std::sync::mpsc::SyncSender<Partial>, String> {
+fn start_partials(parts: &Parts, events: &broadcast::Sender<VoiceEvent>) -> Result<Partials, String> {
     let transcriber = parts.partial_asr.clone();
     let events = events.clone();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Partial>(0);
+    let busy = Arc::new(AtomicBool::new(false));
+    let done = busy.clone();
+    let (sender, rx) = std::sync::mpsc::sync_channel::<Partial>(0);
     std::thread::Builder::new()
         .name("asr-partial".into())
         .spawn(move || {
@@ -466,10 +486,11 @@ fn start_partials(
                     Ok(_) | Err(hauski_voice::VoiceError::Aborted) => {}
                     Err(e) => tracing::debug!(error = %e, "partial transcript failed"),
                 }
+                done.store(false, Ordering::Release);
             }
         })
         .map_err(|e| e.to_string())?;
-    Ok(tx)
+    Ok(Partials { sender, busy })
 }
 
 /// Answers one question on its own thread (so listening, and barge-in, go
