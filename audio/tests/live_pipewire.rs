@@ -199,6 +199,29 @@ fn both_edges_come_back_after_pipewire_restarts() {
         "the living room heard {} after the restart",
         living.peak_since(back)
     );
+
+    // The sink vanishes, then PipeWire restarts before it is back: the loss
+    // is reported once, when the sink went, not again with the restart.
+    pw.remove_node("kitchen");
+    next_event(&events, |e| matches!(e, PlaybackEvent::SinkLost { .. }));
+    pw.restart_pipewire(&["living"]);
+    pw.create_sink("kitchen");
+    let mut before_return = Vec::new();
+    loop {
+        let event = events
+            .recv_timeout(Duration::from_secs(20))
+            .expect("a playback event");
+        if matches!(event, PlaybackEvent::SinkBack { .. }) {
+            break;
+        }
+        before_return.push(event);
+    }
+    assert!(
+        !before_return
+            .iter()
+            .any(|e| matches!(e, PlaybackEvent::SinkLost { .. })),
+        "the vanished sink was reported lost again: {before_return:?}"
+    );
 }
 
 /// The loudest of the newest blocks: the level now, not a maximum over time.

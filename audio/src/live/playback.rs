@@ -209,11 +209,14 @@ fn run(
                         lost = false;
                         continue;
                     }
-                    SessionEnd::Lost => {
+                    SessionEnd::Lost { attached } => {
                         // PipeWire went away (restarted, crashed): like a
                         // vanished sink, the rest of this answer is dropped.
+                        // A sink that had vanished before was reported then.
                         lost = true;
-                        sink_lost(shared, &sink, rate);
+                        if attached {
+                            sink_lost(shared, &sink, rate);
+                        }
                     }
                 }
             }
@@ -229,8 +232,11 @@ fn run(
 enum SessionEnd {
     Quit,
     Retarget(String),
-    /// The connection to PipeWire broke.
-    Lost,
+    /// The connection to PipeWire broke; `attached`: the stream to the sink
+    /// was open until then.
+    Lost {
+        attached: bool,
+    },
 }
 
 /// The stream to one sink; dropping it disconnects.
@@ -409,7 +415,8 @@ fn play_session(
     let Some(control) = control else {
         return (None, SessionEnd::Quit);
     };
-    let end = Rc::new(RefCell::new(SessionEnd::Lost));
+    let sink_attached = attached.clone();
+    let end = Rc::new(RefCell::new(SessionEnd::Lost { attached: false }));
     let mainloop = session.mainloop.clone();
     let end_set = end.clone();
     let attached = control.attach(session.mainloop.loop_(), move |message| {
@@ -421,6 +428,11 @@ fn play_session(
     });
     session.mainloop.run();
     stream.borrow_mut().take();
-    let end = end.replace(SessionEnd::Lost);
+    let end = match end.replace(SessionEnd::Lost { attached: false }) {
+        SessionEnd::Lost { .. } => SessionEnd::Lost {
+            attached: sink_attached.get(),
+        },
+        other => other,
+    };
     (Some(attached.deattach()), end)
 }
