@@ -16,7 +16,9 @@ pub use asr::{Segment, Transcriber, Transcript};
 pub use error::VoiceError;
 pub use sentences::split_sentences;
 pub use tts::{PiperVoice, init_onnxruntime};
-pub use vad::{Endpointer, SpeechEvent, Utterance, VadConfig, find_utterance, speech_span};
+pub use vad::{
+    Endpointer, FRAME_MS as VAD_FRAME_MS, SpeechEvent, Utterance, VadConfig, find_utterance, speech_span,
+};
 
 /// The rate whisper.cpp and webrtc-vad expect.
 pub const ASR_RATE: u32 = 16_000;

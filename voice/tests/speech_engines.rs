@@ -89,8 +89,8 @@ fn espeak(text: &str) -> Vec<f32> {
 fn the_end_of_speech_comes_one_hangover_after_the_last_sound() {
     // webrtc-vad by itself calls up to ~100 ms of a quiet room's hiss after
     // these questions voiced, which the hang-over then adds to every answer.
-    // One 30 ms frame of slack: the endpointer decides frame by frame.
-    let frame = (ASR_RATE / 1000 * 30) as usize;
+    // One frame of slack: the endpointer decides frame by frame.
+    let frame = (ASR_RATE / 1000 * hauski_voice::VAD_FRAME_MS) as usize;
     for question in ["what colour is the sky", "what is the capital of France"] {
         let mut audio = espeak(question);
         let last_sound = audio.iter().rposition(|s| s.abs() > 0.001).expect("speech");

@@ -415,11 +415,10 @@ fn play_session(
     let Some(control) = control else {
         return (None, SessionEnd::Quit);
     };
-    let sink_attached = attached.clone();
     let end = Rc::new(RefCell::new(SessionEnd::Lost { attached: false }));
     let mainloop = session.mainloop.clone();
     let end_set = end.clone();
-    let attached = control.attach(session.mainloop.loop_(), move |message| {
+    let listening = control.attach(session.mainloop.loop_(), move |message| {
         *end_set.borrow_mut() = match message {
             Control::Quit => SessionEnd::Quit,
             Control::Retarget(sink) => SessionEnd::Retarget(sink),
@@ -430,9 +429,9 @@ fn play_session(
     stream.borrow_mut().take();
     let end = match end.replace(SessionEnd::Lost { attached: false }) {
         SessionEnd::Lost { .. } => SessionEnd::Lost {
-            attached: sink_attached.get(),
+            attached: attached.get(),
         },
         other => other,
     };
-    (Some(attached.deattach()), end)
+    (Some(listening.deattach()), end)
 }

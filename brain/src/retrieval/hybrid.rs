@@ -230,8 +230,6 @@ impl HybridStore {
         );
     }
 
-    /// The HNSW ranker alone (no text, no filter): for measuring its recall
-    /// against exact search.
     /// The HNSW ranker alone: the ids of the `k` nearest live documents, as
     /// the hybrid search sees them (for benches and debugging).
     pub fn ann_search(&self, embedding: &[f32], k: usize) -> Vec<String> {
@@ -242,6 +240,16 @@ impl HybridStore {
     /// what it buys.
     pub fn ann_search_with_ef(&self, embedding: &[f32], k: usize, ef: usize) -> Vec<String> {
         self.semantic(embedding, k, ef, &Filter::default())
+    }
+
+    /// Candidates each ranker gives the fusion for `k` hits.
+    pub fn candidates_for(k: usize) -> usize {
+        (k * CANDIDATES_PER_HIT).max(MIN_CANDIDATES)
+    }
+
+    /// Whether document `id` is stored and matches `filter`.
+    fn passes(&self, id: &str, filter: &Filter) -> bool {
+        self.docs.get(id).is_some_and(|e| filter.matches(&e.fields))
     }
 
     /// The BM25 ranker alone (for benches and debugging).
@@ -259,8 +267,7 @@ impl HybridStore {
                 self.points
                     .get(*point)
                     .and_then(Option::as_ref)
-                    .and_then(|id| self.docs.get(id))
-                    .is_some_and(|e| filter.matches(&e.fields))
+                    .is_some_and(|id| self.passes(id, filter))
             };
             self.hnsw.search_filter(embedding, n, ef, Some(&passes))
         };
@@ -498,8 +505,7 @@ impl VectorStore for HybridStore {
         if self.docs.is_empty() || query.k == 0 {
             return Ok(Vec::new());
         }
-        let n = (query.k * CANDIDATES_PER_HIT).max(MIN_CANDIDATES);
-        let passes = |id: &str| self.docs.get(id).is_some_and(|e| query.filter.matches(&e.fields));
+        let n = Self::candidates_for(query.k);
 
         // The two rankers are independent: BM25 here, HNSW on a second
         // core, so a search takes the slower of the two, not their sum.
@@ -514,7 +520,10 @@ impl VectorStore for HybridStore {
             let lexical = self.bm25(query.text, n);
             (lexical, semantic.join())
         });
-        let lexical: Vec<String> = lexical?.into_iter().filter(|id| passes(id)).collect();
+        let lexical: Vec<String> = lexical?
+            .into_iter()
+            .filter(|id| self.passes(id, &query.filter))
+            .collect();
         let semantic =
             semantic.map_err(|_| RetrievalError::Index("the HNSW search thread panicked".into()))?;
 
