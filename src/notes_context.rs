@@ -170,15 +170,12 @@ pub fn watch_notes(
     }
     on_ready();
 
-    let is_note = |p: &Path| p.extension().is_some_and(|e| e == "md" || e == "markdown");
     while let Ok(first) = rx.recv() {
         let mut dirty: Vec<PathBuf> = Vec::new();
         let mut note = |event: notify::Result<notify::Event>| match event {
             Ok(event) => {
-                for path in event.paths.iter().filter(|p| is_note(p)) {
-                    if let Some(root) = roots.iter().find(|r| path.starts_with(r))
-                        && !dirty.contains(root)
-                    {
+                for root in roots_changed_by(&event, &roots) {
+                    if !dirty.contains(root) {
                         dirty.push(root.clone());
                     }
                 }
@@ -200,6 +197,38 @@ pub fn watch_notes(
     Ok(())
 }
 
+/// The watched roots whose notes `event` changed. Only creation, a change
+/// of content, a rename and removal count: opening, reading and closing a
+/// note (a search, an editor showing it, the re-index pass itself) changes
+/// nothing, and counting those made every pass trigger the next. A queue
+/// overflow (the kernel dropped events) means anything may have changed.
+fn roots_changed_by<'a>(event: &notify::Event, roots: &'a [PathBuf]) -> Vec<&'a PathBuf> {
+    use notify::EventKind;
+    use notify::event::ModifyKind;
+    if event.need_rescan() {
+        return roots.iter().collect();
+    }
+    let changes = matches!(
+        event.kind,
+        EventKind::Create(_)
+            | EventKind::Remove(_)
+            | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Name(_) | ModifyKind::Any)
+    );
+    if !changes {
+        return Vec::new();
+    }
+    let is_note = |p: &Path| p.extension().is_some_and(|e| e == "md" || e == "markdown");
+    let mut changed = Vec::new();
+    for path in event.paths.iter().filter(|p| is_note(p)) {
+        if let Some(root) = roots.iter().find(|r| path.starts_with(r))
+            && !changed.contains(&root)
+        {
+            changed.push(root);
+        }
+    }
+    changed
+}
+
 /// Lowers the calling thread's CPU priority: re-indexing competes with the
 /// voice loop for two cores, so it yields. On Linux, nice applies per thread.
 pub fn lower_thread_priority() {
@@ -209,5 +238,54 @@ pub fn lower_thread_priority() {
         if libc::setpriority(libc::PRIO_PROCESS, tid, 10) != 0 {
             tracing::debug!("could not lower the watcher's priority");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::roots_changed_by;
+    use notify::event::{
+        AccessKind, AccessMode, CreateKind, DataChange, Flag, MetadataKind, ModifyKind, RemoveKind,
+        RenameMode,
+    };
+    use notify::{Event, EventKind};
+    use std::path::PathBuf;
+
+    fn on_note(kind: EventKind) -> Event {
+        Event::new(kind).add_path(PathBuf::from("/vault/kitchen.md"))
+    }
+
+    #[test]
+    fn reading_a_note_changes_nothing_and_writing_one_does() {
+        let roots = [PathBuf::from("/vault"), PathBuf::from("/other")];
+        let quiet = [
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            EventKind::Access(AccessKind::Read),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+            EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)),
+        ];
+        for kind in quiet {
+            assert!(roots_changed_by(&on_note(kind), &roots).is_empty(), "{kind:?}");
+        }
+        let changes = [
+            EventKind::Create(CreateKind::File),
+            EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+            EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+            EventKind::Remove(RemoveKind::File),
+        ];
+        for kind in changes {
+            assert_eq!(roots_changed_by(&on_note(kind), &roots), [&roots[0]], "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn only_notes_count_and_an_overflow_rescans_every_root() {
+        let roots = [PathBuf::from("/vault"), PathBuf::from("/other")];
+        let picture =
+            Event::new(EventKind::Create(CreateKind::File)).add_path(PathBuf::from("/vault/photo.png"));
+        assert!(roots_changed_by(&picture, &roots).is_empty());
+        let overflow = Event::new(EventKind::Other).set_flag(Flag::Rescan);
+        assert_eq!(roots_changed_by(&overflow, &roots).len(), 2);
     }
 }

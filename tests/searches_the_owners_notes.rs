@@ -395,11 +395,29 @@ fn answers_use_the_notes_and_name_their_source() {
     assert!(v["answer"].as_str().is_some_and(|t| t.contains("7319")), "{v}");
 }
 
+/// A `hauski index watch` on `data`'s indexed folders, past its catch-up pass.
+fn start_watcher(data: &Path) -> (common::Running, common::Lines) {
+    let mut watcher = common::Running::new(
+        hauski_with_data(data)
+            .args(["index", "watch"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("watcher starts"),
+    );
+    let lines = watcher.stdout_lines();
+    // Synchronise on what the watcher says, not on time.
+    lines.wait_for("the watcher to be ready", WATCHER_LIMIT, |l| {
+        l.starts_with("watching")
+    });
+    (watcher, lines)
+}
+
+/// Generous for a slow machine: loading the embedder and a pass on a few notes.
+const WATCHER_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 #[test]
 fn the_watcher_reindexes_a_changed_note_while_search_keeps_working() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-
     let data = tempfile::tempdir().expect("tmp");
     let vault = tempfile::tempdir().expect("tmp");
     std::fs::write(
@@ -408,17 +426,7 @@ fn the_watcher_reindexes_a_changed_note_while_search_keeps_working() {
     )
     .expect("write");
     index(data.path(), vault.path());
-
-    let mut watcher = hauski_with_data(data.path())
-        .args(["index", "watch"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("watcher starts");
-    let mut lines = BufReader::new(watcher.stdout.take().expect("stdout")).lines();
-    let mut next_line = || lines.next().expect("watcher output").expect("line");
-    // Synchronise on what the watcher says, not on time.
-    while !next_line().starts_with("watching") {}
+    let (_watcher, lines) = start_watcher(data.path());
 
     // Search works while the watcher holds the index writer.
     assert!(found_in(&top3(data.path(), "boiler service"), "boiler.md"));
@@ -428,10 +436,49 @@ fn the_watcher_reindexes_a_changed_note_while_search_keeps_working() {
         "# Garden\nThe beehive is behind the apple tree.\n",
     )
     .expect("write");
-    let line = next_line();
-    assert!(line.contains("1 added"), "{line}");
+    lines.wait_for("the new note to be indexed", WATCHER_LIMIT, |l| {
+        l.contains("1 added")
+    });
     assert!(found_in(&top3(data.path(), "where are the bees kept"), "bees.md"));
+}
 
-    watcher.kill().expect("stop watcher");
-    watcher.wait().expect("reaped");
+/// Reading notes (a search, an editor showing one, the watcher's own pass)
+/// changes nothing and must not wake the watcher; it used to re-index its
+/// own reads forever.
+#[test]
+fn the_watcher_stays_quiet_until_a_note_really_changes() {
+    let data = tempfile::tempdir().expect("tmp");
+    let vault = tempfile::tempdir().expect("tmp");
+    for (file, text, _) in &FACTS[..4] {
+        std::fs::write(vault.path().join(file), format!("{text}\n")).expect("write");
+    }
+    index(data.path(), vault.path());
+    let (_watcher, lines) = start_watcher(data.path());
+    // How long "left alone" is: several times the watcher's 400 ms quiet
+    // period plus a pass, so a pass triggered by reads would show.
+    let window = std::time::Duration::from_secs(3);
+
+    let said = lines.during(window);
+    assert!(said.is_empty(), "the watcher, left alone, said {said:?}");
+
+    for entry in std::fs::read_dir(vault.path()).expect("vault") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("read note");
+        assert!(!text.is_empty());
+    }
+    assert!(found_in(&top3(data.path(), FACTS[0].2), FACTS[0].0));
+    let said = lines.during(window);
+    assert!(said.is_empty(), "reading the notes made the watcher say {said:?}");
+
+    let (file, text, _) = FACTS[1];
+    std::fs::write(vault.path().join(file), format!("{text}\nAnd one line more.\n")).expect("edit");
+    let line = lines
+        .next_within(WATCHER_LIMIT)
+        .expect("the watcher reports the edit");
+    assert!(
+        line.ends_with(": 0 added, 1 updated, 0 removed"),
+        "one edit, one pass: {line}"
+    );
+    let said = lines.during(window);
+    assert!(said.is_empty(), "after the edit's pass the watcher said {said:?}");
 }

@@ -237,7 +237,7 @@ fn other_streams_are_ducked_while_hauski_speaks_and_restored_after() {
     // Music in the living room, from another program.
     let music_file = runtime_dir("duck-music").join("music.wav");
     hauski_audio::write_wav(&music_file, &tone(60.0), RATE).expect("music written");
-    let mut music = pw.play_in_background("living", &music_file);
+    let music = pw.play_in_background("living", &music_file);
     living.wait_for("the music", |h| level_now(h) > 0.4);
     let full = level_now(&living);
 
@@ -266,6 +266,5 @@ fn other_streams_are_ducked_while_hauski_speaks_and_restored_after() {
         quietest > full * 0.9,
         "the music dropped to {quietest} without ducking"
     );
-    let _ = music.kill();
-    let _ = music.wait();
+    drop(music);
 }

@@ -4,6 +4,9 @@
 //! The writer is this test binary itself, started again with an environment
 //! variable that makes `burst_writer` write and report each committed id.
 
+#[path = "../../tests/common/child.rs"]
+mod child;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -36,13 +39,15 @@ fn burst_writer() {
 fn killed_writer_loses_nothing_committed() {
     let dir = tempfile::tempdir().expect("tmp");
     let db = dir.path().join("memory.sqlite");
-    let mut child = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "burst_writer", "--nocapture", "--test-threads", "1"])
-        .env(WRITER_ENV, &db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("child starts");
+    let mut child = child::Running::new(
+        Command::new(std::env::current_exe().expect("test binary"))
+            .args(["--exact", "burst_writer", "--nocapture", "--test-threads", "1"])
+            .env(WRITER_ENV, &db)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("child starts"),
+    );
     let stdout = child.stdout.take().expect("stdout");
     let mut committed = Vec::new();
     for line in BufReader::new(stdout).lines() {

@@ -7,6 +7,7 @@
 //! once, cancels the answer and starts listening again.
 
 mod dismissal;
+mod partials;
 mod profile_intent;
 mod speaker;
 mod turn;
@@ -27,6 +28,7 @@ use tokio::sync::broadcast;
 use crate::api::SharedState;
 use crate::config::Profile;
 use crate::llm_pool::GenerationEvent;
+use partials::{Partials, partial_due};
 use profile_intent::ProfileIntent;
 use speaker::{Sentence, Speaker};
 use turn::{Speculation, Turn};
@@ -53,8 +55,6 @@ pub enum VoiceEvent {
 const LISTEN_TIMEOUT: Duration = Duration::from_secs(6);
 /// Longest question; longer speech is cut here.
 const MAX_UTTERANCE_S: usize = 20;
-/// How often a partial transcript is made while the speaker talks.
-const PARTIAL_EVERY_S: f64 = 0.5;
 /// Audio kept from before the wake detection, so the question's first
 /// syllable survives a late detection.
 const PRE_ROLL_S: f64 = 0.25;
@@ -202,8 +202,13 @@ enum Mode {
         /// Samples of pre-roll at the start of `audio`.
         pre_roll: usize,
         since: Instant,
-        speech_started: bool,
-        last_partial_at: usize,
+        /// Where speech started in `audio`, once it has.
+        speech_start: Option<usize>,
+        /// The length of `audio` when the last partial was offered.
+        last_partial_at: Option<usize>,
+        /// Partials published before this question: none since means the
+        /// one in flight is the question's first.
+        partials_before: usize,
         /// An answer started during a pause; dropping it abandons it.
         speculation: Option<Speculation>,
     },
@@ -217,7 +222,7 @@ fn listen(
     events: &broadcast::Sender<VoiceEvent>,
 ) -> Result<(), String> {
     let mut wake = parts.wake.stream().map_err(|e| e.to_string())?;
-    let partials = start_partials(parts, events)?;
+    let partials = Partials::start(parts.partial_asr.clone(), events)?;
     let mut mode = Mode::Idle;
     let mut recent: VecDeque<f32> = VecDeque::with_capacity(ASR_RATE as usize);
     let pre_roll = (PRE_ROLL_S * f64::from(ASR_RATE)) as usize;
@@ -262,8 +267,9 @@ fn listen(
                 audio: recent.iter().copied().collect(),
                 pre_roll: recent.len(),
                 since: Instant::now(),
-                speech_started: false,
-                last_partial_at: 0,
+                speech_start: None,
+                last_partial_at: None,
+                partials_before: partials.published(),
                 speculation: None,
             };
         }
@@ -272,8 +278,9 @@ fn listen(
             audio,
             pre_roll,
             since,
-            speech_started,
+            speech_start,
             last_partial_at,
+            partials_before,
             speculation,
         } = &mut mode
         else {
@@ -283,15 +290,24 @@ fn listen(
         let mut ended = None;
         for event in endpointer.push(&block) {
             match event {
-                SpeechEvent::Started { .. } => *speech_started = true,
+                SpeechEvent::Started { at_sample } => {
+                    speech_start.get_or_insert(*pre_roll + at_sample);
+                }
                 SpeechEvent::Ended { at_sample } => ended = Some(at_sample),
             }
         }
         if ended.is_none() && audio.len() > MAX_UTTERANCE_S * ASR_RATE as usize {
             ended = Some(audio.len());
         }
+        // The partial in flight stops when a turn needs the cores, unless it
+        // is the question's first: where transcribing is slow, the turn's
+        // transcript comes well after the end of speech, and the speaker
+        // would never see a word of the question while saying it.
+        let first_partial_pending = partials.published() == *partials_before;
         if let Some(end) = ended {
-            partial_abort.store(true, Ordering::Relaxed);
+            if !first_partial_pending {
+                partial_abort.store(true, Ordering::Relaxed);
+            }
             let speech_end = Instant::now();
             let question_end = (*pre_roll + end).min(audio.len());
             match speculation.take() {
@@ -328,10 +344,11 @@ fn listen(
         }
         if speculation.is_none() && endpointer.is_speaking() && endpointer.silence_ms() >= SPECULATE_AFTER_MS
         {
-            // The partial in flight stops: the speculative turn needs both
-            // cores to be ready by the end of the hang-over, and its own
-            // transcript is published as the next partial.
-            partial_abort.store(true, Ordering::Relaxed);
+            // The speculative turn needs both cores to be ready by the end
+            // of the hang-over; its own transcript is the next partial.
+            if !first_partial_pending {
+                partial_abort.store(true, Ordering::Relaxed);
+            }
             let started = Speculation::start(voiced_until);
             let epoch = speaker.current();
             let question = with_tail(audio, voiced_until).to_vec();
@@ -339,19 +356,18 @@ fn listen(
             *speculation = Some(started);
             continue;
         }
-        if !*speech_started && since.elapsed() > LISTEN_TIMEOUT {
+        if speech_start.is_none() && since.elapsed() > LISTEN_TIMEOUT {
             tracing::info!("heard nothing after the wake word; waiting for it again");
             mode = Mode::Idle;
             continue;
         }
-        if *speech_started
+        if let Some(start) = *speech_start
             && speculation.is_none()
-            && (audio.len() - *last_partial_at) as f64 >= PARTIAL_EVERY_S * f64::from(ASR_RATE)
+            && partial_due(start, *last_partial_at, audio.len(), partials.cost_s())
+            && let Some(abort) = partials.offer(audio)
         {
-            *last_partial_at = audio.len();
-            if let Some(abort) = partials.offer(audio) {
-                partial_abort = abort;
-            }
+            *last_partial_at = Some(audio.len());
+            partial_abort = abort;
         }
     }
     Err("the capture stopped".into())
@@ -428,69 +444,9 @@ fn warm_up(parts: &Parts) {
 }
 
 /// A partial transcript, to the log and to in-process subscribers.
-fn emit_partial(events: &broadcast::Sender<VoiceEvent>, text: &str) {
+pub(super) fn emit_partial(events: &broadcast::Sender<VoiceEvent>, text: &str) {
     tracing::info!(partial = %text, "partial transcript");
     let _ = events.send(VoiceEvent::Partial(text.to_string()));
-}
-
-/// The question so far, for a partial transcript; `abort` is set when the
-/// speech ends, so the partial gives its core to the answer.
-struct Partial {
-    audio: Vec<f32>,
-    abort: Arc<AtomicBool>,
-}
-
-/// The partial-transcript thread's inbox: one partial at a time.
-struct Partials {
-    sender: std::sync::mpsc::SyncSender<Partial>,
-    /// Set while a partial is being transcribed.
-    busy: Arc<AtomicBool>,
-}
-
-impl Partials {
-    /// Hands the question so far to the partial thread, unless it is still
-    /// busy with the last one: then this partial is skipped, without copying
-    /// the audio. Returns the new partial's abort switch.
-    fn offer(&self, audio: &[f32]) -> Option<Arc<AtomicBool>> {
-        if self.busy.swap(true, Ordering::AcqRel) {
-            return None;
-        }
-        let abort = Arc::new(AtomicBool::new(false));
-        let partial = Partial {
-            audio: audio.to_vec(),
-            abort: abort.clone(),
-        };
-        if self.sender.try_send(partial).is_err() {
-            // The thread is between partials, or gone.
-            self.busy.store(false, Ordering::Release);
-            return None;
-        }
-        Some(abort)
-    }
-}
-
-/// Partial transcripts on their own thread, so endpointing never waits for them.
-fn start_partials(parts: &Parts, events: &broadcast::Sender<VoiceEvent>) -> Result<Partials, String> {
-    let transcriber = parts.partial_asr.clone();
-    let events = events.clone();
-    let busy = Arc::new(AtomicBool::new(false));
-    let done = busy.clone();
-    let (sender, rx) = std::sync::mpsc::sync_channel::<Partial>(0);
-    std::thread::Builder::new()
-        .name("asr-partial".into())
-        .spawn(move || {
-            for Partial { audio, abort } in rx {
-                let _span = tracing::debug_span!("asr_partial", samples = audio.len()).entered();
-                match transcriber.transcribe_partial(&audio, ASR_RATE, Some(abort)) {
-                    Ok(t) if !t.text.trim().is_empty() => emit_partial(&events, t.text.trim()),
-                    Ok(_) | Err(hauski_voice::VoiceError::Aborted) => {}
-                    Err(e) => tracing::debug!(error = %e, "partial transcript failed"),
-                }
-                done.store(false, Ordering::Release);
-            }
-        })
-        .map_err(|e| e.to_string())?;
-    Ok(Partials { sender, busy })
 }
 
 /// Answers one question on its own thread (so listening, and barge-in, go

@@ -5,6 +5,9 @@
 pub mod pipewire;
 pub mod server;
 
+#[allow(unused_imports)]
+pub use pipewire::child::{Lines, Running};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};

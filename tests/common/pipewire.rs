@@ -3,8 +3,11 @@
 
 #![allow(dead_code)]
 
+#[path = "child.rs"]
+pub mod child;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The audio crate's lab, plus what only tests need: recording a sink's
@@ -79,27 +82,29 @@ impl PipeWire {
             .spawn()
             .expect("pw-record runs");
         let recording = Recording {
-            child,
+            child: child::Running::new(child),
             file: file.to_path_buf(),
         };
         wait_until("pw-record to be linked", || self.links().contains("pw-record"));
         recording
     }
 
-    /// Plays a WAV into `target` and waits for the end.
     /// Plays `file` to `target` in the background, as a music player would;
-    /// the player stops when the returned child is killed.
-    pub fn play_in_background(&self, target: &str, file: &Path) -> Child {
-        self.lab
-            .command("pw-play")
-            .args(["--target", target])
-            .arg(file)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("pw-play runs")
+    /// the player stops when the returned child is dropped.
+    pub fn play_in_background(&self, target: &str, file: &Path) -> child::Running {
+        child::Running::new(
+            self.lab
+                .command("pw-play")
+                .args(["--target", target])
+                .arg(file)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("pw-play runs"),
+        )
     }
 
+    /// Plays a WAV into `target` and waits for the end.
     pub fn play(&self, target: &str, file: &Path) {
         let status = self
             .lab
@@ -112,8 +117,9 @@ impl PipeWire {
     }
 }
 
+/// A pw-record in progress; dropped without `stop`, it is killed.
 pub struct Recording {
-    child: Child,
+    child: child::Running,
     pub file: PathBuf,
 }
 
