@@ -160,6 +160,32 @@ pub struct GenerationArgs {
     pub system: Option<String>,
 }
 
+impl GlobalArgs {
+    /// What the engines need to know of these flags.
+    pub fn app_options(&self) -> crate::engines::AppOptions {
+        crate::engines::AppOptions {
+            config_dir: self.config.clone(),
+            model_roots: self.models.clone(),
+            threads: self.threads,
+            data_dir: self.data.clone(),
+            llm: self.llm.clone(),
+        }
+    }
+}
+
+impl GenerationArgs {
+    /// The settings these flags ask for; unset ones take the limits' defaults.
+    pub fn requested(&self) -> crate::assistant::generation::Requested {
+        crate::assistant::generation::Requested {
+            max_tokens: self.max_tokens,
+            temperature: self.temperature,
+            seed: self.seed,
+            stop: (!self.stop.is_empty()).then(|| self.stop.clone()),
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ModelsAction {
     /// Show every model, where it is and whether it is present.

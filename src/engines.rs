@@ -7,11 +7,24 @@ use anyhow::{Context, Result, anyhow, bail};
 use hauski_brain::memory::{MemoryStore, SystemClock};
 use hauski_brain::notes::Manifest;
 use hauski_brain::retrieval::HybridStore;
-use hauski_brain::{Embedder, GenerationParams, LanguageModel, LlmConfig};
+use hauski_brain::{Embedder, LanguageModel, LlmConfig};
 use hauski_voice::{PiperVoice, Transcriber, VadConfig};
 
-use crate::cli::{GenerationArgs, GlobalArgs};
 use crate::config::{Config, ModelEntry, ModelKind, ModelRoots};
+
+/// Where configuration, models and data are, and how many threads the
+/// engines get; unset, each takes its default. Plain values, so nothing
+/// here depends on how the command line is parsed.
+#[derive(Debug, Clone, Default)]
+pub struct AppOptions {
+    pub config_dir: Option<PathBuf>,
+    /// Model roots, ':'-separated.
+    pub model_roots: Option<String>,
+    pub threads: Option<usize>,
+    pub data_dir: Option<PathBuf>,
+    /// An LLM id from models.yml instead of the default.
+    pub llm: Option<String>,
+}
 
 /// The loaded configuration plus where models are: what every command starts from.
 pub struct App {
@@ -23,14 +36,14 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(global: &GlobalArgs) -> Result<Self> {
-        let config = Config::load(global.config.as_deref())?;
+    pub fn new(global: &AppOptions) -> Result<Self> {
+        let config = Config::load(global.config_dir.as_deref())?;
         let threads = global
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
             .max(1);
         let roots = ModelRoots::resolve(
-            global.models.as_deref(),
+            global.model_roots.as_deref(),
             &config.models.model_roots,
             config.dir.as_deref(),
         );
@@ -38,7 +51,7 @@ impl App {
             config,
             roots,
             threads,
-            data_dir: global.data.clone().unwrap_or_else(|| {
+            data_dir: global.data_dir.clone().unwrap_or_else(|| {
                 dirs::data_dir()
                     .unwrap_or_else(|| PathBuf::from(".local/share"))
                     .join("hauski")
@@ -168,31 +181,6 @@ impl App {
             min_speech_ms: s.vad_min_speech_ms,
             ..VadConfig::default()
         }
-    }
-
-    /// Generation settings: the flags, bounded by policies/limits.yaml.
-    pub fn generation_params(&self, args: &GenerationArgs) -> Result<GenerationParams> {
-        let limits = &self.config.limits.llm;
-        let max_tokens = args.max_tokens.unwrap_or(limits.max_tokens);
-        if max_tokens == 0 {
-            bail!("--max-tokens must be at least 1");
-        }
-        if max_tokens > limits.max_tokens.max(1) * 8 {
-            bail!(
-                "--max-tokens {max_tokens} is over the limit of {} (8 × llm.max_tokens in policies/limits.yaml)",
-                limits.max_tokens * 8
-            );
-        }
-        let mut params = GenerationParams {
-            max_tokens,
-            temperature: args.temperature.unwrap_or(limits.temperature),
-            seed: args.seed.unwrap_or(limits.seed),
-            ..GenerationParams::default()
-        };
-        if !args.stop.is_empty() {
-            params.stop = args.stop.clone();
-        }
-        Ok(params)
     }
 
     /// Checks an audio file's length against policies/limits.yaml.

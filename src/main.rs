@@ -2,6 +2,7 @@
 //! flags and config, loads engines from the library crates and wires them.
 
 mod api;
+mod assistant;
 mod cli;
 mod commands;
 mod config;

@@ -15,6 +15,7 @@ use hauski_brain::{Conversation, FinishReason, GenerationParams, Turn};
 use hauski_voice::{ASR_RATE, PiperVoice, Transcriber, VadConfig, VoiceError, speech_span, split_sentences};
 use serde::Serialize;
 
+use crate::assistant::sentences::SentenceStream;
 use crate::notes_context::NotesContext;
 
 /// What HausKI says when the model produced nothing speakable.
@@ -174,29 +175,21 @@ pub fn converse(
 
     let (stats, tts) = std::thread::scope(|scope| {
         let tts_worker = scope.spawn(move || speak_sentences(voice, sentences_rx));
-        let mut pending = String::new();
+        let mut stream = SentenceStream::default();
         let llm_started = Instant::now();
         let stats = conversation.generate(&turn, params, |piece| {
-            pending.push_str(piece);
-            let mut sentences = split_sentences(&pending);
-            // The last piece may still grow; send only sentences that are closed.
-            if sentences.len() > 1 {
-                let keep = sentences.pop().unwrap_or_default();
-                for sentence in sentences {
-                    if sentences_tx.send(sentence).is_err() {
-                        return ControlFlow::Break(());
-                    }
+            for sentence in stream.push(piece) {
+                if sentences_tx.send(sentence).is_err() {
+                    return ControlFlow::Break(());
                 }
-                pending = keep;
             }
             ControlFlow::Continue(())
         });
-        let rest = pending.trim().to_string();
         let spoke_any = match &stats {
             Ok(s) => !s.text.trim().is_empty(),
             Err(_) => false,
         };
-        if !rest.is_empty() {
+        if let Some(rest) = stream.finish() {
             let _ = sentences_tx.send(rest);
         } else if !spoke_any {
             let _ = sentences_tx.send(FALLBACK_ANSWER.to_string());

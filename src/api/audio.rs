@@ -1,7 +1,6 @@
 //! Speech over HTTP: OpenAI's `/v1/audio/transcriptions` and `/v1/audio/speech`,
 //! and HausKI's raw-body `/asr/transcribe`.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Json;
@@ -17,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::state::SharedState;
+use crate::assistant::{SpeechError, synthesize};
 
 /// OpenAI's voice names: all speak with the one Piper voice loaded, so that
 /// clients written for OpenAI work without edits.
@@ -262,7 +262,10 @@ pub async fn speech(
         return Err(ApiError::invalid("speed", "speed must be between 0.25 and 4.0"));
     }
     let started = Instant::now();
-    let (samples, rate) = synthesize(voice, text, speed).await?;
+    let (samples, rate) = synthesize(voice, text, speed).await.map_err(|e| match e {
+        SpeechError::Voice(e) => ApiError::invalid("input", e.to_string()),
+        SpeechError::Task(e) => ApiError::internal(e),
+    })?;
     let audio_s = samples.len() as f64 / f64::from(rate.max(1));
     state
         .metrics
@@ -279,25 +282,4 @@ pub async fn speech(
     }
     let wav = hauski_audio::encode_wav(&samples, rate);
     Ok(([(header::CONTENT_TYPE, "audio/wav")], wav).into_response())
-}
-
-/// Speaks `text` at `speed` times the profile's pace; the voice is shared, so
-/// the pace is set and restored under its lock.
-pub async fn synthesize(
-    voice: Arc<std::sync::Mutex<hauski_voice::PiperVoice>>,
-    text: String,
-    speed: f32,
-) -> ApiResult<(Vec<f32>, u32)> {
-    tokio::task::spawn_blocking(move || {
-        let mut voice = voice.lock().unwrap_or_else(|p| p.into_inner());
-        let rate = voice.speaking_rate();
-        voice.set_speaking_rate(rate * speed);
-        let result = voice.synthesize_all(&text);
-        voice.set_speaking_rate(rate);
-        result
-            .map(|samples| (samples, voice.sample_rate()))
-            .map_err(|e| ApiError::invalid("input", e.to_string()))
-    })
-    .await
-    .map_err(ApiError::internal)?
 }

@@ -22,6 +22,7 @@ use tokio::time::Instant;
 
 use super::error::{ApiError, ApiResult};
 use super::state::SharedState;
+use crate::assistant::generation::{Door, Requested, generation_params};
 use crate::llm_pool::{Generation, GenerationEvent, SubmitError};
 
 #[derive(Debug, Deserialize)]
@@ -208,44 +209,21 @@ async fn prepare(state: &SharedState, request: ChatRequest) -> ApiResult<Prepare
         ));
     };
 
-    let limit = state.limits().max_tokens;
-    let max_tokens = request
-        .max_completion_tokens
-        .or(request.max_tokens)
-        .unwrap_or(limit);
-    if max_tokens == 0 || max_tokens > limit {
-        return Err(ApiError::invalid(
-            "max_tokens",
-            format!("max_tokens must be between 1 and {limit} (api.max_tokens in policies/limits.yaml)"),
-        ));
-    }
-    let temperature = request.temperature.unwrap_or(state.config.limits.llm.temperature);
-    if !(0.0..=2.0).contains(&temperature) {
-        return Err(ApiError::invalid(
-            "temperature",
-            "temperature must be between 0 and 2",
-        ));
-    }
-    let top_p = request.top_p.unwrap_or(0.95);
-    if !(0.0..=1.0).contains(&top_p) {
-        return Err(ApiError::invalid("top_p", "top_p must be between 0 and 1"));
-    }
     let stop = match request.stop {
-        None => Vec::new(),
-        Some(Stop::One(s)) => vec![s],
-        Some(Stop::Many(v)) => v,
+        None => None,
+        Some(Stop::One(s)) => Some(vec![s]),
+        Some(Stop::Many(v)) => Some(v),
     };
-    if stop.len() > 4 || stop.iter().any(String::is_empty) {
-        return Err(ApiError::invalid("stop", "stop takes up to 4 non-empty strings"));
-    }
-    let params = GenerationParams {
-        max_tokens,
-        temperature,
-        top_p,
+    let requested = Requested {
+        max_tokens: request.max_completion_tokens.or(request.max_tokens),
+        temperature: request.temperature,
+        top_p: request.top_p,
         // Any integer is a valid seed to OpenAI; llama.cpp takes 32 bits.
-        seed: request.seed.map_or(state.config.limits.llm.seed, |s| s as u32),
+        seed: request.seed.map(|s| s as u32),
         stop,
     };
+    let params = generation_params(&state.config.limits, Door::Api, &requested)
+        .map_err(|e| ApiError::invalid(e.param, e.message))?;
 
     let mut sources = Vec::new();
     if request.retrieval.is_some_and(|r| r.notes) {

@@ -4,13 +4,14 @@
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use hauski_brain::{ChatMessage, ChatRole, GenerationParams};
+use hauski_brain::{ChatMessage, ChatRole};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::chat::collect;
 use super::error::{ApiError, ApiResult};
 use super::state::SharedState;
+use crate::assistant::generation::{Door, Requested, generation_params};
 use crate::llm_pool::SubmitError;
 
 /// Asks the LLM one question under `system`; the answer text.
@@ -20,12 +21,12 @@ async fn ask(state: &SharedState, system: &str, user: String, max_tokens: u32) -
         .llm
         .as_ref()
         .ok_or_else(|| ApiError::internal("no LLM is loaded"))?;
-    let params = GenerationParams {
-        max_tokens: max_tokens.min(state.limits().max_tokens),
-        temperature: 0.3,
-        stop: Vec::new(),
-        ..GenerationParams::default()
+    let requested = Requested {
+        max_tokens: Some(max_tokens),
+        ..Requested::default()
     };
+    let params = generation_params(&state.config.limits, Door::Editor, &requested)
+        .map_err(|e| ApiError::invalid(e.param, e.message))?;
     let messages = vec![
         ChatMessage::new(ChatRole::System, system),
         ChatMessage::new(ChatRole::User, user),

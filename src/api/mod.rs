@@ -10,18 +10,17 @@ mod embeddings;
 pub mod error;
 mod guard;
 mod meta;
-pub mod metrics;
 mod models;
 mod profile;
 pub mod state;
+mod track;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post};
 
-pub use audio::synthesize;
-pub use state::{ApiState, Engines, SharedState};
+pub use state::{ApiState, SharedState};
 
 /// Every route, as `(method, path)`: the router and `openapi.json` must agree.
 #[cfg(test)]
@@ -56,7 +55,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/healthz", get(meta::healthz))
         .route("/metrics", get(meta::metrics))
         .route("/openapi.json", get(meta::openapi))
-        .route_layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .route_layer(middleware::from_fn_with_state(state.clone(), track::track))
         .fallback(|| async {
             error::ApiError::not_found("unknown_route", "no such route; GET /openapi.json lists them")
         })
@@ -68,6 +67,14 @@ pub fn router(state: SharedState) -> Router {
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Streamed tokens are small writes: without TCP_NODELAY, Nagle's algorithm
+/// holds each back until the previous one is acknowledged.
+pub fn no_delay(stream: &mut tokio::net::TcpStream) {
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ pub async fn list(State(state): State<SharedState>) -> Json<Value> {
         .filter(|entry| !matches!(entry.kind, ModelKind::TtsConfig | ModelKind::EmbedConfig))
         .filter_map(|entry| {
             let loaded = state.engines.loaded.iter().any(|(id, _)| *id == entry.id);
-            let present = state.app_roots.locate(&entry.path).is_file();
+            let present = state.model_roots.locate(&entry.path).is_file();
             (loaded || present).then(|| {
                 json!({
                     "id": entry.id,

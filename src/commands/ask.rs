@@ -11,7 +11,7 @@ use crate::notes_context::notes_for;
 use crate::pipeline::system_prompt;
 
 pub fn run(app: &App, text: &str, args: &GenerationArgs, json: bool) -> Result<()> {
-    let params = app.generation_params(args)?;
+    let params = super::cli_generation_params(app, &args.requested())?;
     let model = app.load_llm()?;
     let mut conversation = model.conversation()?;
     let memory = app.open_memory()?;

@@ -8,10 +8,11 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use hauski_brain::{GenerationParams, Turn};
+use hauski_brain::Turn;
 use hauski_voice::ASR_RATE;
 use serde_json::{Value, json};
 
+use crate::assistant::generation::Requested;
 use crate::cli::{BenchArgs, BenchSuite};
 use crate::config::ModelKind;
 use crate::engines::App;
@@ -85,12 +86,15 @@ fn spine(app: &App, args: &BenchArgs) -> Result<()> {
         user: "What should I cook tonight with potatoes, leeks and cream?".to_string(),
         context: String::new(),
     };
-    let params = GenerationParams {
-        max_tokens: 64,
-        temperature: 0.0,
-        stop: Vec::new(),
-        ..GenerationParams::default()
-    };
+    let params = super::cli_generation_params(
+        app,
+        &Requested {
+            max_tokens: Some(64),
+            temperature: Some(0.0),
+            stop: Some(Vec::new()),
+            ..Requested::default()
+        },
+    )?;
     conversation.complete(&turn, &params)?;
     let mut llm_runs = Vec::new();
     for _ in 0..TIMED_RUNS {
@@ -106,13 +110,13 @@ fn spine(app: &App, args: &BenchArgs) -> Result<()> {
         transcriber: &transcriber,
         voice: &voice,
     };
-    let converse_params = app.generation_params(&crate::cli::GenerationArgs {
-        max_tokens: None,
-        temperature: Some(0.0),
-        seed: None,
-        stop: Vec::new(),
-        system: None,
-    })?;
+    let converse_params = super::cli_generation_params(
+        app,
+        &Requested {
+            temperature: Some(0.0),
+            ..Requested::default()
+        },
+    )?;
     // An empty memory that lives only in this process: the owner's memories
     // must neither change the figures nor be touched by a bench.
     let memory = MemoryStore::open(

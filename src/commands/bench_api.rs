@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use axum::serve::ListenerExt;
 use hauski_brain::{ChatMessage, ChatRole, GenerationParams};
+
+use crate::assistant::generation::{Door, Requested, generation_params};
 use hauski_voice::ASR_RATE;
 use serde_json::{Value, json};
 
@@ -89,17 +91,14 @@ fn http_chat(base: &str) -> Result<Timed> {
     })
 }
 
-fn direct_chat(conversation: &mut hauski_brain::Conversation<'_>) -> Result<Timed> {
+fn direct_chat(
+    conversation: &mut hauski_brain::Conversation<'_>,
+    params: &GenerationParams,
+) -> Result<Timed> {
     let messages = [ChatMessage::new(ChatRole::User, PROMPT)];
-    let params = GenerationParams {
-        max_tokens: MAX_TOKENS,
-        temperature: 0.0,
-        stop: Vec::new(),
-        ..GenerationParams::default()
-    };
     let started = Instant::now();
     let mut first = None;
-    let stats = conversation.generate_chat(&messages, &params, |piece| {
+    let stats = conversation.generate_chat(&messages, params, |piece| {
         if !piece.is_empty() {
             first.get_or_insert_with(|| started.elapsed());
         }
@@ -151,7 +150,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         bail!("--runs {} is too few; use at least 5", args.runs);
     }
     eprintln!("bench api: loading engines");
-    let state = super::serve::build_state(app, None)?;
+    let state = crate::api::ApiState::new(crate::assistant::Assistant::load(app)?, None);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -159,23 +158,33 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let base = format!("http://{}", listener.local_addr()?);
     let router = crate::api::router(state.clone());
-    runtime.spawn(async move { axum::serve(listener.tap_io(super::serve::no_delay), router).await });
+    runtime.spawn(async move { axum::serve(listener.tap_io(crate::api::no_delay), router).await });
 
     // The direct path gets its own copy of the weights and its own context,
     // configured as the API's worker is.
     let model = app.load_llm()?;
     let mut conversation = model.conversation()?;
     eprintln!("bench api: chat ({} runs each way, interleaved)", args.runs);
-    direct_chat(&mut conversation)?;
+    // The settings the API gives the same request (`max_tokens`, greedy).
+    let params = generation_params(
+        &app.config.limits,
+        Door::Api,
+        &Requested {
+            max_tokens: Some(MAX_TOKENS),
+            temperature: Some(0.0),
+            ..Requested::default()
+        },
+    )?;
+    direct_chat(&mut conversation, &params)?;
     http_chat(&base)?;
     let (mut direct, mut http) = (Vec::new(), Vec::new());
     for i in 0..args.runs {
         if i % 2 == 0 {
-            direct.push(direct_chat(&mut conversation)?);
+            direct.push(direct_chat(&mut conversation, &params)?);
             http.push(http_chat(&base)?);
         } else {
             http.push(http_chat(&base)?);
-            direct.push(direct_chat(&mut conversation)?);
+            direct.push(direct_chat(&mut conversation, &params)?);
         }
     }
     let ttft = |runs: &[Timed]| median(runs.iter().map(|t| t.first_token_ms).collect());

@@ -9,7 +9,7 @@ use crate::notes_context::notes_for;
 use crate::pipeline::{self, Dialogue, Engines};
 
 pub fn run(app: &App, input: &Path, output: &Path, args: &GenerationArgs, json: bool) -> Result<()> {
-    let params = app.generation_params(args)?;
+    let params = super::cli_generation_params(app, &args.requested())?;
     let samples = hauski_audio::load_mono(input, ASR_RATE)?;
     app.check_audio_length(input, samples.len(), ASR_RATE)?;
     let transcriber = app.load_transcriber()?;

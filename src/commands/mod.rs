@@ -16,12 +16,21 @@ mod transcribe;
 mod wake;
 
 use anyhow::Result;
+use hauski_brain::GenerationParams;
 
+use crate::assistant::generation::{Door, Requested, generation_params};
 use crate::cli::{Cli, Command};
 use crate::engines::App;
 
+/// Generation settings for a command: `requested` within policies/limits.yaml;
+/// an out-of-bounds flag is named as the user typed it.
+fn cli_generation_params(app: &App, requested: &Requested) -> Result<GenerationParams> {
+    generation_params(&app.config.limits, Door::Cli, requested)
+        .map_err(|e| anyhow::anyhow!("--{}: {}", e.param.replace('_', "-"), e.message))
+}
+
 pub fn run(cli: Cli) -> Result<()> {
-    let app = App::new(&cli.global)?;
+    let app = App::new(&cli.global.app_options())?;
     match cli.command {
         Command::Transcribe { file, json } => transcribe::run(&app, &file, json),
         Command::Say { text, output, rate } => say::run(&app, &text, &output, rate),

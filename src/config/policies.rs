@@ -95,9 +95,23 @@ pub struct LlmLimits {
     pub max_tokens: u32,
     pub context_tokens: u32,
     pub temperature: f32,
+    /// Nucleus sampling; absent in limits files from before it was set here.
+    #[serde(default = "default_top_p")]
+    pub top_p: f32,
+    /// The editors' endpoints write titles and ideas: steadier than chat.
+    #[serde(default = "default_editor_temperature")]
+    pub editor_temperature: f32,
     pub seed: u32,
     pub notes_tokens: usize,
     pub notes_top_k: usize,
+}
+
+fn default_top_p() -> f32 {
+    0.95
+}
+
+fn default_editor_temperature() -> f32 {
+    0.3
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -20,12 +20,14 @@ use std::time::{Duration, Instant};
 
 use hauski_audio::live::{Capture, CaptureConfig, Playback, PlaybackEvent};
 use hauski_brain::memory::{MemoryStore, parse_intent};
-use hauski_brain::{ChatMessage, ChatRole, GenerationParams};
+use hauski_brain::{ChatMessage, ChatRole};
 use hauski_voice::wake::{WakeEngine, WakeSettings};
-use hauski_voice::{ASR_RATE, Endpointer, SpeechEvent, VadConfig, split_sentences};
+use hauski_voice::{ASR_RATE, Endpointer, SpeechEvent, VadConfig};
 use tokio::sync::broadcast;
 
-use crate::api::SharedState;
+use crate::assistant::SharedAssistant;
+use crate::assistant::generation::{Door, Requested, generation_params};
+use crate::assistant::sentences::SentenceStream;
 use crate::config::Profile;
 use crate::llm_pool::GenerationEvent;
 use partials::{Partials, partial_due};
@@ -88,7 +90,7 @@ impl VoiceLoop {
 
 /// Everything the loop needs from the daemon; checked before anything starts.
 struct Parts {
-    state: SharedState,
+    state: SharedAssistant,
     /// Partial transcripts get a Whisper state of their own, so the final
     /// transcript never waits for one in flight.
     partial_asr: Arc<hauski_voice::Transcriber>,
@@ -101,7 +103,7 @@ struct Parts {
 /// Starts the loop, or says why it cannot run here (no PipeWire, no wake
 /// engine, a model missing); the daemon then serves without it.
 pub fn start(
-    state: SharedState,
+    state: SharedAssistant,
     partial_asr: hauski_voice::Transcriber,
     memory: Option<MemoryStore>,
     vad: VadConfig,
@@ -171,7 +173,7 @@ fn follow_playback(events: &Receiver<PlaybackEvent>, speaker: &Speaker) {
 }
 
 /// The active profile's settings; profiles.yaml was validated to hold it.
-fn active_profile(state: &SharedState) -> Option<Profile> {
+fn active_profile(state: &SharedAssistant) -> Option<Profile> {
     let profiles = state.profile.profiles();
     profiles
         .profiles
@@ -181,7 +183,7 @@ fn active_profile(state: &SharedState) -> Option<Profile> {
 }
 
 /// The profile's voice pace, loudness and liveliness, and whether others are ducked.
-fn apply_profile(state: &SharedState, profile: &Profile, playback: &Playback) {
+fn apply_profile(state: &SharedAssistant, profile: &Profile, playback: &Playback) {
     playback.set_ducking(profile.duck_others.then_some(DUCK_OTHERS_TO));
     if let Some(voice) = &state.engines.voice {
         let mut voice = voice.lock().unwrap_or_else(|p| p.into_inner());
@@ -381,7 +383,7 @@ fn with_tail(audio: &[f32], end: usize) -> &[f32] {
 
 /// HausKI's system prompt with the newest memories: the prefix every spoken
 /// question's prompt starts with, and so what the LLM keeps cached.
-fn voice_system_prompt(state: &SharedState, memory: Option<&Arc<Mutex<MemoryStore>>>) -> String {
+fn voice_system_prompt(state: &SharedAssistant, memory: Option<&Arc<Mutex<MemoryStore>>>) -> String {
     let memories = memory
         .and_then(|m| {
             let store = m.lock().unwrap_or_else(|p| p.into_inner());
@@ -427,9 +429,13 @@ fn warm_up(parts: &Parts) {
         ),
         ChatMessage::new(ChatRole::User, "Hello.".to_string()),
     ];
-    let params = GenerationParams {
-        max_tokens: 1,
-        ..GenerationParams::default()
+    let one_token = Requested {
+        max_tokens: Some(1),
+        ..Requested::default()
+    };
+    let params = match generation_params(&parts.state.config.limits, Door::Voice, &one_token) {
+        Ok(params) => params,
+        Err(e) => return tracing::warn!(error = %e, "warming up the LLM failed"),
     };
     match pool.submit(messages, params) {
         Ok(mut generation) => {
@@ -479,7 +485,7 @@ fn start_turn(
 
 /// What one turn's thread needs.
 struct TurnContext {
-    state: SharedState,
+    state: SharedAssistant,
     memory: Option<Arc<Mutex<MemoryStore>>>,
     turn: Arc<Turn>,
     epoch: u64,
@@ -601,13 +607,11 @@ impl TurnContext {
         {
             system = format!("{system}\n\n{}", context.prompt.trim());
         }
-        let limits = &self.state.config.limits.llm;
-        let params = GenerationParams {
-            max_tokens: limits.max_tokens,
-            temperature: limits.temperature,
-            seed: limits.seed,
-            stop: Vec::new(),
-            ..GenerationParams::default()
+        let params = match generation_params(&self.state.config.limits, Door::Voice, &Requested::default()) {
+            Ok(params) => params,
+            Err(e) => {
+                return tracing::error!(error = %e, "policies/limits.yaml's llm settings are out of bounds");
+            }
         };
         let messages = vec![
             ChatMessage::new(ChatRole::System, system),
@@ -621,9 +625,8 @@ impl TurnContext {
             }
         };
         let mut announced = false;
-        let mut pending = String::new();
+        let mut stream = SentenceStream::default();
         let mut spoken_any = false;
-        let mut whole = String::new();
         while let Some(event) = generation.events.blocking_recv() {
             match self.turn.settled() {
                 Some(None) => {
@@ -643,29 +646,19 @@ impl TurnContext {
             }
             match event {
                 GenerationEvent::Text(piece) => {
-                    pending.push_str(&piece);
-                    whole.push_str(&piece);
-                    let mut sentences = split_sentences(&pending);
-                    if sentences.len() > 1 {
-                        let keep = sentences.pop().unwrap_or_default();
-                        for text in sentences {
-                            self.say(text, false);
-                            spoken_any = true;
-                        }
-                        pending = keep;
+                    for text in stream.push(&piece) {
+                        self.say(text, false);
+                        spoken_any = true;
                     }
                 }
                 GenerationEvent::Done(result) => {
                     if let Err(e) = result {
                         tracing::warn!(error = %e, "the answer failed");
                     }
-                    let rest = pending.trim().to_string();
-                    let rest = if rest.is_empty() && !spoken_any {
-                        crate::pipeline::FALLBACK_ANSWER.to_string()
-                    } else {
-                        rest
-                    };
-                    if !rest.is_empty() {
+                    let rest = stream
+                        .finish()
+                        .or_else(|| (!spoken_any).then(|| crate::pipeline::FALLBACK_ANSWER.to_string()));
+                    if let Some(rest) = rest {
                         self.say(rest, true);
                     }
                     // A short answer can be complete before the pause is
@@ -676,8 +669,9 @@ impl TurnContext {
                     if !announced {
                         self.heard(&question);
                     }
-                    tracing::info!(answer = %whole.trim(), "answer");
-                    let _ = self.events.send(VoiceEvent::Answer(whole.trim().to_string()));
+                    let whole = stream.text().trim().to_string();
+                    tracing::info!(answer = %whole, "answer");
+                    let _ = self.events.send(VoiceEvent::Answer(whole));
                     return;
                 }
             }

@@ -6,10 +6,10 @@ mod session;
 
 use tokio::net::TcpListener;
 
-use crate::api::SharedState;
+use crate::assistant::SharedAssistant;
 
 /// Accepts connections until the process ends; each gets its own session.
-pub async fn serve(listener: TcpListener, state: SharedState) {
+pub async fn serve(listener: TcpListener, state: SharedAssistant) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {

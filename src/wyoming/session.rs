@@ -5,7 +5,7 @@ use tokio::io::BufReader;
 use tokio::net::TcpStream;
 
 use super::protocol::{Event, ProtocolError, read_event, write_event};
-use crate::api::SharedState;
+use crate::assistant::SharedAssistant;
 
 /// What the audio between `audio-start` and `audio-stop` is for.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +24,7 @@ struct Capture {
 /// Synthesised audio goes out in chunks of this many samples (Piper's rate).
 const CHUNK_SAMPLES: usize = 2048;
 
-pub async fn run(stream: TcpStream, state: SharedState) -> Result<(), ProtocolError> {
+pub async fn run(stream: TcpStream, state: SharedAssistant) -> Result<(), ProtocolError> {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     let mut purpose = Purpose::Transcribe;
@@ -183,7 +183,7 @@ fn artifact(name: &str, description: &str, extra: Value) -> Value {
     value
 }
 
-fn info(state: &SharedState) -> Event {
+fn info(state: &SharedAssistant) -> Event {
     let loaded = |stage: &str| {
         state
             .engines
@@ -235,7 +235,7 @@ fn info(state: &SharedState) -> Event {
     Event::new("info", data)
 }
 
-async fn transcribe(state: &SharedState, capture: Capture) -> Event {
+async fn transcribe(state: &SharedAssistant, capture: Capture) -> Event {
     let Some(transcriber) = state.engines.transcriber.clone() else {
         return error(
             "no speech recognition model is loaded; run `hauski models pull whisper-tiny-en`",
@@ -257,7 +257,7 @@ async fn transcribe(state: &SharedState, capture: Capture) -> Event {
     }
 }
 
-async fn synthesize(state: &SharedState, text: String) -> Vec<Event> {
+async fn synthesize(state: &SharedAssistant, text: String) -> Vec<Event> {
     let Some(voice) = state.engines.voice.clone() else {
         return vec![error(
             "no voice is loaded; run `hauski models pull piper-joe`",
@@ -267,9 +267,9 @@ async fn synthesize(state: &SharedState, text: String) -> Vec<Event> {
     if text.trim().is_empty() {
         return vec![error("nothing to say: the text is empty", "empty-text")];
     }
-    let (samples, rate) = match crate::api::synthesize(voice, text, 1.0).await {
+    let (samples, rate) = match crate::assistant::synthesize(voice, text, 1.0).await {
         Ok(r) => r,
-        Err(e) => return vec![error(&e.message, "tts-failed")],
+        Err(e) => return vec![error(&e.to_string(), "tts-failed")],
     };
     let format = json!({"rate": rate, "width": 2, "channels": 1});
     let mut events = vec![Event::new("audio-start", format.clone())];
@@ -284,7 +284,7 @@ async fn synthesize(state: &SharedState, text: String) -> Vec<Event> {
     events
 }
 
-async fn detect(state: &SharedState, names: &[String], capture: Capture) -> Event {
+async fn detect(state: &SharedAssistant, names: &[String], capture: Capture) -> Event {
     let wake = state.wake_words.clone();
     let names = names.to_vec();
     let result =

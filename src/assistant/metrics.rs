@@ -1,20 +1,16 @@
 //! Prometheus metrics (prometheus-client): per-route request counts and
-//! latencies, tokens generated, generations cancelled, ASR/TTS real-time factors.
+//! latencies, tokens generated, generations cancelled, ASR/TTS real-time
+//! factors, wake words and voice turns. The core owns them, so every door
+//! counts into the same registry; the API only serves it.
 
 use std::sync::atomic::AtomicU64;
-use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-
-use super::state::SharedState;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
@@ -127,33 +123,4 @@ impl Metrics {
         }
         out
     }
-}
-
-/// Counts and times every matched route.
-pub async fn track(State(state): State<SharedState>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
-    let method = request.method().to_string();
-    let started = Instant::now();
-    let response = next.run(request).await;
-    state
-        .metrics
-        .latency
-        .get_or_create(&LatencyLabels {
-            method: method.clone(),
-            route: route.clone(),
-        })
-        .observe(started.elapsed().as_secs_f64());
-    state
-        .metrics
-        .requests
-        .get_or_create(&RouteLabels {
-            method,
-            route,
-            status: response.status().as_u16(),
-        })
-        .inc();
-    response
 }

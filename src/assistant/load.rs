@@ -1,0 +1,164 @@
+//! Assembling the daemon: every engine loaded once (a missing model turns
+//! its doors' answers into clear errors, the rest still serves), the notes
+//! index with its watcher, the active profile.
+
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+
+use super::metrics::Metrics;
+use super::{Assistant, LoadedEngines, SharedAssistant};
+use crate::engines::App;
+use crate::llm_pool::LlmPool;
+use crate::notes_context::{NotesIndex, lower_thread_priority, watch_notes};
+use crate::profile_state::ActiveProfile;
+
+impl Assistant {
+    /// Loads every engine once and opens the notes index (watched from here
+    /// on), the active profile and the wake words: the daemon every door shares.
+    pub fn load(app: &App) -> Result<SharedAssistant> {
+        let metrics = Metrics::new();
+        let engines = load_engines(app, &metrics)?;
+        let notes = open_notes(app, &engines)?;
+        let profile = ActiveProfile::load(app.config.profiles.clone(), &app.data_dir);
+        tracing::info!(profile = %profile.name(), "active audio profile");
+        Ok(Arc::new(Self {
+            model_roots: app.roots.clone(),
+            config: app.config.clone(),
+            engines,
+            profile,
+            notes,
+            wake_words: Arc::new(crate::wake_words::WakeWords::load(app)),
+            metrics,
+        }))
+    }
+}
+
+fn load_engines(app: &App, metrics: &Metrics) -> Result<LoadedEngines> {
+    let mut loaded = Vec::new();
+    // A missing model turns its endpoints into clear 503s; the rest still serves.
+    let transcriber = match app.load_transcriber() {
+        Ok(t) => {
+            loaded.push((
+                app.choose(
+                    crate::config::ModelKind::Asr,
+                    &app.config.models.defaults.asr,
+                    None,
+                )?
+                .id
+                .clone(),
+                "asr",
+            ));
+            Some(Arc::new(t))
+        }
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "speech recognition is off");
+            None
+        }
+    };
+    let voice = match app.load_voice() {
+        Ok(v) => {
+            let id = app
+                .config
+                .models
+                .models
+                .iter()
+                .find(|m| app.model_path(m) == v.model_path())
+                .map_or_else(|| "piper".to_string(), |m| m.id.clone());
+            loaded.push((id, "tts"));
+            Some(Arc::new(Mutex::new(v)))
+        }
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "speech synthesis is off");
+            None
+        }
+    };
+    let embedder = match app.load_embedder() {
+        Ok(e) => {
+            loaded.push((
+                app.choose(
+                    crate::config::ModelKind::Embed,
+                    &app.config.models.defaults.embed,
+                    None,
+                )?
+                .id
+                .clone(),
+                "embed",
+            ));
+            Some(Arc::new(e))
+        }
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "embeddings are off");
+            None
+        }
+    };
+    let limits = &app.config.limits.api;
+    let llm = match app.load_llm() {
+        Ok(model) => {
+            let id = app.llm_entry()?.id.clone();
+            loaded.push((id.clone(), "llm"));
+            let hook_metrics = (
+                metrics.completion_tokens.clone(),
+                metrics.prompt_tokens.clone(),
+                metrics.generations_cancelled.clone(),
+            );
+            let on_finished = Arc::new(move |stats: &hauski_brain::GenerationStats| {
+                hook_metrics.0.inc_by(stats.completion_tokens as u64);
+                hook_metrics.1.inc_by(stats.prompt_tokens as u64);
+                if stats.finish == hauski_brain::FinishReason::Cancelled {
+                    hook_metrics.2.inc();
+                }
+            });
+            Some(LlmPool::start(
+                model,
+                id,
+                limits.max_concurrent_generations,
+                limits.max_queued_generations,
+                on_finished,
+            )?)
+        }
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "the LLM is off");
+            None
+        }
+    };
+    Ok(LoadedEngines {
+        llm,
+        embedder,
+        transcriber,
+        voice,
+        loaded,
+    })
+}
+
+/// The notes index, if any folder was indexed, kept fresh by a watcher thread
+/// at low priority.
+fn open_notes(app: &App, engines: &LoadedEngines) -> Result<Option<Arc<NotesIndex>>> {
+    let Some(embedder) = engines.embedder.clone() else {
+        return Ok(None);
+    };
+    let index = Arc::new(NotesIndex::open(app, embedder)?);
+    let roots = index.roots();
+    if roots.is_empty() {
+        return Ok(Some(index));
+    }
+    let watched = index.clone();
+    std::thread::Builder::new()
+        .name("notes-watch".into())
+        .spawn(move || {
+            lower_thread_priority();
+            let result = watch_notes(
+                &watched,
+                &roots,
+                |root, r| {
+                    tracing::info!(root = %root.display(), added = r.added, updated = r.updated, removed = r.removed, "notes re-indexed");
+                },
+                || tracing::info!("watching the notes folders"),
+            );
+            if let Err(e) = result {
+                tracing::error!(error = %format!("{e:#}"), "the notes watcher stopped");
+            }
+        })
+        .context("cannot start the notes watcher")?;
+    Ok(Some(index))
+}
