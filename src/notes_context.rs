@@ -23,6 +23,8 @@ pub struct NotesContext {
     pub prompt: String,
     /// "path › heading" of each note used, best first.
     pub sources: Vec<String>,
+    /// Each source's search score.
+    pub scores: Vec<f32>,
 }
 
 /// The loaded notes index with the embedder that fills and queries it.
@@ -66,20 +68,20 @@ impl NotesIndex {
             .is_empty()
     }
 
-    /// The notes that fit `question`, within the prompt's token budget.
-    pub fn retrieve(&self, question: &str) -> Result<NotesContext> {
+    /// The notes that fit `question` (embedded by the index's own model),
+    /// within the prompt's token budget.
+    pub fn retrieve(&self, question: &str, embedding: &[f32]) -> Result<NotesContext> {
         if self.top_k == 0 || self.is_empty() {
             return Ok(NotesContext::default());
         }
         let _span = tracing::info_span!("retrieve", k = self.top_k).entered();
-        let embedding = self.embedder.embed_one(question)?;
         let hits = self
             .store
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .search(&Query {
                 text: question,
-                embedding: &embedding,
+                embedding,
                 k: self.top_k,
                 filter: Filter::default(),
             })?;
@@ -87,7 +89,7 @@ impl NotesIndex {
         let mut budget = self.notes_tokens * 4;
         let mut context = NotesContext {
             prompt: "From the owner's notes:\n".to_string(),
-            sources: Vec::new(),
+            ..NotesContext::default()
         };
         for hit in hits {
             let path = hit.fields.get("path").map_or("", String::as_str);
@@ -100,6 +102,7 @@ impl NotesIndex {
             budget -= line.len();
             context.prompt.push_str(&line);
             context.sources.push(format!("{path} › {heading}"));
+            context.scores.push(hit.score);
         }
         if context.sources.is_empty() {
             return Ok(NotesContext::default());
@@ -122,17 +125,6 @@ impl NotesIndex {
         manifest.save(&self.manifest_path)?;
         Ok(report)
     }
-}
-
-/// Finds notes for `question`. Without an index this costs nothing: the
-/// embedding model is only loaded when there are notes to search.
-pub fn notes_for(app: &App, question: &str) -> Result<NotesContext> {
-    let manifest = Manifest::load(&app.index_dir().join("manifest.json"))?;
-    if manifest.files.is_empty() || app.config.limits.llm.notes_top_k == 0 {
-        return Ok(NotesContext::default());
-    }
-    let embedder = Arc::new(app.load_embedder()?);
-    NotesIndex::open(app, embedder)?.retrieve(question)
 }
 
 /// How long the folder must be quiet after a change before re-indexing: an

@@ -10,49 +10,19 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
-use hauski_brain::memory::{Layer, MemoryEntry, MemoryIntent, MemoryStore, memory_prompt, parse_intent};
-use hauski_brain::{Conversation, FinishReason, GenerationParams, Turn};
+use hauski_brain::memory::{Layer, MemoryIntent, MemoryStore, parse_intent};
+use hauski_brain::{Conversation, FinishReason, GenerationParams};
 use hauski_voice::{ASR_RATE, PiperVoice, Transcriber, VadConfig, VoiceError, speech_span, split_sentences};
 use serde::Serialize;
 
+use crate::assistant::context::{TurnContext, turn_for};
 use crate::assistant::sentences::SentenceStream;
-use crate::notes_context::NotesContext;
 
 /// What HausKI says when the model produced nothing speakable.
 pub const FALLBACK_ANSWER: &str = "Sorry, I have no answer to that.";
 
-/// Who HausKI is, the start of the default system prompt.
-const SYSTEM_INTRO: &str = "HausKI is a friendly voice assistant in a family home. \
-It answers every question in one or two short, plain sentences that sound good when spoken aloud.";
-
-/// A few-shot frame that base and instruction-tuned models both complete as a
-/// short spoken answer.
-const SYSTEM_EXAMPLES: &str = "User: What is the capital of France?\nAssistant: The capital of France is Paris.\n\n\
-User: Can you recommend a quick dinner?\nAssistant: A vegetable omelette takes ten minutes and is very filling.";
-
-/// The system prompt for a turn: `custom` (from `--system`) or HausKI's own,
-/// with what the owner asked it to remember. It only changes when memory
-/// does, so the prompt cache keeps serving it.
-pub fn system_prompt(custom: Option<&str>, memories: &[MemoryEntry]) -> String {
-    let notes = memory_prompt(memories);
-    match custom {
-        Some(custom) if notes.is_empty() => custom.to_string(),
-        Some(custom) => format!("{custom}\n\n{notes}"),
-        None if notes.is_empty() => format!("{SYSTEM_INTRO}\n\n{SYSTEM_EXAMPLES}"),
-        // Notes go last, nearest the question, with a worked example that
-        // uses the newest: small base models ignore notes without both.
-        None => {
-            let newest = memories.last().map_or("", |m| m.text.trim());
-            format!(
-                "{SYSTEM_INTRO}\n\n{SYSTEM_EXAMPLES}\n\n{notes}\n\
-                 User: What did I say about that?\nAssistant: You said that {newest}."
-            )
-        }
-    }
-}
-
-/// Retrieval for a question: the owner's notes that fit it.
-pub type NotesFinder<'a> = dyn Fn(&str) -> Result<NotesContext> + 'a;
+/// Finds a question's context: the memories and notes that fit it.
+pub type ContextFinder<'a> = dyn Fn(&str) -> Result<TurnContext> + 'a;
 
 /// The dialogue side of a turn: the conversation, its memory and settings.
 pub struct Dialogue<'a, 'm> {
@@ -60,10 +30,8 @@ pub struct Dialogue<'a, 'm> {
     pub memory: &'a MemoryStore,
     /// `--system`, replacing HausKI's own prompt.
     pub custom_system: Option<&'a str>,
-    /// Most remembered entries put into a prompt (policies/memory.yaml).
-    pub prompt_entries: usize,
-    /// Finds the owner's notes for a question (retrieval); `None` skips it.
-    pub notes: Option<&'a NotesFinder<'a>>,
+    /// Finds the memories and notes for the question.
+    pub context: &'a ContextFinder<'a>,
     pub params: &'a GenerationParams,
 }
 
@@ -93,6 +61,8 @@ pub struct ConverseOutcome {
     pub memory_action: Option<String>,
     /// The notes the answer was given, "path › heading".
     pub sources: Vec<String>,
+    /// The memories and notes that went into the prompt, with their scores.
+    pub context: TurnContext,
     pub answer_audio_s: f64,
     #[serde(skip)]
     pub audio: Vec<f32>,
@@ -144,10 +114,9 @@ pub fn converse(
         .transpose()?;
     let Dialogue {
         conversation,
-        memory,
+        memory: _,
         custom_system,
-        prompt_entries,
-        notes,
+        context,
         params,
     } = dialogue;
     if let Some((answer, action)) = direct {
@@ -160,16 +129,8 @@ pub fn converse(
             timings,
         );
     }
-    let recent = memory.recent(prompt_entries)?;
-    let notes = match notes {
-        Some(find) => find(&transcript.text)?,
-        None => NotesContext::default(),
-    };
-    let turn = Turn {
-        system: system_prompt(custom_system, &recent),
-        user: transcript.text.clone(),
-        context: notes.prompt.clone(),
-    };
+    let context = context(&transcript.text)?;
+    let turn = turn_for(custom_system, &transcript.text, &context);
     let (sentences_tx, sentences_rx) = mpsc::sync_channel::<String>(8);
     let voice = engines.voice;
 
@@ -229,7 +190,8 @@ pub fn converse(
         prompt_tokens_evaluated: stats.prompt_tokens_evaluated,
         completion_tokens: stats.completion_tokens,
         memory_action: None,
-        sources: notes.sources,
+        sources: context.sources(),
+        context,
         answer_audio_s: tts.audio.len() as f64 / f64::from(sample_rate),
         audio: tts.audio,
         sample_rate,
@@ -300,6 +262,7 @@ fn speak_direct_answer(
         completion_tokens: 0,
         memory_action: Some(action),
         sources: Vec::new(),
+        context: TurnContext::default(),
         answer_audio_s: tts.audio.len() as f64 / f64::from(sample_rate),
         audio: tts.audio,
         sample_rate,

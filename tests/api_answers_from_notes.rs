@@ -65,6 +65,33 @@ fn chat_answers_from_the_notes_and_the_daemon_follows_new_ones() {
     );
     assert!(plain.get("hauski").is_none(), "{plain}");
 
+    // Memories, when asked for: the one that fits is listed with its score.
+    run_ok(hauski_with_data(&data).args(["memory", "add", "The window cleaner comes on Friday"]));
+    run_ok(hauski_with_data(&data).args(["memory", "add", "Anna likes green tea"]));
+    let (status, body) = post_json(
+        &server.url("/v1/chat/completions"),
+        &json!({"model": "hauski", "messages": [{"role": "user", "content": "When does the window cleaner come?"}],
+                "max_tokens": 8, "retrieval": {"memories": true}}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let memories = &body["hauski"]["memories"];
+    assert!(
+        memories[0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("window cleaner")),
+        "{body}"
+    );
+    assert!(
+        memories[0]["score"]
+            .as_f64()
+            .is_some_and(|s| s > memories[1]["score"].as_f64().unwrap_or(1.0)),
+        "{body}"
+    );
+    assert!(
+        body["hauski"]["notes"].as_array().is_some_and(Vec::is_empty),
+        "{body}"
+    );
+
     // A note written while the daemon runs is indexed by its watcher.
     server.wait_for("the watcher's first pass", || {
         server.log().contains("watching the notes folders")

@@ -119,3 +119,87 @@ fn remembers_by_voice_recalls_in_an_answer_and_forgets() {
     );
     assert!(memory_list(data.path()).is_empty());
 }
+
+/// 200 remembered things about other matters, and the plumber: `count`
+/// filler memories from a fixed list, none about the plumber or a Tuesday.
+fn unrelated_memory(i: usize) -> String {
+    const WHO: [&str; 8] = [
+        "Anna",
+        "Ben",
+        "Grandma",
+        "the neighbour",
+        "Lena",
+        "Tom",
+        "Aunt Ute",
+        "Max",
+    ];
+    const WHAT: [&str; 10] = [
+        "likes green tea",
+        "is allergic to cats",
+        "plays the cello",
+        "wants a red bicycle",
+        "reads crime novels",
+        "collects stamps",
+        "hates mushrooms",
+        "runs on Sunday mornings",
+        "keeps bees",
+        "learns Spanish",
+    ];
+    const THINGS: [&str; 5] = [
+        "the spare key is in the blue bowl",
+        "the bins go out on Monday",
+        "the fuse box is behind the coats",
+        "the cat food is in the cellar",
+        "the wifi password is on the fridge",
+    ];
+    if i % 5 == 4 {
+        format!("{} (note {i})", THINGS[(i / 5) % THINGS.len()])
+    } else {
+        format!("{} {} (note {i})", WHO[i % WHO.len()], WHAT[(i / 8) % WHAT.len()])
+    }
+}
+
+/// Needs Gemma 3 270M: the tiny test model cannot answer a question.
+#[test]
+fn the_memory_that_fits_the_question_goes_into_the_prompt() {
+    use hauski_brain::memory::{Layer, MemoryPolicy, MemoryStore, SystemClock};
+    require_gemma();
+    let data = tempfile::tempdir().expect("tmp");
+    let store = MemoryStore::open(
+        &data.path().join("memory.sqlite"),
+        MemoryPolicy::default(),
+        std::sync::Arc::new(SystemClock),
+    )
+    .expect("memory opens");
+    for i in 0..100 {
+        store
+            .remember(Layer::Long, &unrelated_memory(i))
+            .expect("remember");
+    }
+    let plumber = store
+        .remember(Layer::Working, "the plumber comes on Tuesday at nine")
+        .expect("remember");
+    // The plumber is neither the newest nor the oldest.
+    for i in 100..200 {
+        store
+            .remember(Layer::Long, &unrelated_memory(i))
+            .expect("remember");
+    }
+    drop(store);
+
+    let out = run_ok(hauski_with_data(data.path()).args([
+        "ask",
+        "--json",
+        "--temperature",
+        "0",
+        "When does the plumber come?",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let memories = v["context"]["memories"].as_array().expect("memories listed");
+    assert_eq!(memories[0]["id"], plumber, "the plumber ranks first: {v:#}");
+    assert!(memories[0]["score"].as_f64().is_some_and(|s| s > 0.3), "{v:#}");
+    let limit = memories.len();
+    assert!(limit <= 5, "only the best few go in: {limit}");
+    let answer = v["text"].as_str().unwrap_or_default().to_lowercase();
+    assert!(answer.contains("tuesday"), "answer {answer:?}");
+}

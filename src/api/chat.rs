@@ -22,6 +22,8 @@ use tokio::time::Instant;
 
 use super::error::{ApiError, ApiResult};
 use super::state::SharedState;
+use crate::assistant::Allow;
+use crate::assistant::context::{TurnContext, compose};
 use crate::assistant::generation::{Door, Requested, generation_params};
 use crate::llm_pool::{Generation, GenerationEvent, SubmitError};
 
@@ -78,17 +80,23 @@ struct StreamOptions {
     include_usage: bool,
 }
 
+/// HausKI's extension: what the answer may draw on.
 #[derive(Debug, Deserialize)]
 struct Retrieval {
+    /// The owner's indexed notes that fit the question.
     #[serde(default)]
     notes: bool,
+    /// The memories that fit the question (pinned ones always).
+    #[serde(default)]
+    memories: bool,
 }
 
 /// A checked request, ready for the LLM.
 pub struct PreparedChat {
     pub messages: Vec<ChatMessage>,
     pub params: GenerationParams,
-    pub sources: Vec<String>,
+    /// The memories and notes put into the prompt.
+    pub context: TurnContext,
 }
 
 pub async fn completions(
@@ -115,7 +123,7 @@ pub async fn completions(
         id: completion_id(),
         created: unix_now(),
         model,
-        sources: prepared.sources,
+        context: prepared.context,
     };
     let timeout = Duration::from_millis(state.limits().request_timeout_ms);
     if stream {
@@ -225,27 +233,34 @@ async fn prepare(state: &SharedState, request: ChatRequest) -> ApiResult<Prepare
     let params = generation_params(&state.config.limits, Door::Api, &requested)
         .map_err(|e| ApiError::invalid(e.param, e.message))?;
 
-    let mut sources = Vec::new();
-    if request.retrieval.is_some_and(|r| r.notes) {
-        let notes = state.notes.clone().ok_or_else(|| {
-            ApiError::invalid(
-                "retrieval",
-                "no notes are indexed; run `hauski index add DIR` and restart `hauski serve`",
-            )
-        })?;
-        let context = tokio::task::spawn_blocking(move || notes.retrieve(&question))
+    let allow = Allow {
+        memories: request.retrieval.as_ref().is_some_and(|r| r.memories),
+        notes: request.retrieval.as_ref().is_some_and(|r| r.notes),
+    };
+    if allow.notes && state.notes.is_none() {
+        return Err(ApiError::invalid(
+            "retrieval",
+            "no notes are indexed; run `hauski index add DIR` and restart `hauski serve`",
+        ));
+    }
+    if allow.memories && state.memory.is_none() {
+        return Err(ApiError::invalid(
+            "retrieval",
+            "memory is off in this daemon (its log says why at start)",
+        ));
+    }
+    let mut context = TurnContext::default();
+    if allow.memories || allow.notes {
+        let assistant = state.assistant.clone();
+        context = tokio::task::spawn_blocking(move || assistant.context_for(&question, allow))
             .await
             .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?;
-        if !context.prompt.is_empty() {
-            messages.insert(0, ChatMessage::new(ChatRole::System, context.prompt.trim()));
-            sources = context.sources;
-        }
+            .map_err(|e| ApiError::internal(format!("{e:#}")))?;
     }
     Ok(PreparedChat {
-        messages,
+        messages: compose(messages, &context),
         params,
-        sources,
+        context,
     })
 }
 
@@ -253,7 +268,16 @@ pub struct ChunkMeta {
     pub id: String,
     pub created: u64,
     pub model: String,
-    pub sources: Vec<String>,
+    pub context: TurnContext,
+}
+
+impl ChunkMeta {
+    /// HausKI's extension field: what went into the prompt, if anything.
+    fn hauski(&self) -> Option<Value> {
+        let c = &self.context;
+        (!c.memories.is_empty() || !c.notes.is_empty())
+            .then(|| json!({"sources": c.sources(), "memories": c.memories, "notes": c.notes}))
+    }
 }
 
 fn finish_reason(finish: FinishReason) -> &'static str {
@@ -285,8 +309,8 @@ fn completion_body(meta: &ChunkMeta, stats: &GenerationStats) -> Value {
         }],
         "usage": usage(stats),
     });
-    if !meta.sources.is_empty() {
-        body["hauski"] = json!({"sources": meta.sources});
+    if let Some(hauski) = meta.hauski() {
+        body["hauski"] = hauski;
     }
     body
 }
@@ -339,8 +363,8 @@ impl StreamState {
             "model": self.meta.model,
             "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
         });
-        if !self.meta.sources.is_empty() && delta.get("role").is_some() {
-            body["hauski"] = json!({"sources": self.meta.sources});
+        if let Some(hauski) = self.meta.hauski().filter(|_| delta.get("role").is_some()) {
+            body["hauski"] = hauski;
         }
         Event::default().data(body.to_string())
     }

@@ -30,6 +30,11 @@ impl Assistant {
             notes,
             wake_words: Arc::new(crate::wake_words::WakeWords::load(app)),
             metrics,
+            memory: app
+                .open_memory()
+                .map_err(|e| tracing::warn!(error = %format!("{e:#}"), "memory is off"))
+                .ok()
+                .map(|m| Arc::new(Mutex::new(m))),
         }))
     }
 }

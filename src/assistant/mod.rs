@@ -6,6 +6,7 @@
 //! Front doors (`api/`, `wyoming/`, `voice_loop/`) depend on this module and
 //! never on each other; this module knows none of them.
 
+pub mod context;
 pub mod generation;
 mod load;
 pub mod metrics;
@@ -15,6 +16,7 @@ mod speech;
 use std::sync::{Arc, Mutex};
 
 use hauski_brain::Embedder;
+use hauski_brain::memory::MemoryStore;
 use hauski_voice::{PiperVoice, Transcriber};
 
 use crate::config::{Config, ModelRoots};
@@ -50,6 +52,47 @@ pub struct Assistant {
     pub notes: Option<Arc<NotesIndex>>,
     pub wake_words: Arc<WakeWords>,
     pub metrics: Metrics,
+    /// What the owner asked HausKI to remember; `None` when the database
+    /// cannot be opened (the log says why).
+    pub memory: Option<Arc<Mutex<MemoryStore>>>,
 }
 
 pub type SharedAssistant = Arc<Assistant>;
+
+/// What a door lets a turn draw on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Allow {
+    pub memories: bool,
+    pub notes: bool,
+}
+
+impl Allow {
+    /// Everything: the owner's own voice at home.
+    pub const ALL: Self = Self {
+        memories: true,
+        notes: true,
+    };
+}
+
+impl Assistant {
+    /// The memories and notes that fit `question`, as far as `allow` lets
+    /// it; nothing without an embedding model.
+    pub fn context_for(&self, question: &str, allow: Allow) -> anyhow::Result<context::TurnContext> {
+        let Some(embedder) = &self.engines.embedder else {
+            return Ok(context::TurnContext::default());
+        };
+        let memory = self
+            .memory
+            .as_ref()
+            .filter(|_| allow.memories)
+            .map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
+        let sources = context::ContextSources {
+            embedder,
+            memory: memory.as_deref(),
+            notes: self.notes.as_deref().filter(|_| allow.notes),
+            memory_entries: self.config.memory.prompt_entries,
+            memory_chars: self.config.memory.prompt_chars,
+        };
+        context::gather(&sources, question)
+    }
+}

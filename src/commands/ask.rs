@@ -2,26 +2,19 @@ use std::io::Write;
 use std::ops::ControlFlow;
 
 use anyhow::Result;
-use hauski_brain::Turn;
 use serde_json::json;
 
+use crate::assistant::context::turn_for;
 use crate::cli::GenerationArgs;
 use crate::engines::App;
-use crate::notes_context::notes_for;
-use crate::pipeline::system_prompt;
 
 pub fn run(app: &App, text: &str, args: &GenerationArgs, json: bool) -> Result<()> {
     let params = super::cli_generation_params(app, &args.requested())?;
     let model = app.load_llm()?;
     let mut conversation = model.conversation()?;
     let memory = app.open_memory()?;
-    let recent = memory.recent(app.config.memory.prompt_entries)?;
-    let notes = notes_for(app, text)?;
-    let turn = Turn {
-        system: system_prompt(args.system.as_deref(), &recent),
-        user: text.to_string(),
-        context: notes.prompt.clone(),
-    };
+    let context = super::context_for_command(app, &memory, text)?;
+    let turn = turn_for(args.system.as_deref(), text, &context);
     let stdout = std::io::stdout();
     let mut first = true;
     let stats = conversation.generate(&turn, &params, |piece| {
@@ -47,12 +40,13 @@ pub fn run(app: &App, text: &str, args: &GenerationArgs, json: bool) -> Result<(
             "completion_tokens": stats.completion_tokens,
             "time_to_first_token_ms": crate::pipeline::ms(stats.time_to_first_token),
             "generation_tokens_per_s": stats.generation_tokens_per_s(),
-            "sources": notes.sources,
+            "sources": context.sources(),
+            "context": context,
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         println!();
-        for source in &notes.sources {
+        for source in &context.sources() {
             println!("source: {source}");
         }
     }

@@ -12,11 +12,12 @@ use hauski_brain::Turn;
 use hauski_voice::ASR_RATE;
 use serde_json::{Value, json};
 
+use crate::assistant::context::{TurnContext, system_prompt};
 use crate::assistant::generation::Requested;
 use crate::cli::{BenchArgs, BenchSuite};
 use crate::config::ModelKind;
 use crate::engines::App;
-use crate::pipeline::{self, Dialogue, Engines, ms, system_prompt};
+use crate::pipeline::{self, Dialogue, Engines, ms};
 use hauski_brain::memory::{MemoryStore, SystemClock};
 
 /// Two sentences, so time-to-first-audio differs from total synthesis time.
@@ -80,7 +81,7 @@ fn spine(app: &App, args: &BenchArgs) -> Result<()> {
 
     eprintln!("bench: LLM ({})", model.name());
     let mut conversation = model.conversation()?;
-    let system = system_prompt(None, &[]);
+    let system = system_prompt(None);
     let turn = Turn {
         system: system.clone(),
         user: "What should I cook tonight with potatoes, leeks and cream?".to_string(),
@@ -133,8 +134,7 @@ fn spine(app: &App, args: &BenchArgs) -> Result<()> {
             conversation: &mut conversation,
             memory: &memory,
             custom_system: None,
-            prompt_entries: 0,
-            notes: None,
+            context: &|_| Ok(TurnContext::default()),
             params: &converse_params,
         };
         let outcome = pipeline::converse(

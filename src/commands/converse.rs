@@ -5,7 +5,6 @@ use hauski_voice::ASR_RATE;
 
 use crate::cli::GenerationArgs;
 use crate::engines::App;
-use crate::notes_context::notes_for;
 use crate::pipeline::{self, Dialogue, Engines};
 
 pub fn run(app: &App, input: &Path, output: &Path, args: &GenerationArgs, json: bool) -> Result<()> {
@@ -25,8 +24,7 @@ pub fn run(app: &App, input: &Path, output: &Path, args: &GenerationArgs, json: 
         conversation: &mut conversation,
         memory: &memory,
         custom_system: args.system.as_deref(),
-        prompt_entries: app.config.memory.prompt_entries,
-        notes: Some(&|question: &str| notes_for(app, question)),
+        context: &|question: &str| super::context_for_command(app, &memory, question),
         params: &params,
     };
     let outcome = pipeline::converse(

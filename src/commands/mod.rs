@@ -15,12 +15,46 @@ mod serve;
 mod transcribe;
 mod wake;
 
+use std::sync::Arc;
+
 use anyhow::Result;
 use hauski_brain::GenerationParams;
+use hauski_brain::memory::MemoryStore;
+use hauski_brain::notes::Manifest;
+
+use crate::assistant::context::{ContextSources, TurnContext, gather};
+use crate::notes_context::NotesIndex;
 
 use crate::assistant::generation::{Door, Requested, generation_params};
 use crate::cli::{Cli, Command};
 use crate::engines::App;
+
+/// The memories and notes that fit `question`, for `ask` and `converse`.
+/// Free when there are neither: the embedder only loads when needed.
+fn context_for_command(app: &App, memory: &MemoryStore, question: &str) -> Result<TurnContext> {
+    let manifest = Manifest::load(&app.index_dir().join("manifest.json"))?;
+    let has_notes = !manifest.files.is_empty() && app.config.limits.llm.notes_top_k > 0;
+    let has_memories = app.config.memory.prompt_entries > 0 && !memory.list()?.is_empty();
+    if !has_notes && !has_memories {
+        return Ok(TurnContext::default());
+    }
+    let embedder = Arc::new(app.load_embedder()?);
+    let notes = if has_notes {
+        Some(NotesIndex::open(app, embedder.clone())?)
+    } else {
+        None
+    };
+    gather(
+        &ContextSources {
+            embedder: &embedder,
+            memory: Some(memory),
+            notes: notes.as_ref(),
+            memory_entries: app.config.memory.prompt_entries,
+            memory_chars: app.config.memory.prompt_chars,
+        },
+        question,
+    )
+}
 
 /// Generation settings for a command: `requested` within policies/limits.yaml;
 /// an out-of-bounds flag is named as the user typed it.

@@ -28,16 +28,12 @@ pub fn run(app: App, args: &ServeArgs) -> Result<()> {
             source: args.source.clone(),
             source_monitor: args.source_monitor,
         };
-        let memory = app
-            .open_memory()
-            .map_err(|e| tracing::warn!(error = %format!("{e:#}"), "memory is off for the voice loop"))
-            .ok();
         // One thread for partials: the final transcript keeps the rest.
         let started = app
             .load_transcriber_with_threads(1)
             .map_err(|e| format!("{e:#}"))
             .and_then(|partial_asr| {
-                crate::voice_loop::start(assistant.clone(), partial_asr, memory, app.vad_config(), &config)
+                crate::voice_loop::start(assistant.clone(), partial_asr, app.vad_config(), &config)
             });
         match started {
             Ok(voice) => {

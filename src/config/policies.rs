@@ -125,7 +125,15 @@ pub struct TtsLimits {
 #[serde(deny_unknown_fields)]
 pub struct MemoryFile {
     pub layers: MemoryLayers,
+    /// Most memories in one prompt: those most like the question, pins first.
     pub prompt_entries: usize,
+    /// Their budget in characters (about four a token).
+    #[serde(default = "default_memory_prompt_chars")]
+    pub prompt_chars: usize,
+}
+
+fn default_memory_prompt_chars() -> usize {
+    800
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -20,14 +20,14 @@ use std::time::{Duration, Instant};
 
 use hauski_audio::live::{Capture, CaptureConfig, Playback, PlaybackEvent};
 use hauski_brain::memory::{MemoryStore, parse_intent};
-use hauski_brain::{ChatMessage, ChatRole};
 use hauski_voice::wake::{WakeEngine, WakeSettings};
 use hauski_voice::{ASR_RATE, Endpointer, SpeechEvent, VadConfig};
 use tokio::sync::broadcast;
 
-use crate::assistant::SharedAssistant;
+use crate::assistant::context::{TurnContext, prompt_for};
 use crate::assistant::generation::{Door, Requested, generation_params};
 use crate::assistant::sentences::SentenceStream;
+use crate::assistant::{Allow, SharedAssistant};
 use crate::config::Profile;
 use crate::llm_pool::GenerationEvent;
 use partials::{Partials, partial_due};
@@ -95,8 +95,6 @@ struct Parts {
     /// transcript never waits for one in flight.
     partial_asr: Arc<hauski_voice::Transcriber>,
     wake: WakeEngine,
-    /// Turns run on threads of their own; one at a time uses the store.
-    memory: Option<Arc<Mutex<MemoryStore>>>,
     vad: VadConfig,
 }
 
@@ -105,7 +103,6 @@ struct Parts {
 pub fn start(
     state: SharedAssistant,
     partial_asr: hauski_voice::Transcriber,
-    memory: Option<MemoryStore>,
     vad: VadConfig,
     config: &VoiceConfig,
 ) -> Result<VoiceLoop, String> {
@@ -130,7 +127,6 @@ pub fn start(
         state,
         partial_asr: Arc::new(partial_asr),
         wake,
-        memory: memory.map(|m| Arc::new(Mutex::new(m))),
         vad,
     };
     warm_up(&parts);
@@ -381,18 +377,6 @@ fn with_tail(audio: &[f32], end: usize) -> &[f32] {
     &audio[..(end + tail).min(audio.len())]
 }
 
-/// HausKI's system prompt with the newest memories: the prefix every spoken
-/// question's prompt starts with, and so what the LLM keeps cached.
-fn voice_system_prompt(state: &SharedAssistant, memory: Option<&Arc<Mutex<MemoryStore>>>) -> String {
-    let memories = memory
-        .and_then(|m| {
-            let store = m.lock().unwrap_or_else(|p| p.into_inner());
-            store.recent(state.config.memory.prompt_entries).ok()
-        })
-        .unwrap_or_default();
-    crate::pipeline::system_prompt(None, &memories)
-}
-
 /// Runs each engine once before listening, so the first question does not
 /// pay for first-run allocations (ONNX Runtime, Whisper's buffers for the
 /// live window) or for evaluating the system prompt: that first answer
@@ -422,13 +406,9 @@ fn warm_up(parts: &Parts) {
     let Some(pool) = &parts.state.engines.llm else {
         return;
     };
-    let messages = vec![
-        ChatMessage::new(
-            ChatRole::System,
-            voice_system_prompt(&parts.state, parts.memory.as_ref()),
-        ),
-        ChatMessage::new(ChatRole::User, "Hello.".to_string()),
-    ];
+    // The system prompt every spoken question's prompt starts with, so the
+    // LLM keeps it cached.
+    let messages = prompt_for(None, "Hello.", &TurnContext::default());
     let one_token = Requested {
         max_tokens: Some(1),
         ..Requested::default()
@@ -467,9 +447,9 @@ fn start_turn(
     speaker: &Speaker,
     events: &broadcast::Sender<VoiceEvent>,
 ) {
-    let context = TurnContext {
+    let worker = TurnWorker {
         state: parts.state.clone(),
-        memory: parts.memory.clone(),
+        memory: parts.state.memory.clone(),
         turn,
         epoch,
         speaker: speaker.clone(),
@@ -477,14 +457,14 @@ fn start_turn(
     };
     let spawned = std::thread::Builder::new()
         .name("turn".into())
-        .spawn(move || context.answer(&question));
+        .spawn(move || worker.answer(&question));
     if let Err(e) = spawned {
         tracing::error!(error = %e, "cannot start answering");
     }
 }
 
 /// What one turn's thread needs.
-struct TurnContext {
+struct TurnWorker {
     state: SharedAssistant,
     memory: Option<Arc<Mutex<MemoryStore>>>,
     turn: Arc<Turn>,
@@ -493,7 +473,7 @@ struct TurnContext {
     events: broadcast::Sender<VoiceEvent>,
 }
 
-impl TurnContext {
+impl TurnWorker {
     fn answer(&self, question: &[f32]) {
         let _span = tracing::info_span!("turn", epoch = self.epoch).entered();
         let Some(transcriber) = self.state.engines.transcriber.clone() else {
@@ -600,23 +580,17 @@ impl TurnContext {
         let Some(pool) = &self.state.engines.llm else {
             return;
         };
-        let mut system = voice_system_prompt(&self.state, self.memory.as_ref());
-        if let Some(notes) = &self.state.notes
-            && let Ok(context) = notes.retrieve(&question)
-            && !context.prompt.is_empty()
-        {
-            system = format!("{system}\n\n{}", context.prompt.trim());
-        }
+        let context = self.state.context_for(&question, Allow::ALL).unwrap_or_else(|e| {
+            tracing::warn!(error = %format!("{e:#}"), "no memories or notes for this answer");
+            TurnContext::default()
+        });
         let params = match generation_params(&self.state.config.limits, Door::Voice, &Requested::default()) {
             Ok(params) => params,
             Err(e) => {
                 return tracing::error!(error = %e, "policies/limits.yaml's llm settings are out of bounds");
             }
         };
-        let messages = vec![
-            ChatMessage::new(ChatRole::System, system),
-            ChatMessage::new(ChatRole::User, question.clone()),
-        ];
+        let messages = prompt_for(None, &question, &context);
         let mut generation = match pool.submit(messages, params) {
             Ok(g) => g,
             Err(e) => {

@@ -14,7 +14,7 @@ mod store;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use intent::{MemoryIntent, parse_intent};
 pub use policy::{Layer, MemoryPolicy, parse_ttl};
-pub use store::{MemoryEntry, MemoryError, MemoryStore};
+pub use store::{MemoryEntry, MemoryError, MemoryStore, ScoredMemory};
 
 /// The memory section of a system prompt: what the owner asked HausKI to
 /// remember, newest last, so the model can answer "what did I say about…".

@@ -49,6 +49,14 @@ CREATE TABLE IF NOT EXISTS memories (
 CREATE INDEX IF NOT EXISTS memories_expiry ON memories (expires_ms) WHERE pinned = 0;
 ";
 
+/// A memory's place in one turn's prompt: how close it is to the question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredMemory {
+    pub entry: MemoryEntry,
+    /// Cosine similarity of the entry's embedding to the question's.
+    pub score: f32,
+}
+
 impl MemoryStore {
     /// Opens (or creates) the database and purges what expired while closed.
     /// `:memory:` gives a store that lives only as long as the process.
@@ -72,6 +80,7 @@ impl MemoryStore {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(|e| fail(e.to_string()))?;
         conn.execute_batch(SCHEMA).map_err(|e| fail(e.to_string()))?;
+        add_embedding_column(&conn).map_err(|e| fail(e.to_string()))?;
         let store = Self { conn, policy, clock };
         let purged = store.purge_expired()?;
         if purged > 0 {
@@ -181,12 +190,107 @@ impl MemoryStore {
         )?)
     }
 
+    /// Entries whose text has no embedding yet (remembered before embeddings
+    /// were kept, or by a command that loads no embedder).
+    pub fn without_embedding(&self) -> Result<Vec<MemoryEntry>, MemoryError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, layer, text, created_ms, expires_ms, pinned FROM memories
+             WHERE embedding IS NULL ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], row_to_entry)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Keeps the embedding of entry `id`'s text, for ranking it later.
+    pub fn set_embedding(&self, id: i64, embedding: &[f32]) -> Result<(), MemoryError> {
+        let bytes: Vec<u8> = embedding.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let changed = self.conn.execute(
+            "UPDATE memories SET embedding = ?2 WHERE id = ?1",
+            params![id, bytes],
+        )?;
+        if changed == 0 {
+            return Err(MemoryError::NotFound(id));
+        }
+        Ok(())
+    }
+
+    /// The entries that belong in a prompt for a question whose (normalised)
+    /// embedding is `question`: pinned ones always, then the most similar,
+    /// newer first among equals, until `max_entries` or `budget_chars` of
+    /// text. Entries without an embedding rank last.
+    pub fn relevant(
+        &self,
+        question: &[f32],
+        max_entries: usize,
+        budget_chars: usize,
+    ) -> Result<Vec<ScoredMemory>, MemoryError> {
+        self.purge_expired()?;
+        let mut stmt = self.conn.prepare(
+            "SELECT id, layer, text, created_ms, expires_ms, pinned, embedding FROM memories ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            let blob: Option<Vec<u8>> = row.get(6)?;
+            Ok((row_to_entry(row)?, blob))
+        })?;
+        let mut scored = Vec::new();
+        for row in rows {
+            let (entry, blob) = row?;
+            let score = blob.map_or(f32::MIN, |b| cosine(question, &b));
+            scored.push(ScoredMemory { entry, score });
+        }
+        scored.sort_by(|a, b| {
+            b.entry
+                .pinned
+                .cmp(&a.entry.pinned)
+                .then(b.score.total_cmp(&a.score))
+                .then(b.entry.created_ms.cmp(&a.entry.created_ms))
+                .then(b.entry.id.cmp(&a.entry.id))
+        });
+        let mut chosen = Vec::new();
+        let mut left = budget_chars;
+        for memory in scored {
+            let cost = memory.entry.text.len() + 3;
+            if chosen.len() == max_entries || (cost > left && !memory.entry.pinned) {
+                break;
+            }
+            left = left.saturating_sub(cost);
+            chosen.push(memory);
+        }
+        Ok(chosen)
+    }
+
     /// `PRAGMA integrity_check`: "ok" for a sound database.
     pub fn integrity_check(&self) -> Result<String, MemoryError> {
         Ok(self
             .conn
             .query_row("PRAGMA integrity_check", [], |row| row.get::<_, String>(0))?)
     }
+}
+
+/// Databases from before embeddings were kept get the column; their
+/// entries are embedded the first time a question ranks them.
+fn add_embedding_column(conn: &Connection) -> rusqlite::Result<()> {
+    let has_column = conn
+        .prepare("SELECT 1 FROM pragma_table_info('memories') WHERE name = 'embedding'")?
+        .exists([])?;
+    if !has_column {
+        conn.execute_batch("ALTER TABLE memories ADD COLUMN embedding BLOB")?;
+    }
+    Ok(())
+}
+
+/// Dot product of a normalised embedding with one stored as little-endian
+/// f32 bytes (also normalised): their cosine similarity. A stored vector of
+/// another length (a different embedding model) scores lowest.
+fn cosine(question: &[f32], stored: &[u8]) -> f32 {
+    if stored.len() != question.len() * 4 {
+        return f32::MIN;
+    }
+    stored
+        .chunks_exact(4)
+        .zip(question)
+        .map(|(b, q)| f32::from_le_bytes([b[0], b[1], b[2], b[3]]) * q)
+        .sum()
 }
 
 fn row_to_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<MemoryEntry> {
@@ -292,6 +396,69 @@ mod tests {
         assert_eq!(ids(2), vec![b, c]);
         assert_eq!(ids(10), vec![a, b, c]);
         assert!(ids(0).is_empty());
+    }
+
+    #[test]
+    fn relevant_ranks_by_similarity_keeps_pins_and_stays_in_budget() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let clock = Arc::new(ManualClock::new(0));
+        let s = store(dir.path(), clock.clone());
+        let unit = |x: f32, y: f32| {
+            let n = (x * x + y * y).sqrt();
+            [x / n, y / n]
+        };
+        let far = s.remember(Layer::Long, "the bins go out on Monday").expect("far");
+        s.set_embedding(far, &unit(0.0, 1.0)).expect("embed");
+        let pinned = s
+            .remember(Layer::Long, "the wifi password is on the fridge")
+            .expect("pin");
+        s.set_embedding(pinned, &unit(-1.0, 0.2)).expect("embed");
+        s.pin(pinned).expect("pin");
+        let near = s
+            .remember(Layer::Long, "the plumber comes on Tuesday")
+            .expect("near");
+        s.set_embedding(near, &unit(1.0, 0.1)).expect("embed");
+        clock.advance_ms(1);
+        let same_but_newer = s
+            .remember(Layer::Long, "the plumber's name is Jo")
+            .expect("newer");
+        s.set_embedding(same_but_newer, &unit(1.0, 0.1)).expect("embed");
+        let unembedded = s.remember(Layer::Long, "buy oat milk").expect("plain");
+        assert_eq!(s.without_embedding().expect("missing")[0].id, unembedded);
+
+        let ids = |max, budget| {
+            s.relevant(&unit(1.0, 0.0), max, budget)
+                .expect("relevant")
+                .iter()
+                .map(|m| m.entry.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(10, 10_000),
+            vec![pinned, same_but_newer, near, far, unembedded]
+        );
+        assert_eq!(ids(2, 10_000), vec![pinned, same_but_newer]);
+        // The pin always comes; the budget then leaves room for one more.
+        assert_eq!(ids(10, 70), vec![pinned, same_but_newer]);
+    }
+
+    #[test]
+    fn a_database_from_before_embeddings_opens_and_keeps_its_entries() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("memory.sqlite");
+        {
+            let conn = Connection::open(&path).expect("old db");
+            conn.execute_batch(
+                "CREATE TABLE memories (id INTEGER PRIMARY KEY, layer TEXT NOT NULL, text TEXT NOT NULL,
+                 created_ms INTEGER NOT NULL, expires_ms INTEGER, pinned INTEGER NOT NULL DEFAULT 0);
+                 INSERT INTO memories (layer, text, created_ms) VALUES ('long', 'old entry', 0);",
+            )
+            .expect("old schema");
+        }
+        let s =
+            MemoryStore::open(&path, MemoryPolicy::default(), Arc::new(ManualClock::new(0))).expect("opens");
+        assert_eq!(s.list().expect("list")[0].text, "old entry");
+        assert_eq!(s.without_embedding().expect("missing").len(), 1);
     }
 
     #[test]
