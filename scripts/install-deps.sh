@@ -32,7 +32,7 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 # onnxruntime must match the ort crate's API version (ort 2.0.0-rc.12 ↔ onnxruntime 1.24.x).
-# pywhispercpp and piper-tts are the reference implementations `hauski bench` measures against.
+# pywhispercpp and piper-tts are the reference implementations `hauski-bench` measures against.
 if ! "$venv/bin/python" -c 'import onnxruntime, pywhispercpp, piper, openai, wyoming' >/dev/null 2>&1; then
   # onnxruntime: ONNX Runtime for the Piper voices; pywhispercpp, piper-tts:
   # the bench's reference implementations; openai, wyoming: the API tests'

@@ -25,6 +25,6 @@ scripts/build-wake-engine.sh
 echo "==> cargo test"
 cargo test --workspace --locked
 echo "==> bench"
-cargo run --locked --quiet -- bench --runs 10 --update-readme README.md
-cargo run --locked --quiet -- bench api --runs 30 --update-readme README.md
-cargo run --locked --quiet -- bench voice --runs 20 --update-readme README.md
+cargo run --locked --quiet --bin hauski-bench -- spine --runs 10 --update-readme README.md
+cargo run --locked --quiet --bin hauski-bench -- api --runs 30 --update-readme README.md
+cargo run --locked --quiet --bin hauski-bench -- voice --runs 20 --update-readme README.md

@@ -109,8 +109,6 @@ pub enum Command {
         #[command(subcommand)]
         action: ProfileAction,
     },
-    /// Measure ASR, TTS, LLM and converse latency; writes target/bench/spine.json.
-    Bench(BenchArgs),
     /// Wake words: enrol one from recordings, or test one on a recording.
     Wake {
         #[command(subcommand)]
@@ -162,8 +160,8 @@ pub struct GenerationArgs {
 
 impl GlobalArgs {
     /// What the engines need to know of these flags.
-    pub fn app_options(&self) -> crate::engines::AppOptions {
-        crate::engines::AppOptions {
+    pub fn app_options(&self) -> hauski::engines::AppOptions {
+        hauski::engines::AppOptions {
             config_dir: self.config.clone(),
             model_roots: self.models.clone(),
             threads: self.threads,
@@ -175,8 +173,8 @@ impl GlobalArgs {
 
 impl GenerationArgs {
     /// The settings these flags ask for; unset ones take the limits' defaults.
-    pub fn requested(&self) -> crate::assistant::generation::Requested {
-        crate::assistant::generation::Requested {
+    pub fn requested(&self) -> hauski::assistant::generation::Requested {
+        hauski::assistant::generation::Requested {
             max_tokens: self.max_tokens,
             temperature: self.temperature,
             seed: self.seed,
@@ -271,50 +269,6 @@ pub struct DaemonArgs {
     pub api: String,
     #[arg(long, env = "HAUSKI_API_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum BenchSuite {
-    /// ASR, TTS, LLM and converse latency (target/bench/spine.json).
-    Spine,
-    /// Embedding, index build, hybrid search and HNSW recall (target/bench/brain.json).
-    Brain,
-    /// The side API against calling the engines directly (target/bench/api.json).
-    Api,
-    /// The live voice loop on a private PipeWire (target/bench/voice.json).
-    Voice,
-}
-
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    /// Which figures to measure.
-    #[arg(value_enum, default_value = "spine")]
-    pub suite: BenchSuite,
-    /// Brain suite: chunks in the synthetic corpus.
-    #[arg(long, default_value_t = 100_000)]
-    pub chunks: usize,
-    /// Brain suite: embed the corpus again even when target/bench holds its
-    /// embeddings from an earlier run (same corpus, same model).
-    #[arg(long)]
-    pub fresh_embeddings: bool,
-    /// Print the figures as JSON on stdout too.
-    #[arg(long)]
-    pub json: bool,
-    /// Where to write the JSON (default target/bench/<suite>.json).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Runs of `converse` for the latency percentiles.
-    #[arg(long, default_value_t = 10)]
-    pub runs: usize,
-    /// Python with pywhispercpp and piper-tts for the reference figures.
-    #[arg(long, env = "HAUSKI_BENCH_PYTHON", default_value = ".venv/bin/python")]
-    pub reference_python: PathBuf,
-    /// Skip the reference implementations.
-    #[arg(long)]
-    pub no_reference: bool,
-    /// Rewrite the figures table in this README from the new JSON.
-    #[arg(long)]
-    pub update_readme: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,19 +1,8 @@
 //! `hauski`: the daemon and CLI. A thin binary in ripgrep's style: it parses
 //! flags and config, loads engines from the library crates and wires them.
 
-mod api;
-mod assistant;
 mod cli;
 mod commands;
-mod config;
-mod engines;
-mod llm_pool;
-mod notes_context;
-mod pipeline;
-mod profile_state;
-mod voice_loop;
-mod wake_words;
-mod wyoming;
 
 use std::process::ExitCode;
 
@@ -21,7 +10,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    init_tracing(cli.global.verbose);
+    hauski::init_tracing(cli.global.verbose);
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -29,31 +18,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_tracing(verbose: u8) {
-    // llama.cpp warns about model quirks at load time that a user can do
-    // nothing about; its errors still show.
-    let default = match verbose {
-        0 => "warn,llama.cpp=error,llama-cpp-2=error",
-        1 => "info,llama.cpp=warn",
-        _ => "debug",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    // HAUSKI_LOG_SPANS=1: one line per finished stage with its time
-    // (`asr`, `llm`, `tts`, `turn` …), for finding where latency goes.
-    let span_events = if std::env::var_os("HAUSKI_LOG_SPANS").is_some_and(|v| v == "1") {
-        tracing_subscriber::fmt::format::FmtSpan::CLOSE
-    } else {
-        tracing_subscriber::fmt::format::FmtSpan::NONE
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_span_events(span_events)
-        .with_writer(std::io::stderr)
-        // Colour only for a person at a terminal, not in journald or a log file.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .init();
 }

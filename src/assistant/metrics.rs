@@ -43,6 +43,12 @@ pub struct Metrics {
     pub tts_real_time_factor: Gauge<f64, AtomicU64>,
 }
 
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("hauski");

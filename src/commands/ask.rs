@@ -4,9 +4,9 @@ use std::ops::ControlFlow;
 use anyhow::Result;
 use serde_json::json;
 
-use crate::assistant::context::turn_for;
 use crate::cli::GenerationArgs;
-use crate::engines::App;
+use hauski::assistant::context::turn_for;
+use hauski::engines::App;
 
 pub fn run(app: &App, text: &str, args: &GenerationArgs, json: bool) -> Result<()> {
     let params = super::cli_generation_params(app, &args.requested())?;
@@ -38,7 +38,7 @@ pub fn run(app: &App, text: &str, args: &GenerationArgs, json: bool) -> Result<(
             "prompt_tokens": stats.prompt_tokens,
             "prompt_tokens_evaluated": stats.prompt_tokens_evaluated,
             "completion_tokens": stats.completion_tokens,
-            "time_to_first_token_ms": crate::pipeline::ms(stats.time_to_first_token),
+            "time_to_first_token_ms": hauski::pipeline::ms(stats.time_to_first_token),
             "generation_tokens_per_s": stats.generation_tokens_per_s(),
             "sources": context.sources(),
             "context": context,

@@ -4,8 +4,8 @@ use anyhow::Result;
 use hauski_voice::ASR_RATE;
 
 use crate::cli::GenerationArgs;
-use crate::engines::App;
-use crate::pipeline::{self, Dialogue, Engines};
+use hauski::engines::App;
+use hauski::pipeline::{self, Dialogue, Engines};
 
 pub fn run(app: &App, input: &Path, output: &Path, args: &GenerationArgs, json: bool) -> Result<()> {
     let params = super::cli_generation_params(app, &args.requested())?;

@@ -10,8 +10,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use crate::cli::IndexAction;
-use crate::engines::App;
-use crate::notes_context::{NotesIndex, lower_thread_priority, watch_notes};
+use hauski::engines::App;
+use hauski::notes_context::{NotesIndex, lower_thread_priority, watch_notes};
 
 pub fn run(app: &App, action: IndexAction) -> Result<()> {
     match action {

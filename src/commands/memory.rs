@@ -5,7 +5,7 @@ use hauski_brain::memory::{Layer, MemoryEntry};
 use serde_json::json;
 
 use crate::cli::MemoryAction;
-use crate::engines::App;
+use hauski::engines::App;
 
 pub fn run(app: &App, action: MemoryAction) -> Result<()> {
     let store = app.open_memory()?;

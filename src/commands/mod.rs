@@ -1,10 +1,6 @@
 //! One module per subcommand; each takes the parsed flags and an [`App`].
 
 mod ask;
-mod bench;
-mod bench_api;
-mod bench_brain;
-mod bench_voice;
 mod converse;
 mod index;
 mod memory;
@@ -22,12 +18,12 @@ use hauski_brain::GenerationParams;
 use hauski_brain::memory::MemoryStore;
 use hauski_brain::notes::Manifest;
 
-use crate::assistant::context::{ContextSources, TurnContext, gather};
-use crate::notes_context::NotesIndex;
+use hauski::assistant::context::{ContextSources, TurnContext, gather};
+use hauski::notes_context::NotesIndex;
 
-use crate::assistant::generation::{Door, Requested, generation_params};
 use crate::cli::{Cli, Command};
-use crate::engines::App;
+use hauski::assistant::generation::{Door, Requested, generation_params};
+use hauski::engines::App;
 
 /// The memories and notes that fit `question`, for `ask` and `converse`.
 /// Free when there are neither: the embedder only loads when needed.
@@ -89,7 +85,6 @@ pub fn run(cli: Cli) -> Result<()> {
         } => index::search(&app, &query, k, path_prefix, json),
         Command::Memory { action } => memory::run(&app, action),
         Command::Profile { action } => profile::run(&app, action),
-        Command::Bench(args) => bench::run(&app, &args),
         Command::Wake { action } => wake::run(&app, action),
         Command::Serve(args) => serve::run(app, &args),
     }

@@ -9,8 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use crate::cli::ModelsAction;
-use crate::config::ModelEntry;
-use crate::engines::App;
+use hauski::config::ModelEntry;
+use hauski::engines::App;
 
 pub fn run(app: &App, action: ModelsAction) -> Result<()> {
     match action {

@@ -8,8 +8,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Value, json};
 
 use crate::cli::{DaemonArgs, ProfileAction};
-use crate::engines::App;
-use crate::profile_state::ActiveProfile;
+use hauski::engines::App;
+use hauski::profile_state::ActiveProfile;
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()

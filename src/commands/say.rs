@@ -2,7 +2,7 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use crate::engines::App;
+use hauski::engines::App;
 
 pub fn run(app: &App, text: &str, output: &Path, rate: f32) -> Result<()> {
     if text.trim().is_empty() {

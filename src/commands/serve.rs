@@ -7,10 +7,10 @@ use std::net::SocketAddr;
 use anyhow::{Context, Result, bail};
 use axum::serve::ListenerExt;
 
-use crate::api::{ApiState, SharedState};
-use crate::assistant::{Assistant, SharedAssistant};
 use crate::cli::ServeArgs;
-use crate::engines::App;
+use hauski::api::{ApiState, SharedState};
+use hauski::assistant::{Assistant, SharedAssistant};
+use hauski::engines::App;
 
 pub fn run(app: App, args: &ServeArgs) -> Result<()> {
     let token = args.token.clone().filter(|t| !t.is_empty());
@@ -24,7 +24,7 @@ pub fn run(app: App, args: &ServeArgs) -> Result<()> {
         tracing::info!("voice loop is off (--no-voice)");
         None
     } else {
-        let config = crate::voice_loop::VoiceConfig {
+        let config = hauski::voice_loop::VoiceConfig {
             source: args.source.clone(),
             source_monitor: args.source_monitor,
         };
@@ -33,7 +33,7 @@ pub fn run(app: App, args: &ServeArgs) -> Result<()> {
             .load_transcriber_with_threads(1)
             .map_err(|e| format!("{e:#}"))
             .and_then(|partial_asr| {
-                crate::voice_loop::start(assistant.clone(), partial_asr, app.vad_config(), &config)
+                hauski::voice_loop::start(assistant.clone(), partial_asr, app.vad_config(), &config)
             });
         match started {
             Ok(voice) => {
@@ -55,11 +55,11 @@ pub fn run(app: App, args: &ServeArgs) -> Result<()> {
 }
 
 /// The metrics subscribe to the voice loop's events.
-fn count_voice_events(voice: &crate::voice_loop::VoiceLoop, state: &SharedAssistant) {
+fn count_voice_events(voice: &hauski::voice_loop::VoiceLoop, state: &SharedAssistant) {
     let mut events = voice.subscribe();
     let state = state.clone();
     std::thread::spawn(move || {
-        use crate::voice_loop::VoiceEvent;
+        use hauski::voice_loop::VoiceEvent;
         loop {
             match events.blocking_recv() {
                 Ok(VoiceEvent::WakeWord { .. }) => {
@@ -102,13 +102,13 @@ async fn serve(state: SharedState, args: &ServeArgs) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {addr} for Wyoming; pick another --wyoming"))?;
         println!("wyoming on tcp://{}", wyoming.local_addr()?);
-        tokio::spawn(crate::wyoming::serve(wyoming, state.assistant.clone()));
+        tokio::spawn(hauski::wyoming::serve(wyoming, state.assistant.clone()));
     }
     // Tests and scripts wait for this line (it carries the port for --listen :0).
     println!("listening on http://{local}");
     use std::io::Write as _;
     std::io::stdout().flush()?;
-    axum::serve(listener.tap_io(crate::api::no_delay), crate::api::router(state))
+    axum::serve(listener.tap_io(hauski::api::no_delay), hauski::api::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the API server failed")?;

@@ -5,7 +5,7 @@ use anyhow::Result;
 use hauski_voice::ASR_RATE;
 use serde::Serialize;
 
-use crate::engines::App;
+use hauski::engines::App;
 
 #[derive(Serialize)]
 struct Output<'a> {

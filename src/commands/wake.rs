@@ -5,8 +5,8 @@ use hauski_voice::ASR_RATE;
 use hauski_voice::wake::{WakeEngine, WakeSettings};
 
 use crate::cli::WakeAction;
-use crate::engines::App;
-use crate::wake_words::{WakeWords, find_wake_engine};
+use hauski::engines::App;
+use hauski::wake_words::{WakeWords, find_wake_engine};
 
 pub fn run(app: &App, action: WakeAction) -> Result<()> {
     match action {

@@ -9,10 +9,10 @@ use hauski_brain::cosine;
 use hauski_brain::retrieval::{Document, Filter, HybridStore, Query, VectorStore};
 use serde_json::{Value, json};
 
-use super::bench::{percentile, publish};
-use crate::cli::BenchArgs;
-use crate::config::ModelKind;
-use crate::engines::App;
+use crate::BenchArgs;
+use crate::report::{percentile, publish};
+use hauski::config::ModelKind;
+use hauski::engines::App;
 
 const EMBED_BATCH: usize = 32;
 const QUERIES: usize = 200;
@@ -410,7 +410,7 @@ fn table(r: &Value) -> String {
 /// Opens the index in a new `hauski index status` process: its memory is then
 /// the index's alone, not what this process's allocator kept from building it.
 fn load_in_fresh_process(app: &App, data: &std::path::Path) -> Result<Value> {
-    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    let mut cmd = std::process::Command::new(crate::hauski_exe()?);
     cmd.arg("--data")
         .arg(data)
         .arg("--models")

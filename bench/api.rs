@@ -10,13 +10,13 @@ use anyhow::{Context, Result, bail};
 use axum::serve::ListenerExt;
 use hauski_brain::{ChatMessage, ChatRole, GenerationParams};
 
-use crate::assistant::generation::{Door, Requested, generation_params};
+use hauski::assistant::generation::{Door, Requested, generation_params};
 use hauski_voice::ASR_RATE;
 use serde_json::{Value, json};
 
-use super::bench::{median, publish};
-use crate::cli::BenchArgs;
-use crate::engines::App;
+use crate::BenchArgs;
+use crate::report::{median, publish};
+use hauski::engines::App;
 
 const PROMPT: &str = "Tell me about the history of Rome.";
 const MAX_TOKENS: u32 = 64;
@@ -150,15 +150,15 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         bail!("--runs {} is too few; use at least 5", args.runs);
     }
     eprintln!("bench api: loading engines");
-    let state = crate::api::ApiState::new(crate::assistant::Assistant::load(app)?, None);
+    let state = hauski::api::ApiState::new(hauski::assistant::Assistant::load(app)?, None);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let base = format!("http://{}", listener.local_addr()?);
-    let router = crate::api::router(state.clone());
-    runtime.spawn(async move { axum::serve(listener.tap_io(crate::api::no_delay), router).await });
+    let router = hauski::api::router(state.clone());
+    runtime.spawn(async move { axum::serve(listener.tap_io(hauski::api::no_delay), router).await });
 
     // The direct path gets its own copy of the weights and its own context,
     // configured as the API's worker is.

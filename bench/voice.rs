@@ -18,9 +18,9 @@ use hauski_audio::live::lab::PipeWireLab;
 use hauski_audio::live::{Capture, CaptureConfig, Playback, PlaybackEvent};
 use serde_json::{Value, json};
 
-use super::bench::{percentile, publish};
-use crate::cli::BenchArgs;
-use crate::engines::App;
+use crate::BenchArgs;
+use crate::report::{percentile, publish};
+use hauski::engines::App;
 
 const RATE: u32 = 16_000;
 /// Peak level that counts as sound at a monitor.
@@ -137,7 +137,7 @@ fn write_vault(dir: &Path, count: usize) -> Result<()> {
 /// `hauski index add VAULT` into `data`, as the owner would run it.
 fn index_vault(vault: &Path, data: &Path) -> Result<()> {
     eprintln!("bench voice: indexing {}", vault.display());
-    let status = std::process::Command::new(std::env::current_exe()?)
+    let status = std::process::Command::new(crate::hauski_exe()?)
         .env("HAUSKI_DATA", data)
         .args(["index", "add"])
         .arg(vault)
@@ -172,7 +172,7 @@ struct Daemon {
 
 impl Daemon {
     fn start(lab: &PipeWireLab, data: &Path, log: PathBuf) -> Result<Self> {
-        let exe = std::env::current_exe()?;
+        let exe = crate::hauski_exe()?;
         let file = std::fs::File::create(&log)?;
         let mut child = std::process::Command::new(exe)
             .envs(lab.env())
@@ -217,23 +217,67 @@ impl Daemon {
     }
 
     /// The share of one core the daemon uses over [`IDLE_S`] of silence.
+    /// Also logs the busiest threads, to show where an idle daemon's time goes.
     fn idle_cpu_percent(&self) -> f64 {
+        let pid = self.child.id();
         let cpu_before = self.cpu_s();
+        let threads_before = thread_cpu_s(pid);
         let started = Instant::now();
         std::thread::sleep(Duration::from_secs_f64(IDLE_S));
-        (self.cpu_s() - cpu_before) / started.elapsed().as_secs_f64() * 100.0
+        let elapsed = started.elapsed().as_secs_f64();
+        let mut busiest: Vec<(String, f64)> = thread_cpu_s(pid)
+            .into_iter()
+            .map(|(name, s)| {
+                let before = threads_before
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map_or(0.0, |t| t.1);
+                (name, (s - before) / elapsed * 100.0)
+            })
+            .filter(|(_, pct)| *pct > 0.05)
+            .collect();
+        busiest.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let listed: Vec<String> = busiest.iter().map(|(n, p)| format!("{n} {p:.1} %")).collect();
+        eprintln!("bench voice: idle CPU by thread: {}", listed.join(", "));
+        (self.cpu_s() - cpu_before) / elapsed * 100.0
     }
 
     /// CPU seconds used so far (user + system), from /proc.
     fn cpu_s(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        // Fields after the command name (which may hold spaces) start at ')'.
-        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-        let ticks: f64 = fields
-            .get(11..13)
-            .map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
-        ticks / 100.0
+        stat_cpu_s(&format!("/proc/{}/stat", self.child.id()))
     }
+}
+
+/// CPU seconds of each of `pid`'s threads, summed by thread name.
+fn thread_cpu_s(pid: u32) -> Vec<(String, f64)> {
+    let mut threads: Vec<(String, f64)> = Vec::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return threads;
+    };
+    for task in tasks.flatten() {
+        let path = task.path();
+        let name = std::fs::read_to_string(path.join("comm"))
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        let cpu = stat_cpu_s(&path.join("stat").display().to_string());
+        match threads.iter_mut().find(|(n, _)| *n == name) {
+            Some(entry) => entry.1 += cpu,
+            None => threads.push((name, cpu)),
+        }
+    }
+    threads
+}
+
+/// utime + stime of a /proc `stat` file, in seconds.
+fn stat_cpu_s(file: &str) -> f64 {
+    let stat = std::fs::read_to_string(file).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at ')'.
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks: f64 = fields
+        .get(11..13)
+        .map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
+    ticks / 100.0
 }
 
 impl Drop for Daemon {

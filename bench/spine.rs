@@ -12,35 +12,25 @@ use hauski_brain::Turn;
 use hauski_voice::ASR_RATE;
 use serde_json::{Value, json};
 
-use crate::assistant::context::{TurnContext, system_prompt};
-use crate::assistant::generation::Requested;
-use crate::cli::{BenchArgs, BenchSuite};
-use crate::config::ModelKind;
-use crate::engines::App;
-use crate::pipeline::{self, Dialogue, Engines, ms};
+use crate::BenchArgs;
+use crate::report::{median, percentile, publish};
+use hauski::assistant::context::{TurnContext, system_prompt};
+use hauski::assistant::generation::{Door, Requested, generation_params};
+use hauski::config::ModelKind;
+use hauski::engines::App;
+use hauski::pipeline::{self, Dialogue, Engines, ms};
 use hauski_brain::memory::{MemoryStore, SystemClock};
 
 /// Two sentences, so time-to-first-audio differs from total synthesis time.
 const TTS_TEXT: &str = "The kitchen timer is done. Shall I start another one for the pasta?";
 const TIMED_RUNS: usize = 3;
 
+/// What `hauski ask` and `converse` would use for `requested`.
+fn cli_params(app: &App, requested: &Requested) -> Result<hauski_brain::GenerationParams> {
+    Ok(generation_params(&app.config.limits, Door::Cli, requested)?)
+}
+
 pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
-    match args.suite {
-        BenchSuite::Spine => spine(app, args),
-        BenchSuite::Brain => super::bench_brain::run(app, args),
-        BenchSuite::Api => super::bench_api::run(app, args),
-        BenchSuite::Voice => super::bench_voice::run(app, args),
-    }
-}
-
-/// Where a suite writes its JSON.
-fn out_path(args: &BenchArgs, suite: &str) -> std::path::PathBuf {
-    args.out
-        .clone()
-        .unwrap_or_else(|| Path::new("target/bench").join(format!("{suite}.json")))
-}
-
-fn spine(app: &App, args: &BenchArgs) -> Result<()> {
     if args.runs < 10 {
         bail!("--runs {} is too few for a p95; use at least 10", args.runs);
     }
@@ -87,7 +77,7 @@ fn spine(app: &App, args: &BenchArgs) -> Result<()> {
         user: "What should I cook tonight with potatoes, leeks and cream?".to_string(),
         context: String::new(),
     };
-    let params = super::cli_generation_params(
+    let params = cli_params(
         app,
         &Requested {
             max_tokens: Some(64),
@@ -111,7 +101,7 @@ fn spine(app: &App, args: &BenchArgs) -> Result<()> {
         transcriber: &transcriber,
         voice: &voice,
     };
-    let converse_params = super::cli_generation_params(
+    let converse_params = cli_params(
         app,
         &Requested {
             temperature: Some(0.0),
@@ -216,23 +206,6 @@ fn spine(app: &App, args: &BenchArgs) -> Result<()> {
     publish(args, "spine", &report, &markdown_table(&report))
 }
 
-/// Writes a suite's JSON, refreshes its README table when asked, and prints
-/// the table (or, with `--json`, the report).
-pub fn publish(args: &BenchArgs, suite: &str, report: &Value, table: &str) -> Result<()> {
-    let out = out_path(args, suite);
-    write_report(&out, report)?;
-    if let Some(readme) = &args.update_readme {
-        update_readme(readme, suite, table)?;
-    }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(report)?);
-    } else {
-        println!("{table}");
-        println!("wrote {}", out.display());
-    }
-    Ok(())
-}
-
 /// jfk.wav from the model roots (the shared test audio sits beside the models).
 fn bench_audio(app: &App) -> Result<std::path::PathBuf> {
     let path = app.roots.locate(Path::new("audio/jfk.wav"));
@@ -280,15 +253,6 @@ fn run_reference(app: &App, args: &BenchArgs, jfk: &Path) -> Result<Value> {
     serde_json::from_slice(&output.stdout).context("the reference bench printed no JSON")
 }
 
-/// Writes a bench report as pretty JSON, creating its folder.
-fn write_report(out: &Path, report: &Value) -> Result<()> {
-    if let Some(dir) = out.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    std::fs::write(out, serde_json::to_string_pretty(report)?)
-        .with_context(|| format!("cannot write {}", out.display()))
-}
-
 fn median_seconds(mut f: impl FnMut() -> Result<(), hauski_voice::VoiceError>) -> Result<f64> {
     f()?; // warm-up: first-run allocations are not steady-state speed
     let mut times = Vec::new();
@@ -298,20 +262,6 @@ fn median_seconds(mut f: impl FnMut() -> Result<(), hauski_voice::VoiceError>) -
         times.push(started.elapsed().as_secs_f64());
     }
     Ok(median(times))
-}
-
-pub fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    percentile(&values, 50.0)
-}
-
-/// Nearest-rank percentile of sorted values.
-pub fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 fn markdown_table(r: &Value) -> String {
@@ -364,35 +314,4 @@ fn markdown_table(r: &Value) -> String {
         f(&c["p95"], 0)
     ));
     rows.join("\n")
-}
-
-/// Replaces the table between `<!-- bench:SUITE:begin -->` and `…:end -->`.
-fn update_readme(readme: &Path, suite: &str, table: &str) -> Result<()> {
-    let (begin, end) = (
-        format!("<!-- bench:{suite}:begin -->"),
-        format!("<!-- bench:{suite}:end -->"),
-    );
-    let text =
-        std::fs::read_to_string(readme).with_context(|| format!("cannot read {}", readme.display()))?;
-    let (Some(a), Some(b)) = (text.find(&begin), text.find(&end)) else {
-        bail!(
-            "{} has no {begin} … {end} markers for the bench table",
-            readme.display()
-        );
-    };
-    let updated = format!("{}{begin}\n{table}\n{}", &text[..a], &text[b..]);
-    std::fs::write(readme, updated).with_context(|| format!("cannot write {}", readme.display()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percentile;
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        let v: Vec<f64> = (1..=10).map(f64::from).collect();
-        assert_eq!(percentile(&v, 50.0), 5.0);
-        assert_eq!(percentile(&v, 95.0), 10.0);
-        assert_eq!(percentile(&[], 50.0), 0.0);
-    }
 }

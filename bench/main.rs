@@ -1,0 +1,116 @@
+//! `hauski-bench`: HausKI's speed figures, measured on this machine beside
+//! the reference implementations, written as JSON under `target/bench/` and
+//! rendered into the README's tables. A binary of its own, so the `hauski`
+//! that users run ships no bench code.
+
+mod api;
+mod brain;
+mod report;
+mod spine;
+mod voice;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use hauski::engines::{App, AppOptions};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchSuite {
+    /// ASR, TTS, LLM and converse latency (target/bench/spine.json).
+    Spine,
+    /// Embedding, index build, hybrid search and HNSW recall (target/bench/brain.json).
+    Brain,
+    /// The side API against calling the engines directly (target/bench/api.json).
+    Api,
+    /// The live voice loop on a private PipeWire (target/bench/voice.json).
+    Voice,
+}
+
+/// Measures HausKI's speed figures.
+#[derive(Debug, Parser)]
+#[command(name = "hauski-bench", version)]
+pub struct BenchArgs {
+    /// Which figures to measure.
+    #[arg(value_enum, default_value = "spine")]
+    pub suite: BenchSuite,
+    /// Model roots, ':'-separated (as `hauski --models`).
+    #[arg(long, env = "HAUSKI_MODELS")]
+    pub models: Option<String>,
+    /// Directory with models.yml, profiles.yaml and policies/.
+    #[arg(long, env = "HAUSKI_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Threads for the engines (default: all cores).
+    #[arg(long, env = "HAUSKI_THREADS")]
+    pub threads: Option<usize>,
+    /// Use this LLM (an id from models.yml) instead of the default.
+    #[arg(long, env = "HAUSKI_LLM")]
+    pub llm: Option<String>,
+    /// Brain suite: chunks in the synthetic corpus.
+    #[arg(long, default_value_t = 100_000)]
+    pub chunks: usize,
+    /// Brain suite: embed the corpus again even when target/bench holds its
+    /// embeddings from an earlier run (same corpus, same model).
+    #[arg(long)]
+    pub fresh_embeddings: bool,
+    /// Print the figures as JSON on stdout too.
+    #[arg(long)]
+    pub json: bool,
+    /// Where to write the JSON (default target/bench/<suite>.json).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Runs of `converse` for the latency percentiles.
+    #[arg(long, default_value_t = 10)]
+    pub runs: usize,
+    /// Python with pywhispercpp and piper-tts for the reference figures.
+    #[arg(long, env = "HAUSKI_BENCH_PYTHON", default_value = ".venv/bin/python")]
+    pub reference_python: PathBuf,
+    /// Skip the reference implementations.
+    #[arg(long)]
+    pub no_reference: bool,
+    /// Rewrite the figures table in this README from the new JSON.
+    #[arg(long)]
+    pub update_readme: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = BenchArgs::parse();
+    hauski::init_tracing(0);
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    let app = App::new(&AppOptions {
+        config_dir: args.config.clone(),
+        model_roots: args.models.clone(),
+        threads: args.threads,
+        // A bench never touches the owner's data: each suite that needs
+        // some makes its own.
+        data_dir: Some(std::env::temp_dir().join(format!("hauski-bench-{}", std::process::id()))),
+        llm: args.llm.clone(),
+    })?;
+    match args.suite {
+        BenchSuite::Spine => spine::run(&app, args),
+        BenchSuite::Brain => brain::run(&app, args),
+        BenchSuite::Api => api::run(&app, args),
+        BenchSuite::Voice => voice::run(&app, args),
+    }
+}
+
+/// The `hauski` binary beside this one, for suites that run it as a user
+/// would (`serve`, `index add`).
+pub fn hauski_exe() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?.with_file_name("hauski");
+    anyhow::ensure!(
+        exe.is_file(),
+        "{} is missing; build it first (cargo build)",
+        exe.display()
+    );
+    Ok(exe)
+}

@@ -1,0 +1,87 @@
+//! What every suite shares: where its JSON goes, the statistics, and the
+//! README table rendered from the JSON (never typed by hand).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::BenchArgs;
+
+/// Where a suite writes its JSON.
+fn out_path(args: &BenchArgs, suite: &str) -> PathBuf {
+    args.out
+        .clone()
+        .unwrap_or_else(|| Path::new("target/bench").join(format!("{suite}.json")))
+}
+
+/// Writes a suite's JSON, refreshes its README table when asked, and prints
+/// the table (or, with `--json`, the report).
+pub fn publish(args: &BenchArgs, suite: &str, report: &Value, table: &str) -> Result<()> {
+    let out = out_path(args, suite);
+    write_report(&out, report)?;
+    if let Some(readme) = &args.update_readme {
+        update_readme(readme, suite, table)?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        println!("{table}");
+        println!("wrote {}", out.display());
+    }
+    Ok(())
+}
+
+/// Writes a bench report as pretty JSON, creating its folder.
+fn write_report(out: &Path, report: &Value) -> Result<()> {
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(out, serde_json::to_string_pretty(report)?)
+        .with_context(|| format!("cannot write {}", out.display()))
+}
+
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    percentile(&values, 50.0)
+}
+
+/// Nearest-rank percentile of sorted values.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Replaces the table between `<!-- bench:SUITE:begin -->` and `…:end -->`.
+fn update_readme(readme: &Path, suite: &str, table: &str) -> Result<()> {
+    let (begin, end) = (
+        format!("<!-- bench:{suite}:begin -->"),
+        format!("<!-- bench:{suite}:end -->"),
+    );
+    let text =
+        std::fs::read_to_string(readme).with_context(|| format!("cannot read {}", readme.display()))?;
+    let (Some(a), Some(b)) = (text.find(&begin), text.find(&end)) else {
+        bail!(
+            "{} has no {begin} … {end} markers for the bench table",
+            readme.display()
+        );
+    };
+    let updated = format!("{}{begin}\n{table}\n{}", &text[..a], &text[b..]);
+    std::fs::write(readme, updated).with_context(|| format!("cannot write {}", readme.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), 5.0);
+        assert_eq!(percentile(&v, 95.0), 10.0);
+        assert_eq!(percentile(&[], 50.0), 0.0);
+    }
+}
