@@ -230,9 +230,8 @@ fn listen(
     for block in frames {
         wake.push(&block).map_err(|e| e.to_string())?;
         recent.extend(block.iter().copied());
-        while recent.len() > pre_roll {
-            recent.pop_front();
-        }
+        let excess = recent.len().saturating_sub(pre_roll);
+        recent.drain(..excess);
         // A switch made over the API (or by voice) re-targets playback.
         let now_active = parts.state.profile.name();
         if now_active != profile_name {
