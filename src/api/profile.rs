@@ -34,7 +34,7 @@ pub async fn set(
     body: Result<Json<SetProfile>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     let Json(request) = body?;
-    match state.profile.set(&request.profile) {
+    match state.set_profile(&request.profile) {
         Ok(_) => Ok(Json(describe(&state))),
         Err(e @ ProfileError::Unknown { .. }) => Err(ApiError {
             param: Some("profile"),

@@ -35,6 +35,7 @@ impl Assistant {
                 .map_err(|e| tracing::warn!(error = %format!("{e:#}"), "memory is off"))
                 .ok()
                 .map(|m| Arc::new(Mutex::new(m))),
+            bus: super::bus::Bus::new(),
         }))
     }
 }

@@ -6,6 +6,7 @@
 //! Front doors (`api/`, `wyoming/`, `voice_loop/`) depend on this module and
 //! never on each other; this module knows none of them.
 
+pub mod bus;
 pub mod context;
 pub mod generation;
 mod load;
@@ -55,6 +56,8 @@ pub struct Assistant {
     /// What the owner asked HausKI to remember; `None` when the database
     /// cannot be opened (the log says why).
     pub memory: Option<Arc<Mutex<MemoryStore>>>,
+    /// `hauski.*` events: every door publishes what happens here.
+    pub bus: bus::Bus,
 }
 
 pub type SharedAssistant = Arc<Assistant>;
@@ -75,6 +78,16 @@ impl Allow {
 }
 
 impl Assistant {
+    /// Switches the active profile (a name or a synonym) and says so on the
+    /// bus; returns the profile's name.
+    pub fn set_profile(&self, name: &str) -> Result<String, crate::profile_state::ProfileError> {
+        let name = self.profile.set(name)?;
+        self.bus.publish(bus::Event::ProfileChanged {
+            profile: name.clone(),
+        });
+        Ok(name)
+    }
+
     /// The memories and notes that fit `question`, as far as `allow` lets
     /// it; nothing without an embedding model.
     pub fn context_for(&self, question: &str, allow: Allow) -> anyhow::Result<context::TurnContext> {

@@ -37,7 +37,7 @@ pub fn run(app: App, args: &ServeArgs) -> Result<()> {
             });
         match started {
             Ok(voice) => {
-                count_voice_events(&voice, &assistant);
+                count_voice_events(&assistant);
                 Some(voice)
             }
             Err(reason) => {
@@ -54,24 +54,20 @@ pub fn run(app: App, args: &ServeArgs) -> Result<()> {
     runtime.block_on(serve(ApiState::new(assistant, token), args))
 }
 
-/// The metrics subscribe to the voice loop's events.
-fn count_voice_events(voice: &hauski::voice_loop::VoiceLoop, state: &SharedAssistant) {
-    let mut events = voice.subscribe();
+/// The metrics count what the bus reports: wake words and questions heard.
+fn count_voice_events(state: &SharedAssistant) {
+    let mut events = state.bus.subscribe();
     let state = state.clone();
     std::thread::spawn(move || {
-        use hauski::voice_loop::VoiceEvent;
+        use hauski::assistant::bus::Event;
+        use tokio::sync::broadcast::error::RecvError;
         loop {
             match events.blocking_recv() {
-                Ok(VoiceEvent::WakeWord { .. }) => {
-                    state.metrics.wake_detections.inc();
-                }
-                Ok(VoiceEvent::Heard(_)) => {
-                    state.metrics.voice_turns.inc();
-                }
-                Ok(_) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(_) => return,
-            }
+                Ok(Event::Wake { .. }) => state.metrics.wake_detections.inc(),
+                Ok(Event::AsrFinal { .. }) => state.metrics.voice_turns.inc(),
+                Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return,
+            };
         }
     });
 }

@@ -22,8 +22,8 @@ use hauski_audio::live::{Capture, CaptureConfig, Playback, PlaybackEvent};
 use hauski_brain::memory::{MemoryStore, parse_intent};
 use hauski_voice::wake::{WakeEngine, WakeSettings};
 use hauski_voice::{ASR_RATE, Endpointer, SpeechEvent, VadConfig};
-use tokio::sync::broadcast;
 
+use crate::assistant::bus::{Bus, Event};
 use crate::assistant::context::{TurnContext, prompt_for};
 use crate::assistant::generation::{Door, Requested, generation_params};
 use crate::assistant::sentences::SentenceStream;
@@ -42,15 +42,6 @@ pub struct VoiceConfig {
     pub source: Option<String>,
     /// Capture a sink's monitor (a virtual microphone fed by another program).
     pub source_monitor: bool,
-}
-
-/// What the loop tells in-process subscribers (and the log).
-#[derive(Debug, Clone, PartialEq)]
-pub enum VoiceEvent {
-    WakeWord { name: String },
-    Partial(String),
-    Heard(String),
-    Answer(String),
 }
 
 /// Quiet time after the wake word before HausKI gives up listening.
@@ -77,15 +68,9 @@ const DISMISSED: &str = "Okay.";
 /// profiles with `duck_others` (about −14 dB: still audible, not in the way).
 const DUCK_OTHERS_TO: f32 = 0.2;
 
+/// The running loop; what it hears and says goes out on the core's bus.
 pub struct VoiceLoop {
-    events: broadcast::Sender<VoiceEvent>,
-}
-
-impl VoiceLoop {
-    /// In-process subscribers: wake words, partial and final transcripts, answers.
-    pub fn subscribe(&self) -> broadcast::Receiver<VoiceEvent> {
-        self.events.subscribe()
-    }
+    _running: (),
 }
 
 /// Everything the loop needs from the daemon; checked before anything starts.
@@ -122,7 +107,7 @@ pub fn start(
         Playback::start(&profile.sink, rate, None).map_err(|e| e.to_string())?;
     let playback = Arc::new(playback);
     apply_profile(&state, &profile, &playback);
-    let speaker = Speaker::start(voice, playback.clone()).map_err(|e| e.to_string())?;
+    let speaker = Speaker::start(voice, playback.clone(), state.bus.clone()).map_err(|e| e.to_string())?;
     let parts = Parts {
         state,
         partial_asr: Arc::new(partial_asr),
@@ -132,25 +117,23 @@ pub fn start(
     warm_up(&parts);
     let capture_config = CaptureConfig::new(config.source.clone(), config.source_monitor, ASR_RATE);
     let (capture, frames) = Capture::start(capture_config).map_err(|e| e.to_string())?;
-    let (events, _) = broadcast::channel(64);
     let playback_speaker = speaker.clone();
     std::thread::Builder::new()
         .name("playback-events".into())
         .spawn(move || follow_playback(&playback_events, &playback_speaker))
         .map_err(|e| e.to_string())?;
-    let loop_events = events.clone();
     std::thread::Builder::new()
         .name("voice-loop".into())
         .spawn(move || {
             // The capture lives as long as the loop.
             let _capture = capture;
-            if let Err(e) = listen(&parts, &frames, &playback, &speaker, &loop_events) {
+            if let Err(e) = listen(&parts, &frames, &playback, &speaker) {
                 tracing::error!(error = %e, "the voice loop stopped");
             }
         })
         .map_err(|e| e.to_string())?;
     tracing::info!(source = ?config.source, "voice loop listening for the wake word");
-    Ok(VoiceLoop { events })
+    Ok(VoiceLoop { _running: () })
 }
 
 /// Logs what playback reports; a sink lost mid-answer ends that answer (the
@@ -217,10 +200,10 @@ fn listen(
     frames: &Receiver<Vec<f32>>,
     playback: &Arc<Playback>,
     speaker: &Speaker,
-    events: &broadcast::Sender<VoiceEvent>,
 ) -> Result<(), String> {
     let mut wake = parts.wake.stream().map_err(|e| e.to_string())?;
-    let partials = Partials::start(parts.partial_asr.clone(), events)?;
+    let bus = &parts.state.bus;
+    let partials = Partials::start(parts.partial_asr.clone(), bus)?;
     let mut mode = Mode::Idle;
     let mut recent: VecDeque<f32> = VecDeque::with_capacity(ASR_RATE as usize);
     let pre_roll = (PRE_ROLL_S * f64::from(ASR_RATE)) as usize;
@@ -238,6 +221,7 @@ fn listen(
             profile_name = now_active;
             if let Some(profile) = active_profile(&parts.state) {
                 tracing::info!(profile = %profile_name, sink = %profile.sink, "answers now play here");
+                // A switch by voice or over the API was published where it was made.
                 playback.set_sink(&profile.sink);
                 apply_profile(&parts.state, &profile, playback);
             }
@@ -256,8 +240,9 @@ fn listen(
                 tracing::info!(dropped_s = interrupted, epoch, "barge-in: playback stopped");
             }
             tracing::info!(name = %detection.name, score = detection.score, "wake word detected; listening");
-            let _ = events.send(VoiceEvent::WakeWord {
+            bus.publish(Event::Wake {
                 name: detection.name.clone(),
+                score: detection.score,
             });
             mode = Mode::Listening {
                 endpointer: Endpointer::new(parts.vad.clone()),
@@ -317,14 +302,7 @@ fn listen(
                     drop(other);
                     let question = with_tail(audio, question_end).to_vec();
                     let epoch = speaker.current();
-                    start_turn(
-                        parts,
-                        question,
-                        Turn::confirmed(speech_end),
-                        epoch,
-                        speaker,
-                        events,
-                    );
+                    start_turn(parts, question, Turn::confirmed(speech_end), epoch, speaker);
                 }
             }
             mode = Mode::Idle;
@@ -349,7 +327,7 @@ fn listen(
             let started = Speculation::start(voiced_until);
             let epoch = speaker.current();
             let question = with_tail(audio, voiced_until).to_vec();
-            start_turn(parts, question, started.turn.clone(), epoch, speaker, events);
+            start_turn(parts, question, started.turn.clone(), epoch, speaker);
             *speculation = Some(started);
             continue;
         }
@@ -429,30 +407,24 @@ fn warm_up(parts: &Parts) {
 }
 
 /// A partial transcript, to the log and to in-process subscribers.
-pub(super) fn emit_partial(events: &broadcast::Sender<VoiceEvent>, text: &str) {
+pub(super) fn emit_partial(bus: &Bus, text: &str) {
     tracing::info!(partial = %text, "partial transcript");
-    let _ = events.send(VoiceEvent::Partial(text.to_string()));
+    bus.publish(Event::AsrPartial {
+        text: text.to_string(),
+    });
 }
 
 /// Answers one question on its own thread (so listening, and barge-in, go
 /// on): the transcript, then an intent or the LLM, spoken sentence by
 /// sentence. A speculative turn does everything but play and act until the
 /// listener confirms it; abandoned, it stops and leaves no trace.
-fn start_turn(
-    parts: &Parts,
-    question: Vec<f32>,
-    turn: Arc<Turn>,
-    epoch: u64,
-    speaker: &Speaker,
-    events: &broadcast::Sender<VoiceEvent>,
-) {
+fn start_turn(parts: &Parts, question: Vec<f32>, turn: Arc<Turn>, epoch: u64, speaker: &Speaker) {
     let worker = TurnWorker {
         state: parts.state.clone(),
         memory: parts.state.memory.clone(),
         turn,
         epoch,
         speaker: speaker.clone(),
-        events: events.clone(),
     };
     let spawned = std::thread::Builder::new()
         .name("turn".into())
@@ -469,7 +441,6 @@ struct TurnWorker {
     turn: Arc<Turn>,
     epoch: u64,
     speaker: Speaker,
-    events: broadcast::Sender<VoiceEvent>,
 }
 
 impl TurnWorker {
@@ -492,7 +463,7 @@ impl TurnWorker {
         // A speculative transcript is the question so far: subscribers get it
         // as a partial (the periodic partial gave its core to this turn).
         if self.turn.settled().is_none() && !text.is_empty() {
-            emit_partial(&self.events, &text);
+            emit_partial(&self.state.bus, &text);
         }
         if text.is_empty() {
             // Speech, but no words in it: say so rather than stay silent.
@@ -521,7 +492,7 @@ impl TurnWorker {
         }
         self.heard(&text);
         match intent {
-            Some(ProfileIntent::Switch(name)) => match self.state.profile.set(&name) {
+            Some(ProfileIntent::Switch(name)) => match self.state.set_profile(&name) {
                 // The loop sees the new profile at its next block and re-targets
                 // playback before this confirmation is played.
                 Ok(name) => {
@@ -556,7 +527,9 @@ impl TurnWorker {
     /// The question as heard, once its turn is confirmed.
     fn heard(&self, text: &str) {
         tracing::info!(transcript = %text, "heard");
-        let _ = self.events.send(VoiceEvent::Heard(text.to_string()));
+        self.state.bus.publish(Event::AsrFinal {
+            text: text.to_string(),
+        });
     }
 
     fn say(&self, text: String, last: bool) {
@@ -571,7 +544,9 @@ impl TurnWorker {
     /// A whole reply in one go (intents).
     fn say_all(&self, reply: String) {
         tracing::info!(answer = %reply, "answer");
-        let _ = self.events.send(VoiceEvent::Answer(reply.clone()));
+        self.state.bus.publish(Event::TurnEnd {
+            answer: reply.clone(),
+        });
         self.say(reply, true);
     }
 
@@ -644,7 +619,7 @@ impl TurnWorker {
                     }
                     let whole = stream.text().trim().to_string();
                     tracing::info!(answer = %whole, "answer");
-                    let _ = self.events.send(VoiceEvent::Answer(whole));
+                    self.state.bus.publish(Event::TurnEnd { answer: whole });
                     return;
                 }
             }

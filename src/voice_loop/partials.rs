@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use hauski_voice::ASR_RATE;
-use tokio::sync::broadcast;
 
-use super::{VoiceEvent, emit_partial};
+use super::emit_partial;
+use crate::assistant::bus::Bus;
 
 /// Shortest time between two partials (of the question's audio).
 const PARTIAL_EVERY_S: f64 = 0.5;
@@ -62,11 +62,8 @@ pub(super) struct Partials {
 
 impl Partials {
     /// Starts the thread that transcribes with `transcriber`.
-    pub(super) fn start(
-        transcriber: Arc<hauski_voice::Transcriber>,
-        events: &broadcast::Sender<VoiceEvent>,
-    ) -> Result<Self, String> {
-        let events = events.clone();
+    pub(super) fn start(transcriber: Arc<hauski_voice::Transcriber>, bus: &Bus) -> Result<Self, String> {
+        let bus = bus.clone();
         let busy = Arc::new(AtomicBool::new(false));
         let published = Arc::new(AtomicUsize::new(0));
         let cost_us = Arc::new(AtomicU64::new(0));
@@ -83,7 +80,7 @@ impl Partials {
                             let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
                             cost.store(took.max(1), Ordering::Relaxed);
                             if !t.text.trim().is_empty() {
-                                emit_partial(&events, t.text.trim());
+                                emit_partial(&bus, t.text.trim());
                                 count.fetch_add(1, Ordering::AcqRel);
                             }
                         }

@@ -10,6 +10,7 @@ use hauski_audio::live::Playback;
 use hauski_voice::PiperVoice;
 
 use super::turn::Turn;
+use crate::assistant::bus::{Bus, Event};
 
 pub struct Sentence {
     pub epoch: u64,
@@ -29,14 +30,14 @@ pub struct Speaker {
 }
 
 impl Speaker {
-    pub fn start(voice: Arc<Mutex<PiperVoice>>, playback: Arc<Playback>) -> std::io::Result<Self> {
+    pub fn start(voice: Arc<Mutex<PiperVoice>>, playback: Arc<Playback>, bus: Bus) -> std::io::Result<Self> {
         // A few sentences ahead of the voice is plenty; the LLM waits beyond.
         let (sentences, receiver) = sync_channel::<Sentence>(8);
         let epoch = Arc::new(AtomicU64::new(0));
         let current = epoch.clone();
         std::thread::Builder::new()
             .name("speaker".into())
-            .spawn(move || speak(&voice, &playback, &receiver, &current))?;
+            .spawn(move || speak(&voice, &playback, &receiver, &current, &bus))?;
         Ok(Self { sentences, epoch })
     }
 
@@ -54,7 +55,13 @@ impl Speaker {
     }
 }
 
-fn speak(voice: &Mutex<PiperVoice>, playback: &Playback, sentences: &Receiver<Sentence>, epoch: &AtomicU64) {
+fn speak(
+    voice: &Mutex<PiperVoice>,
+    playback: &Playback,
+    sentences: &Receiver<Sentence>,
+    epoch: &AtomicU64,
+    bus: &Bus,
+) {
     let mut started_epoch = None;
     for sentence in sentences {
         if sentence.epoch != epoch.load(Ordering::SeqCst) {
@@ -89,6 +96,9 @@ fn speak(voice: &Mutex<PiperVoice>, playback: &Playback, sentences: &Receiver<Se
             continue;
         }
         playback.play(&audio);
+        bus.publish(Event::AnswerSentence {
+            text: sentence.text.clone(),
+        });
         if first {
             started_epoch = Some(sentence.epoch);
             let ms = speech_end.elapsed().as_secs_f64() * 1000.0;

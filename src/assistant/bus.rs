@@ -1,0 +1,161 @@
+//! The event bus `hauski.*`: what happens in the assistant, as typed events
+//! with a documented JSON payload (the table in ARCHITECTURE.md), so other
+//! parts of the daemon, and later other programs and other HausKIs over
+//! NATS, can listen without knowing the door an event came from.
+//!
+//! The transport is in-process (a tokio broadcast channel): the appliance
+//! runs alone and needs no server. A subscriber that falls behind loses the
+//! oldest events and is told how many (`Lagged`); publishing never blocks a
+//! door.
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+/// Events a slow subscriber may fall behind by before it loses some.
+const CAPACITY: usize = 256;
+
+/// One event. Its subject is `hauski.` plus the dotted name in
+/// [`Event::subject`]; the payload is the JSON of the variant's fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The wake word was heard; listening starts.
+    Wake { name: String, score: f32 },
+    /// The question so far, while it is being spoken.
+    AsrPartial { text: String },
+    /// The question, once speech ended and the turn is confirmed.
+    AsrFinal { text: String },
+    /// A sentence of the answer, handed to speech as it is generated.
+    AnswerSentence { text: String },
+    /// The whole answer, once the turn is over.
+    TurnEnd { answer: String },
+    /// Answers now play through this profile's sink.
+    ProfileChanged { profile: String },
+}
+
+impl Event {
+    /// The NATS-style subject, `hauski.<name>`.
+    pub fn subject(&self) -> &'static str {
+        match self {
+            Self::Wake { .. } => "hauski.wake",
+            Self::AsrPartial { .. } => "hauski.asr.partial",
+            Self::AsrFinal { .. } => "hauski.asr.final",
+            Self::AnswerSentence { .. } => "hauski.turn.sentence",
+            Self::TurnEnd { .. } => "hauski.turn.end",
+            Self::ProfileChanged { .. } => "hauski.profile.changed",
+        }
+    }
+
+    /// The payload as published: the event's fields as a JSON object.
+    pub fn payload(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        if let Some(fields) = value.as_object_mut() {
+            fields.remove("event");
+        }
+        value
+    }
+}
+
+/// The in-process bus: cheap to clone, every clone publishes to the same
+/// subscribers.
+#[derive(Debug, Clone)]
+pub struct Bus {
+    sender: broadcast::Sender<Event>,
+}
+
+impl Default for Bus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Bus {
+    pub fn new() -> Self {
+        Self {
+            sender: broadcast::channel(CAPACITY).0,
+        }
+    }
+
+    /// Publishes `event` to whoever listens (nobody is fine), and logs it at
+    /// debug level under its subject.
+    pub fn publish(&self, event: Event) {
+        tracing::debug!(subject = event.subject(), payload = %event.payload(), "event");
+        let _ = self.sender.send(event);
+    }
+
+    /// Every event published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.sender.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_kind() -> Vec<Event> {
+        let text = || "what is the capital of France".to_string();
+        vec![
+            Event::Wake {
+                name: "hey-hauski".into(),
+                score: 0.62,
+            },
+            Event::AsrPartial { text: text() },
+            Event::AsrFinal { text: text() },
+            Event::AnswerSentence {
+                text: "Paris.".into(),
+            },
+            Event::TurnEnd {
+                answer: "Paris.".into(),
+            },
+            Event::ProfileChanged {
+                profile: "kueche".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn subscribers_get_every_event_in_order() {
+        let bus = Bus::new();
+        let mut first = bus.subscribe();
+        let mut second = bus.clone().subscribe();
+        for event in every_kind() {
+            bus.publish(event);
+        }
+        for receiver in [&mut first, &mut second] {
+            for expected in every_kind() {
+                assert_eq!(receiver.try_recv().ok(), Some(expected));
+            }
+        }
+    }
+
+    #[test]
+    fn payloads_are_the_fields_and_subjects_are_unique() {
+        let payload = Event::Wake {
+            name: "hey-hauski".into(),
+            score: 0.5,
+        }
+        .payload();
+        assert_eq!(payload, serde_json::json!({"name": "hey-hauski", "score": 0.5}));
+        let mut subjects: Vec<&str> = every_kind().iter().map(Event::subject).collect();
+        subjects.sort_unstable();
+        subjects.dedup();
+        assert_eq!(subjects.len(), every_kind().len());
+    }
+
+    /// The table in ARCHITECTURE.md documents every subject and its fields;
+    /// this compares it with what the code publishes.
+    #[test]
+    fn architecture_md_documents_every_event() {
+        let doc = include_str!("../../ARCHITECTURE.md");
+        for event in every_kind() {
+            let row = doc
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{}` |", event.subject())))
+                .unwrap_or_else(|| panic!("ARCHITECTURE.md has no row for {}", event.subject()));
+            for field in event.payload().as_object().expect("object").keys() {
+                assert!(row.contains(&format!("`{field}`")), "{row} lacks {field}");
+            }
+        }
+    }
+}
