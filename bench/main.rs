@@ -5,6 +5,7 @@
 
 mod api;
 mod brain;
+mod bus;
 mod report;
 mod spine;
 mod voice;
@@ -25,6 +26,8 @@ pub enum BenchSuite {
     Api,
     /// The live voice loop on a private PipeWire (target/bench/voice.json).
     Voice,
+    /// The in-process event bus: events a second, publish → receipt (target/bench/bus.json).
+    Bus,
 }
 
 /// Measures HausKI's speed figures.
@@ -100,6 +103,7 @@ fn run(args: &BenchArgs) -> anyhow::Result<()> {
         BenchSuite::Brain => brain::run(&app, args),
         BenchSuite::Api => api::run(&app, args),
         BenchSuite::Voice => voice::run(&app, args),
+        BenchSuite::Bus => bus::run(args),
     }
 }
 

@@ -28,3 +28,4 @@ echo "==> bench"
 cargo run --locked --quiet --bin hauski-bench -- spine --runs 10 --update-readme README.md
 cargo run --locked --quiet --bin hauski-bench -- api --runs 30 --update-readme README.md
 cargo run --locked --quiet --bin hauski-bench -- voice --runs 20 --update-readme README.md
+cargo run --locked --quiet --bin hauski-bench -- bus --runs 5 --update-readme README.md
