@@ -33,7 +33,7 @@ use crate::llm_pool::GenerationEvent;
 use partials::{Partials, partial_due};
 use profile_intent::ProfileIntent;
 use speaker::{Sentence, Speaker};
-use turn::{Speculation, Turn};
+use turn::{Speculation, TurnGate};
 
 /// Where the loop listens and plays.
 #[derive(Debug, Clone, Default)]
@@ -302,7 +302,7 @@ fn listen(
                     drop(other);
                     let question = with_tail(audio, question_end).to_vec();
                     let epoch = speaker.current();
-                    start_turn(parts, question, Turn::confirmed(speech_end), epoch, speaker);
+                    start_turn(parts, question, TurnGate::confirmed(speech_end), epoch, speaker);
                 }
             }
             mode = Mode::Idle;
@@ -418,7 +418,7 @@ pub(super) fn emit_partial(bus: &Bus, text: &str) {
 /// on): the transcript, then an intent or the LLM, spoken sentence by
 /// sentence. A speculative turn does everything but play and act until the
 /// listener confirms it; abandoned, it stops and leaves no trace.
-fn start_turn(parts: &Parts, question: Vec<f32>, turn: Arc<Turn>, epoch: u64, speaker: &Speaker) {
+fn start_turn(parts: &Parts, question: Vec<f32>, turn: Arc<TurnGate>, epoch: u64, speaker: &Speaker) {
     let worker = TurnWorker {
         state: parts.state.clone(),
         memory: parts.state.memory.clone(),
@@ -438,7 +438,7 @@ fn start_turn(parts: &Parts, question: Vec<f32>, turn: Arc<Turn>, epoch: u64, sp
 struct TurnWorker {
     state: SharedAssistant,
     memory: Option<Arc<Mutex<MemoryStore>>>,
-    turn: Arc<Turn>,
+    turn: Arc<TurnGate>,
     epoch: u64,
     speaker: Speaker,
 }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use hauski_audio::live::Playback;
 use hauski_voice::PiperVoice;
 
-use super::turn::Turn;
+use super::turn::TurnGate;
 use crate::assistant::bus::{Bus, Event};
 
 pub struct Sentence {
@@ -17,7 +17,7 @@ pub struct Sentence {
     pub text: String,
     /// The turn it answers: synthesised at once, played only once the
     /// question is known to be over (dropped if the turn is abandoned).
-    pub turn: Arc<Turn>,
+    pub turn: Arc<TurnGate>,
     /// The last sentence of its answer.
     pub last: bool,
 }

@@ -21,15 +21,18 @@ enum State {
     Abandoned,
 }
 
+/// Where a turn's answer waits until the question is known to be over:
+/// confirmed, it plays; abandoned, it is dropped unheard. (Not the prompt's
+/// `hauski_brain::Turn`, which is what the LLM is asked.)
 #[derive(Debug)]
-pub struct Turn {
+pub struct TurnGate {
     state: Mutex<State>,
     settled: Condvar,
     /// Set when abandoned: work in flight (Whisper) stops early.
     abandoned: Arc<AtomicBool>,
 }
 
-impl Turn {
+impl TurnGate {
     /// A turn whose question is already over (no speculation).
     pub fn confirmed(speech_end: Instant) -> Arc<Self> {
         Arc::new(Self {
@@ -91,7 +94,7 @@ impl Turn {
 /// confirming abandons the turn, so no path out of listening can leave an
 /// answer waiting forever.
 pub struct Speculation {
-    pub turn: Arc<Turn>,
+    pub turn: Arc<TurnGate>,
     /// The end of the speech the turn answers (a sample index of the question).
     pub speech_until: usize,
 }
@@ -99,7 +102,7 @@ pub struct Speculation {
 impl Speculation {
     pub fn start(speech_until: usize) -> Self {
         Self {
-            turn: Turn::pending(),
+            turn: TurnGate::pending(),
             speech_until,
         }
     }
