@@ -120,6 +120,7 @@ fn answers_play_on_the_active_profile_sink_and_switch_by_voice() {
         log.contains("partial transcript"),
         "no partial transcripts:\n{log}"
     );
+    assert_events_in_order(&log);
     let answer = last_field(&log, "answer", "answer");
     let played = common::transcribe(&living);
     assert!(
@@ -189,6 +190,33 @@ fn answers_play_on_the_active_profile_sink_and_switch_by_voice() {
     ]));
     let (status, body) = post_json(&server.url("/audio/profile"), &json!({"profile": "wohnzimmer"}));
     assert_eq!(status, 200, "{body}");
+}
+
+/// The bus told the turn as it happened: the wake word, a partial
+/// transcript while the question was spoken, the final one, then the
+/// answer's sentences as they played and the turn's end. (Where
+/// transcribing is slow, the question's first partial may finish just
+/// after the final one: only the first is held to its place.)
+fn assert_events_in_order(log: &str) {
+    let subjects: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.split(" subject=").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .collect();
+    let first = |subject: &str| subjects.iter().position(|s| *s == subject);
+    let (Some(wake), Some(partial), Some(heard), Some(sentence), Some(end)) = (
+        first("hauski.wake"),
+        first("hauski.asr.partial"),
+        first("hauski.asr.final"),
+        first("hauski.turn.sentence"),
+        first("hauski.turn.end"),
+    ) else {
+        panic!("events missing from the bus: {subjects:?}");
+    };
+    assert!(
+        wake < partial && partial < heard && heard < sentence && heard < end,
+        "events out of order: {subjects:?}"
+    );
 }
 
 /// Wall-clock time of a log line (tracing's RFC 3339 prefix), as seconds since the epoch.

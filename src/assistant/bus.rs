@@ -79,7 +79,7 @@ impl Bus {
     /// Publishes `event` to whoever listens (nobody is fine), and logs it at
     /// debug level under its subject.
     pub fn publish(&self, event: Event) {
-        tracing::debug!(subject = event.subject(), payload = %event.payload(), "event");
+        tracing::debug!(subject = %event.subject(), payload = %event.payload(), "event");
         let _ = self.sender.send(event);
     }
 

@@ -28,7 +28,11 @@ impl Server {
         ));
         let log = std::fs::File::create(&stderr).expect("log file");
         let mut child = cmd
-            .env("RUST_LOG", "info,llama.cpp=warn,tower_http=warn")
+            // The bus's events too: tests check their order in the log.
+            .env(
+                "RUST_LOG",
+                "info,llama.cpp=warn,tower_http=warn,hauski::assistant::bus=debug",
+            )
             .args(["serve", "--listen", "127.0.0.1:0", "--wyoming", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::piped())
