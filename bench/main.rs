@@ -89,13 +89,14 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    // A bench never touches the owner's data (memory, notes): what a suite
+    // needs lives in a folder of its own, gone when the run ends.
+    let data = tempfile::tempdir()?;
     let app = App::new(&AppOptions {
         config_dir: args.config.clone(),
         model_roots: args.models.clone(),
         threads: args.threads,
-        // A bench never touches the owner's data: each suite that needs
-        // some makes its own.
-        data_dir: Some(std::env::temp_dir().join(format!("hauski-bench-{}", std::process::id()))),
+        data_dir: Some(data.path().to_path_buf()),
         llm: args.llm.clone(),
     })?;
     match args.suite {
