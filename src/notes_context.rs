@@ -16,15 +16,21 @@ use serde::Serialize;
 
 use crate::engines::App;
 
-#[derive(Debug, Default, Clone, Serialize)]
+/// A note that went into a prompt.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UsedNote {
+    /// "path › heading".
+    pub source: String,
+    pub score: f32,
+}
+
+/// The notes found for one question.
+#[derive(Debug, Default, Clone)]
 pub struct NotesContext {
     /// The text put before the question; empty when nothing was found.
-    #[serde(skip)]
     pub prompt: String,
-    /// "path › heading" of each note used, best first.
-    pub sources: Vec<String>,
-    /// Each source's search score.
-    pub scores: Vec<f32>,
+    /// Each note used, best first.
+    pub notes: Vec<UsedNote>,
 }
 
 /// The loaded notes index with the embedder that fills and queries it.
@@ -101,10 +107,12 @@ impl NotesIndex {
             }
             budget -= line.len();
             context.prompt.push_str(&line);
-            context.sources.push(format!("{path} › {heading}"));
-            context.scores.push(hit.score);
+            context.notes.push(UsedNote {
+                source: format!("{path} › {heading}"),
+                score: hit.score,
+            });
         }
-        if context.sources.is_empty() {
+        if context.notes.is_empty() {
             return Ok(NotesContext::default());
         }
         Ok(context)

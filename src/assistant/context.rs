@@ -4,11 +4,12 @@
 //! question. Every door builds its prompt with [`compose`].
 
 use anyhow::Result;
-use hauski_brain::memory::{MemoryStore, ScoredMemory};
+use hauski_brain::memory::{MemoryEntry, MemoryStore, ScoredMemory, memory_prompt};
 use hauski_brain::{ChatMessage, ChatRole, Embedder, Turn};
 use serde::Serialize;
 
-use crate::notes_context::NotesIndex;
+pub use crate::notes_context::UsedNote;
+use crate::notes_context::{NotesContext, NotesIndex};
 
 /// Who HausKI is, the start of the default system prompt.
 const SYSTEM_INTRO: &str = "HausKI is a friendly voice assistant in a family home. \
@@ -38,14 +39,6 @@ pub struct UsedMemory {
     pub pinned: bool,
 }
 
-/// A note that went into a prompt.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct UsedNote {
-    /// "path › heading".
-    pub source: String,
-    pub score: f32,
-}
-
 /// One turn's context: what went into the prompt and why, so the owner can
 /// see why HausKI said what it said (`--json`, the API's `hauski` field).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -58,26 +51,21 @@ pub struct TurnContext {
 }
 
 impl TurnContext {
-    /// The context from ranked memories and the notes' prompt section.
-    pub fn new(memories: Vec<ScoredMemory>, notes_prompt: &str, notes: Vec<UsedNote>) -> Self {
+    /// The context from ranked memories and the notes found.
+    pub fn new(memories: Vec<ScoredMemory>, notes: NotesContext) -> Self {
         let mut sections = Vec::new();
-        if !memories.is_empty() {
-            let mut section = String::from("Things the owner asked HausKI to remember:\n");
-            for m in &memories {
-                section.push_str("- ");
-                section.push_str(m.entry.text.trim());
-                section.push('\n');
-            }
+        if let Some(best) = memories.first() {
+            let entries: Vec<MemoryEntry> = memories.iter().map(|m| m.entry.clone()).collect();
             // A worked example with the best match: small base models
             // ignore remembered facts without one.
-            section.push_str(&format!(
-                "User: What did I say about that?\nAssistant: You said that {}.",
-                memories[0].entry.text.trim().trim_end_matches('.')
+            sections.push(format!(
+                "{}User: What did I say about that?\nAssistant: You said that {}.",
+                memory_prompt(&entries),
+                best.entry.text.trim().trim_end_matches('.')
             ));
-            sections.push(section);
         }
-        if !notes_prompt.trim().is_empty() {
-            sections.push(notes_prompt.trim().to_string());
+        if !notes.prompt.trim().is_empty() {
+            sections.push(notes.prompt.trim().to_string());
         }
         Self {
             memories: memories
@@ -89,7 +77,7 @@ impl TurnContext {
                     pinned: m.entry.pinned,
                 })
                 .collect(),
-            notes,
+            notes: notes.notes,
             text: sections.join("\n\n"),
         }
     }
@@ -159,32 +147,33 @@ pub struct ContextSources<'a> {
 }
 
 /// Finds the memories and notes that fit `question`: one embedding of the
-/// question ranks both. Memories remembered without an embedding (by a
-/// command that loads no embedder) are embedded here, once.
+/// question ranks both, and none is made when there is nothing to rank (a
+/// voice turn would pay for it on every question). Memories remembered
+/// without an embedding (by a command that loads no embedder) are embedded
+/// here, once.
 pub fn gather(sources: &ContextSources<'_>, question: &str) -> Result<TurnContext> {
     let _span = tracing::info_span!("context").entered();
+    let memory = match sources.memory {
+        Some(store) if sources.memory_entries > 0 && store.has_entries()? => Some(store),
+        _ => None,
+    };
+    let notes = sources.notes.filter(|index| !index.is_empty());
+    if memory.is_none() && notes.is_none() {
+        return Ok(TurnContext::default());
+    }
     let embedding = sources.embedder.embed_one(question)?;
-    let memories = match sources.memory {
-        Some(store) if sources.memory_entries > 0 => {
+    let memories = match memory {
+        Some(store) => {
             embed_missing(store, sources.embedder)?;
             store.relevant(&embedding, sources.memory_entries, sources.memory_chars)?
         }
-        _ => Vec::new(),
+        None => Vec::new(),
     };
-    let notes = match sources.notes {
+    let notes = match notes {
         Some(index) => index.retrieve(question, &embedding)?,
-        None => Default::default(),
+        None => NotesContext::default(),
     };
-    let used_notes = notes
-        .sources
-        .iter()
-        .zip(&notes.scores)
-        .map(|(source, score)| UsedNote {
-            source: source.clone(),
-            score: *score,
-        })
-        .collect();
-    Ok(TurnContext::new(memories, &notes.prompt, used_notes))
+    Ok(TurnContext::new(memories, notes))
 }
 
 fn embed_missing(store: &MemoryStore, embedder: &Embedder) -> Result<()> {
@@ -205,7 +194,7 @@ fn embed_missing(store: &MemoryStore, embedder: &Embedder) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hauski_brain::memory::{Layer, MemoryEntry};
+    use hauski_brain::memory::Layer;
 
     fn context() -> TurnContext {
         let entry = MemoryEntry {
@@ -218,11 +207,13 @@ mod tests {
         };
         TurnContext::new(
             vec![ScoredMemory { entry, score: 0.61 }],
-            "From the owner's notes:\n- (boiler.md) Serviced in May.\n",
-            vec![UsedNote {
-                source: "/vault/boiler.md › Heating".into(),
-                score: 0.5,
-            }],
+            NotesContext {
+                prompt: "From the owner's notes:\n- (boiler.md) Serviced in May.\n".into(),
+                notes: vec![UsedNote {
+                    source: "/vault/boiler.md › Heating".into(),
+                    score: 0.5,
+                }],
+            },
         )
     }
 

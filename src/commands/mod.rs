@@ -30,7 +30,7 @@ use hauski::engines::App;
 fn context_for_command(app: &App, memory: &MemoryStore, question: &str) -> Result<TurnContext> {
     let manifest = Manifest::load(&app.index_dir().join("manifest.json"))?;
     let has_notes = !manifest.files.is_empty() && app.config.limits.llm.notes_top_k > 0;
-    let has_memories = app.config.memory.prompt_entries > 0 && !memory.list()?.is_empty();
+    let has_memories = app.config.memory.prompt_entries > 0 && memory.has_entries()?;
     if !has_notes && !has_memories {
         return Ok(TurnContext::default());
     }

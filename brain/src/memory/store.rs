@@ -104,6 +104,17 @@ impl MemoryStore {
         Ok(self.conn.last_insert_rowid())
     }
 
+    /// Whether any entry has not expired: a turn with none to rank need not
+    /// embed its question for them.
+    pub fn has_entries(&self) -> Result<bool, MemoryError> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM memories
+             WHERE pinned = 1 OR expires_ms IS NULL OR expires_ms > ?1)",
+            params![self.clock.now_ms()],
+            |row| row.get(0),
+        )?)
+    }
+
     /// Every entry that has not expired, oldest first.
     pub fn list(&self) -> Result<Vec<MemoryEntry>, MemoryError> {
         let mut stmt = self.conn.prepare(
@@ -381,7 +392,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let clock = Arc::new(ManualClock::new(0));
         let s = store(dir.path(), clock.clone());
+        assert!(!s.has_entries().expect("empty"));
         s.remember(Layer::Short, "soon gone").expect("short");
+        assert!(s.has_entries().expect("one"));
         let a = s.remember(Layer::Long, "a").expect("a");
         let b = s.remember(Layer::Long, "b").expect("b");
         let c = s.remember(Layer::Long, "c").expect("c");
@@ -425,6 +438,7 @@ mod tests {
         s.set_embedding(same_but_newer, &unit(1.0, 0.1)).expect("embed");
         let unembedded = s.remember(Layer::Long, "buy oat milk").expect("plain");
         assert_eq!(s.without_embedding().expect("missing")[0].id, unembedded);
+        assert!(s.has_entries().expect("has entries"));
 
         let ids = |max, budget| {
             s.relevant(&unit(1.0, 0.0), max, budget)
