@@ -1,6 +1,8 @@
 //! `hauski-bench bus`: how many events a second the in-process `hauski.*`
 //! bus carries to a subscriber that reads every one, and the time from
-//! publish to receipt. Writes target/bench/bus.json.
+//! publish to receipt; then the same through the NATS bridge, a real
+//! `nats-server` on loopback and a second NATS client, as another program
+//! would listen. Writes target/bench/bus.json.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,7 +23,7 @@ const TIMED: usize = 2_000;
 /// Most events published and not yet read: half the bus's capacity.
 const IN_FLIGHT: usize = 128;
 
-pub fn run(args: &BenchArgs) -> Result<()> {
+pub fn run(args: &BenchArgs, routing: &hauski::config::Routing) -> Result<()> {
     eprintln!(
         "bench bus: {EVENTS} events through one subscriber, {} runs",
         args.runs
@@ -33,6 +35,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     rates.sort_by(f64::total_cmp);
     let mut latencies = latency_us()?;
     latencies.sort_by(f64::total_cmp);
+    let nats_server = args.reference_python.with_file_name("nats-server");
+    let nats = crate::nats::measure(&nats_server, routing, TIMED, sample_event)?;
+    let in_process = (percentile(&latencies, 50.0), percentile(&latencies, 95.0));
     let report = json!({
         "events_per_run": EVENTS,
         "runs": rates.len(),
@@ -42,12 +47,23 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             "p50": percentile(&latencies, 50.0),
             "p95": percentile(&latencies, 95.0),
         },
-        "nats": Value::Null,
+        "nats": {
+            "events_per_s": nats.events_per_s,
+            "publish_to_receive_us": {
+                "n": nats.latencies_us.len(),
+                "p50": percentile(&nats.latencies_us, 50.0),
+                "p95": percentile(&nats.latencies_us, 95.0),
+            },
+            "added_us": {
+                "p50": percentile(&nats.latencies_us, 50.0) - in_process.0,
+                "p95": percentile(&nats.latencies_us, 95.0) - in_process.1,
+            },
+        },
     });
     publish(args, "bus", &report, &markdown_table(&report))
 }
 
-fn sample_event(i: usize) -> Event {
+pub fn sample_event(i: usize) -> Event {
     Event::AsrPartial {
         text: format!("what is the capital of France {i}"),
     }
@@ -121,20 +137,29 @@ fn markdown_table(r: &Value) -> String {
         v.as_f64()
             .map_or_else(|| "–".to_string(), |x| format!("{x:.digits$}"))
     };
+    let nats = &r["nats"];
     [
-        "| figure | in-process | over NATS |".to_string(),
+        "| figure | in-process | over NATS (loopback) |".to_string(),
         "|---|---|---|".to_string(),
         format!(
-            "| events per second to one subscriber, median of {} runs of {} | {} | not built yet |",
+            "| events per second to one subscriber (in-process: median of {} runs of {}) | {} | {} |",
             r["runs"],
             r["events_per_run"],
-            f(&r["events_per_s"]["p50"], 0)
+            f(&r["events_per_s"]["p50"], 0),
+            f(&nats["events_per_s"], 0)
         ),
         format!(
-            "| publish → received (µs), p50 / p95 over {} | {} / {} | not built yet |",
+            "| publish → received (µs), p50 / p95 over {} | {} / {} | {} / {} |",
             r["publish_to_receive_us"]["n"],
             f(&r["publish_to_receive_us"]["p50"], 1),
-            f(&r["publish_to_receive_us"]["p95"], 1)
+            f(&r["publish_to_receive_us"]["p95"], 1),
+            f(&nats["publish_to_receive_us"]["p50"], 1),
+            f(&nats["publish_to_receive_us"]["p95"], 1)
+        ),
+        format!(
+            "| added by NATS per event (µs), p50 / p95 | – | {} / {} |",
+            f(&nats["added_us"]["p50"], 1),
+            f(&nats["added_us"]["p95"], 1)
         ),
     ]
     .join("\n")

@@ -6,6 +6,7 @@
 mod api;
 mod brain;
 mod bus;
+mod nats;
 mod report;
 mod spine;
 mod voice;
@@ -104,7 +105,7 @@ fn run(args: &BenchArgs) -> anyhow::Result<()> {
         BenchSuite::Brain => brain::run(&app, args),
         BenchSuite::Api => api::run(&app, args),
         BenchSuite::Voice => voice::run(&app, args),
-        BenchSuite::Bus => bus::run(args),
+        BenchSuite::Bus => bus::run(args, &app.config.routing),
     }
 }
 

@@ -138,6 +138,9 @@ pub struct ServeArgs {
     /// Serve the API and Wyoming only: no microphone, no speaker.
     #[arg(long)]
     pub no_voice: bool,
+    /// NATS server for the event bus (nats://HOST:PORT); overrides bus.yaml's nats_url.
+    #[arg(long, env = "HAUSKI_BUS")]
+    pub bus: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -6,6 +6,7 @@ pub mod assistant;
 pub mod config;
 pub mod engines;
 pub mod llm_pool;
+pub mod nats;
 pub mod notes_context;
 pub mod pipeline;
 pub mod profile_state;

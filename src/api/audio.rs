@@ -12,9 +12,13 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hauski_voice::{ASR_RATE, Transcript};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::error::{ApiError, ApiResult};
+use super::schema::{
+    ErrorBody, PlainTranscription, RequestErrors, TimedText, Transcription, VerboseSegment,
+    VerboseTranscription,
+};
 use super::state::SharedState;
 use crate::assistant::{SpeechError, synthesize};
 
@@ -85,7 +89,31 @@ fn multipart_error(e: impl std::fmt::Display, status: StatusCode) -> ApiError {
     ApiError::bad_request(format!("cannot read the multipart form: {e}"))
 }
 
-/// `POST /v1/audio/transcriptions` (multipart: `file`, `model`, `response_format`).
+/// The multipart form of `/v1/audio/transcriptions` (documentation only: the
+/// handler reads the fields as they stream in).
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "describes the form for the OpenAPI document")]
+pub struct TranscriptionForm {
+    /// WAV or FLAC, any rate and channel count.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// The loaded ASR model's id, `whisper-1` or `hauski`.
+    model: String,
+    /// `json` (default), `verbose_json` or `text`.
+    response_format: Option<String>,
+    /// `en` or nothing: the model understands English.
+    language: Option<String>,
+}
+
+/// Speech to text (OpenAI-compatible multipart form: `file`, `model`,
+/// `response_format`).
+#[utoipa::path(post, path = "/v1/audio/transcriptions", tag = "openai",
+    request_body(content = TranscriptionForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The transcript (text/plain for `response_format: text`)", body = Transcription),
+        RequestErrors,
+        (status = 404, description = "The model named is not the one loaded", body = ErrorBody),
+    ))]
 pub async fn transcriptions(
     State(state): State<SharedState>,
     form: Result<Multipart, MultipartRejection>,
@@ -148,55 +176,85 @@ pub async fn transcriptions(
         )
             .into_response(),
         "verbose_json" => {
-            let segments: Vec<Value> = transcript
+            let segments = transcript
                 .segments
                 .iter()
                 .enumerate()
-                .map(|(id, s)| {
-                    json!({
-                        "id": id, "seek": 0, "start": s.start, "end": s.end, "text": s.text,
-                        "tokens": [], "temperature": 0.0, "avg_logprob": 0.0,
-                        "compression_ratio": 0.0, "no_speech_prob": 0.0,
-                    })
+                .map(|(id, s)| VerboseSegment {
+                    id,
+                    seek: 0,
+                    start: s.start,
+                    end: s.end,
+                    text: s.text.clone(),
+                    tokens: Vec::new(),
+                    temperature: 0.0,
+                    avg_logprob: 0.0,
+                    compression_ratio: 0.0,
+                    no_speech_prob: 0.0,
                 })
                 .collect();
-            Json(json!({
-                "task": "transcribe",
-                "language": "english",
-                "duration": audio_s,
-                "text": transcript.text,
-                "segments": segments,
+            Json(Transcription::Verbose(VerboseTranscription {
+                task: "transcribe".into(),
+                language: "english".into(),
+                duration: audio_s,
+                text: transcript.text,
+                segments,
             }))
             .into_response()
         }
-        _ => Json(json!({"text": transcript.text})).into_response(),
+        _ => Json(Transcription::Plain(PlainTranscription {
+            text: transcript.text,
+        }))
+        .into_response(),
     })
 }
 
-/// `POST /asr/transcribe`: a WAV or FLAC file as the raw body.
+/// Speech to text: a WAV or FLAC file as the raw body.
+#[utoipa::path(post, path = "/asr/transcribe", tag = "hauski",
+    request_body(description = "A WAV or FLAC file", content(
+        (Vec<u8> = "audio/wav"),
+        (Vec<u8> = "audio/flac"),
+    )),
+    responses(
+        (status = 200, description = "The transcript with timed segments", body = super::schema::Transcript),
+        RequestErrors,
+    ))]
 pub async fn asr_transcribe(
     State(state): State<SharedState>,
     body: Result<Bytes, BytesRejection>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<super::schema::Transcript>> {
     let bytes = body.map_err(|e| {
         let status = e.status();
         multipart_error(e.body_text(), status)
     })?;
     let (transcript, audio_s) = transcribe_bytes(&state, bytes, "the request body".to_string()).await?;
-    Ok(Json(json!({
-        "text": transcript.text,
-        "segments": transcript.segments,
-        "duration": audio_s,
-    })))
+    Ok(Json(super::schema::Transcript {
+        segments: transcript
+            .segments
+            .into_iter()
+            .map(|s| TimedText {
+                start: s.start,
+                end: s.end,
+                text: s.text,
+            })
+            .collect(),
+        text: transcript.text,
+        duration: audio_s,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct SpeechRequest {
+    /// `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`, `hauski` or the loaded voice's id.
     model: String,
+    /// The text to speak.
     input: String,
+    /// The loaded voice's id or any OpenAI voice name (all speak with it).
     voice: String,
+    /// `wav` (default) or `pcm` (24 kHz, 16-bit little-endian mono).
     #[serde(default)]
     response_format: Option<String>,
+    /// 0.25 to 4.0; 1.0 is the voice's own pace.
     #[serde(default)]
     speed: Option<f32>,
 }
@@ -204,7 +262,16 @@ pub struct SpeechRequest {
 /// OpenAI's raw PCM is 24 kHz, 16-bit little-endian mono.
 const OPENAI_PCM_RATE: u32 = 24_000;
 
-/// `POST /v1/audio/speech`: `input` spoken with the Piper voice, as WAV or PCM.
+/// Text to speech (OpenAI-compatible): `input` spoken with the Piper voice.
+#[utoipa::path(post, path = "/v1/audio/speech", tag = "openai", request_body = SpeechRequest, responses(
+    (status = 200, description = "The speech, as WAV or raw PCM", content(
+        (Vec<u8> = "audio/wav"),
+        (Vec<u8> = "audio/pcm"),
+    )),
+    RequestErrors,
+    (status = 404, description = "The model named is not the one loaded", body = ErrorBody),
+    (status = 503, description = "No voice is loaded", body = ErrorBody),
+))]
 pub async fn speech(
     State(state): State<SharedState>,
     body: Result<Json<SpeechRequest>, JsonRejection>,

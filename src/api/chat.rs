@@ -19,18 +19,27 @@ use hauski_brain::{ChatMessage, ChatRole, FinishReason, GenerationParams, Genera
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::time::Instant;
+use utoipa::ToSchema;
 
 use super::error::{ApiError, ApiResult};
+use super::schema::{
+    AssistantMessage, ChatChoice, ChatCompletion, ErrorBody, GenerationErrors, PromptSources, RequestErrors,
+    Usage,
+};
 use super::state::SharedState;
 use crate::assistant::Allow;
-use crate::assistant::context::{TurnContext, compose};
+use crate::assistant::bus::{Bus, Event as BusEvent};
+use crate::assistant::context::{TurnContext, compose, system_prompt};
 use crate::assistant::generation::{Door, Requested, generation_params};
 use crate::llm_pool::{Generation, GenerationEvent, SubmitError};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ChatRequest {
+    /// The loaded LLM's id (`GET /v1/models`).
     model: String,
+    /// The chat so far, ending with the question.
     messages: Vec<RequestMessage>,
+    /// Answer as server-sent events, ending in `data: [DONE]`.
     #[serde(default)]
     stream: bool,
     stream_options: Option<StreamOptions>,
@@ -40,48 +49,52 @@ pub struct ChatRequest {
     top_p: Option<f32>,
     seed: Option<i64>,
     stop: Option<Stop>,
+    /// Only 1.
     n: Option<u32>,
+    /// HausKI's extension: the owner's notes and memories that fit the question.
     retrieval: Option<Retrieval>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct RequestMessage {
+    /// `system`, `developer`, `user` or `assistant`.
     role: String,
     #[serde(default)]
     content: Option<Content>,
 }
 
 /// A message's content: a string, or (newer SDKs) a list of typed parts.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 enum Content {
     Text(String),
     Parts(Vec<ContentPart>),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct ContentPart {
+    /// Only `text` is understood.
     #[serde(rename = "type")]
     kind: String,
     #[serde(default)]
     text: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 enum Stop {
     One(String),
     Many(Vec<String>),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct StreamOptions {
     #[serde(default)]
     include_usage: bool,
 }
 
 /// HausKI's extension: what the answer may draw on.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct Retrieval {
     /// The owner's indexed notes that fit the question.
     #[serde(default)]
@@ -93,12 +106,26 @@ struct Retrieval {
 
 /// A checked request, ready for the LLM.
 pub struct PreparedChat {
+    /// The last user message: what the turn answers.
+    pub question: String,
     pub messages: Vec<ChatMessage>,
     pub params: GenerationParams,
     /// The memories and notes put into the prompt.
     pub context: TurnContext,
 }
 
+/// Chat completion (OpenAI-compatible); `stream: true` answers as server-sent
+/// events ending in `data: [DONE]`. Without a system message the chat gets
+/// HausKI's own, as every other door's turn does.
+#[utoipa::path(post, path = "/v1/chat/completions", tag = "openai", request_body = ChatRequest, responses(
+    (status = 200, description = "The answer, or its stream", content(
+        (ChatCompletion = "application/json"),
+        (String = "text/event-stream"),
+    )),
+    RequestErrors,
+    GenerationErrors,
+    (status = 404, description = "The model named is not the one loaded", body = ErrorBody),
+))]
 pub async fn completions(
     State(state): State<SharedState>,
     body: Result<Json<ChatRequest>, JsonRejection>,
@@ -119,17 +146,23 @@ pub async fn completions(
             SubmitError::Busy { .. } => ApiError::busy(e.to_string()),
             SubmitError::Stopped => ApiError::internal(e),
         })?;
+    state.bus.publish(BusEvent::TurnStart {
+        door: Door::Api.name().into(),
+        question: prepared.question,
+    });
     let meta = ChunkMeta {
         id: completion_id(),
         created: unix_now(),
         model,
         context: prepared.context,
+        bus: state.bus.clone(),
     };
     let timeout = Duration::from_millis(state.limits().request_timeout_ms);
     if stream {
         Ok(streamed(generation, meta, include_usage, timeout).into_response())
     } else {
         let stats = collect(generation, timeout).await?;
+        meta.turn_end(&stats);
         Ok(Json(completion_body(&meta, &stats)).into_response())
     }
 }
@@ -252,12 +285,19 @@ async fn prepare(state: &SharedState, request: ChatRequest) -> ApiResult<Prepare
     let mut context = TurnContext::default();
     if allow.memories || allow.notes {
         let assistant = state.assistant.clone();
+        let question = question.clone();
         context = tokio::task::spawn_blocking(move || assistant.context_for(&question, allow))
             .await
             .map_err(ApiError::internal)?
             .map_err(|e| ApiError::internal(format!("{e:#}")))?;
     }
+    // A chat without a system message gets HausKI's, so every door asks
+    // the LLM the same way for the same question.
+    if !messages.iter().any(|m| m.role == ChatRole::System) {
+        messages.insert(0, ChatMessage::new(ChatRole::System, system_prompt(None)));
+    }
     Ok(PreparedChat {
+        question,
         messages: compose(messages, &context),
         params,
         context,
@@ -269,14 +309,27 @@ pub struct ChunkMeta {
     pub created: u64,
     pub model: String,
     pub context: TurnContext,
+    /// Where the turn's end is told.
+    pub bus: Bus,
 }
 
 impl ChunkMeta {
     /// HausKI's extension field: what went into the prompt, if anything.
-    fn hauski(&self) -> Option<Value> {
+    fn hauski(&self) -> Option<PromptSources> {
         let c = &self.context;
-        (!c.memories.is_empty() || !c.notes.is_empty())
-            .then(|| json!({"sources": c.sources(), "memories": c.memories, "notes": c.notes}))
+        (!c.memories.is_empty() || !c.notes.is_empty()).then(|| PromptSources {
+            sources: c.sources(),
+            memories: c.memories.clone(),
+            notes: c.notes.clone(),
+        })
+    }
+
+    /// The answer is out: the bus hears the turn's end.
+    fn turn_end(&self, stats: &GenerationStats) {
+        self.bus.publish(BusEvent::TurnEnd {
+            door: Door::Api.name().into(),
+            answer: stats.text.clone(),
+        });
     }
 }
 
@@ -287,32 +340,32 @@ fn finish_reason(finish: FinishReason) -> &'static str {
     }
 }
 
-fn usage(stats: &GenerationStats) -> Value {
-    json!({
-        "prompt_tokens": stats.prompt_tokens,
-        "completion_tokens": stats.completion_tokens,
-        "total_tokens": stats.prompt_tokens + stats.completion_tokens,
-    })
+fn usage(stats: &GenerationStats) -> Usage {
+    Usage {
+        prompt_tokens: stats.prompt_tokens,
+        completion_tokens: stats.completion_tokens,
+        total_tokens: stats.prompt_tokens + stats.completion_tokens,
+    }
 }
 
-fn completion_body(meta: &ChunkMeta, stats: &GenerationStats) -> Value {
-    let mut body = json!({
-        "id": meta.id,
-        "object": "chat.completion",
-        "created": meta.created,
-        "model": meta.model,
-        "choices": [{
-            "index": 0,
-            "message": {"role": "assistant", "content": stats.text},
-            "logprobs": null,
-            "finish_reason": finish_reason(stats.finish),
+fn completion_body(meta: &ChunkMeta, stats: &GenerationStats) -> ChatCompletion {
+    ChatCompletion {
+        id: meta.id.clone(),
+        object: "chat.completion".into(),
+        created: meta.created,
+        model: meta.model.clone(),
+        choices: vec![ChatChoice {
+            index: 0,
+            message: AssistantMessage {
+                role: "assistant".into(),
+                content: stats.text.clone(),
+            },
+            logprobs: None,
+            finish_reason: finish_reason(stats.finish).into(),
         }],
-        "usage": usage(stats),
-    });
-    if let Some(hauski) = meta.hauski() {
-        body["hauski"] = hauski;
+        usage: usage(stats),
+        hauski: meta.hauski(),
     }
-    body
 }
 
 fn brain_error(e: hauski_brain::BrainError) -> ApiError {
@@ -364,7 +417,7 @@ impl StreamState {
             "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
         });
         if let Some(hauski) = self.meta.hauski().filter(|_| delta.get("role").is_some()) {
-            body["hauski"] = hauski;
+            body["hauski"] = serde_json::to_value(hauski).unwrap_or_default();
         }
         Event::default().data(body.to_string())
     }
@@ -372,6 +425,7 @@ impl StreamState {
     fn finish(&mut self, result: ApiResult<GenerationStats>) {
         match result {
             Ok(stats) => {
+                self.meta.turn_end(&stats);
                 let last = self.chunk(json!({}), Some(finish_reason(stats.finish)));
                 self.pending.push_back(last);
                 if self.include_usage {

@@ -6,10 +6,12 @@ use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use hauski_brain::{ChatMessage, ChatRole};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::chat::collect;
 use super::error::{ApiError, ApiResult};
+use super::schema::{CanvasEdge, CanvasNode, CanvasSuggestion, GenerationErrors, PrDraft, RequestErrors};
 use super::state::SharedState;
 use crate::assistant::generation::{Door, Requested, generation_params};
 use crate::llm_pool::SubmitError;
@@ -39,8 +41,10 @@ async fn ask(state: &SharedState, system: &str, user: String, max_tokens: u32) -
     Ok(collect(generation, timeout).await?.text)
 }
 
-#[derive(Debug, Deserialize)]
+/// An Obsidian `.canvas` file's JSON, plus how many ideas to add.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Canvas {
+    /// The canvas's nodes; text nodes (`type: text`, `id`, `text`) are read.
     nodes: Vec<Value>,
     #[serde(default)]
     edges: Vec<Value>,
@@ -59,10 +63,15 @@ struct TextNode {
 
 /// `POST /obsidian/canvas/suggest`: a `.canvas` in, new text nodes and the
 /// edges that attach them out (in the canvas's own JSON shape).
+#[utoipa::path(post, path = "/obsidian/canvas/suggest", tag = "editors", request_body = Canvas, responses(
+    (status = 200, description = "Nodes and edges to add", body = CanvasSuggestion),
+    RequestErrors,
+    GenerationErrors,
+))]
 pub async fn canvas_suggest(
     State(state): State<SharedState>,
     body: Result<Json<Canvas>, JsonRejection>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CanvasSuggestion>> {
     let Json(canvas) = body?;
     let wanted = canvas.max_suggestions.unwrap_or(3);
     if !(1..=8).contains(&wanted) {
@@ -117,17 +126,27 @@ pub async fn canvas_suggest(
             .max_by_key(|n| shared_words(&n.text, idea))
             .unwrap_or(&nodes[0]);
         let id = format!("hauski-{}-{i}", super::chat::unix_now());
-        new_nodes.push(json!({
-            "id": id, "type": "text", "text": idea,
-            "x": anchor.x + anchor.width + 80.0, "y": anchor.y + 140.0 * i as f64,
-            "width": 250, "height": 60,
-        }));
-        new_edges.push(json!({
-            "id": format!("{id}-edge"), "fromNode": anchor.id, "fromSide": "right",
-            "toNode": id, "toSide": "left",
-        }));
+        new_edges.push(CanvasEdge {
+            id: format!("{id}-edge"),
+            from_node: anchor.id.clone(),
+            from_side: "right".into(),
+            to_node: id.clone(),
+            to_side: "left".into(),
+        });
+        new_nodes.push(CanvasNode {
+            id,
+            kind: "text".into(),
+            text: idea.clone(),
+            x: anchor.x + anchor.width + 80.0,
+            y: anchor.y + 140.0 * i as f64,
+            width: 250.0,
+            height: 60.0,
+        });
     }
-    Ok(Json(json!({"nodes": new_nodes, "edges": new_edges})))
+    Ok(Json(CanvasSuggestion {
+        nodes: new_nodes,
+        edges: new_edges,
+    }))
 }
 
 /// The answer's lines as ideas: bullets and numbers stripped, no repeats of
@@ -164,8 +183,9 @@ fn shared_words(a: &str, b: &str) -> usize {
     words(a).intersection(&words(b)).count()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct PrDraftRequest {
+    /// A unified diff, as `git diff` prints it.
     diff: String,
 }
 
@@ -194,10 +214,15 @@ fn summarise_diff(diff: &str) -> DiffSummary {
 }
 
 /// `POST /code/pr/draft`: `{"diff": "<unified diff>"}` in, `{"title", "body"}` out.
+#[utoipa::path(post, path = "/code/pr/draft", tag = "editors", request_body = PrDraftRequest, responses(
+    (status = 200, description = "A title and a body", body = PrDraft),
+    RequestErrors,
+    GenerationErrors,
+))]
 pub async fn pr_draft(
     State(state): State<SharedState>,
     body: Result<Json<PrDraftRequest>, JsonRejection>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PrDraft>> {
     let Json(request) = body?;
     let summary = summarise_diff(&request.diff);
     if summary.files.is_empty() {
@@ -234,7 +259,10 @@ pub async fn pr_draft(
     for (path, added, removed) in &summary.files {
         body.push_str(&format!("- `{path}` (+{added} −{removed})\n"));
     }
-    Ok(Json(json!({"title": title, "body": body.trim_start()})))
+    Ok(Json(PrDraft {
+        title,
+        body: body.trim_start().to_string(),
+    }))
 }
 
 #[cfg(test)]

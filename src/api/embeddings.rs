@@ -5,31 +5,45 @@ use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use base64::Engine as _;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::error::{ApiError, ApiResult};
+use super::schema::{
+    EmbeddingData, EmbeddingList, EmbeddingUsage, EmbeddingVector, ErrorBody, RequestErrors,
+};
 use super::state::SharedState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct EmbeddingsRequest {
+    /// The loaded embedding model's id, or `hauski`.
     model: String,
     input: Input,
+    /// `float` (default) or `base64`.
     #[serde(default)]
     encoding_format: Option<String>,
+    /// Must be the model's own size (384 for MiniLM), if given.
     dimensions: Option<usize>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One text or several.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 enum Input {
     One(String),
     Many(Vec<String>),
 }
 
+/// Sentence embeddings (OpenAI-compatible): MiniLM, 384 dimensions, L2-normalised.
+#[utoipa::path(post, path = "/v1/embeddings", tag = "openai", request_body = EmbeddingsRequest, responses(
+    (status = 200, description = "One vector per input", body = EmbeddingList),
+    RequestErrors,
+    (status = 404, description = "The model named is not the one loaded", body = ErrorBody),
+    (status = 503, description = "No embedding model is loaded", body = ErrorBody),
+))]
 pub async fn create(
     State(state): State<SharedState>,
     body: Result<Json<EmbeddingsRequest>, JsonRejection>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EmbeddingList>> {
     let Json(request) = body?;
     let embedder = state.engines.embedder.clone().ok_or_else(|| {
         ApiError::new(
@@ -94,24 +108,31 @@ pub async fn create(
     .await
     .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
-    let data: Vec<Value> = vectors
-        .iter()
+    let data = vectors
+        .into_iter()
         .enumerate()
         .map(|(index, v)| {
             let embedding = if base64 {
                 // OpenAI's base64 format: little-endian f32s.
                 let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-                json!(base64::engine::general_purpose::STANDARD.encode(bytes))
+                EmbeddingVector::Base64(base64::engine::general_purpose::STANDARD.encode(bytes))
             } else {
-                json!(v)
+                EmbeddingVector::Float(v)
             };
-            json!({"object": "embedding", "index": index, "embedding": embedding})
+            EmbeddingData {
+                object: "embedding".into(),
+                index,
+                embedding,
+            }
         })
         .collect();
-    Ok(Json(json!({
-        "object": "list",
-        "data": data,
-        "model": model,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    })))
+    Ok(Json(EmbeddingList {
+        object: "list".into(),
+        data,
+        model,
+        usage: EmbeddingUsage {
+            prompt_tokens: tokens,
+            total_tokens: tokens,
+        },
+    }))
 }

@@ -4,24 +4,37 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use serde_json::{Value, json};
 
+use super::schema::{Health, LoadedModel, TokenErrors};
 use super::state::SharedState;
 
-/// The OpenAPI document, kept by hand beside the routes (see ARCHITECTURE.md
-/// for why); a test checks that it and the router name the same routes.
-pub const OPENAPI: &str = include_str!("openapi.json");
-
-pub async fn healthz(State(state): State<SharedState>) -> Json<Value> {
-    let loaded: Vec<Value> = state
+/// Whether the daemon answers, what it has loaded and the active profile.
+/// Needs no token, for service managers and load balancers.
+#[utoipa::path(get, path = "/healthz", tag = "meta", security(()), responses(
+    (status = 200, description = "The daemon answers", body = Health),
+))]
+pub async fn healthz(State(state): State<SharedState>) -> Json<Health> {
+    let models = state
         .engines
         .loaded
         .iter()
-        .map(|(id, stage)| json!({"id": id, "stage": stage}))
+        .map(|(id, stage)| LoadedModel {
+            id: id.clone(),
+            stage: (*stage).to_string(),
+        })
         .collect();
-    Json(json!({"status": "ok", "models": loaded, "profile": state.profile.name()}))
+    Json(Health {
+        status: "ok".into(),
+        models,
+        profile: state.profile.name(),
+    })
 }
 
+/// Prometheus metrics: requests and latency per route, tokens, turns.
+#[utoipa::path(get, path = "/metrics", tag = "meta", responses(
+    (status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String),
+    TokenErrors,
+))]
 pub async fn metrics(State(state): State<SharedState>) -> impl IntoResponse {
     (
         [(
@@ -32,6 +45,14 @@ pub async fn metrics(State(state): State<SharedState>) -> impl IntoResponse {
     )
 }
 
+/// This document, generated from the handlers and their types.
+#[utoipa::path(get, path = "/openapi.json", tag = "meta", responses(
+    (status = 200, description = "The OpenAPI document", body = Object),
+    TokenErrors,
+))]
 pub async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        super::openapi_json(),
+    )
 }

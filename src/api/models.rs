@@ -2,15 +2,20 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde_json::{Value, json};
 
 use super::chat::unix_now;
+use super::schema::{ModelCard, ModelList, ModelState, TokenErrors};
 use super::state::SharedState;
 use crate::config::ModelKind;
 
-pub async fn list(State(state): State<SharedState>) -> Json<Value> {
+/// The models of models.yml that are loaded or present (OpenAI's list).
+#[utoipa::path(get, path = "/v1/models", tag = "openai", responses(
+    (status = 200, description = "The models", body = ModelList),
+    TokenErrors,
+))]
+pub async fn list(State(state): State<SharedState>) -> Json<ModelList> {
     let created = unix_now();
-    let data: Vec<Value> = state
+    let data = state
         .config
         .models
         .models
@@ -20,16 +25,23 @@ pub async fn list(State(state): State<SharedState>) -> Json<Value> {
         .filter_map(|entry| {
             let loaded = state.engines.loaded.iter().any(|(id, _)| *id == entry.id);
             let present = state.model_roots.locate(&entry.path).is_file();
-            (loaded || present).then(|| {
-                json!({
-                    "id": entry.id,
-                    "object": "model",
-                    "created": created,
-                    "owned_by": "hauski",
-                    "hauski": {"kind": entry.kind, "loaded": loaded},
-                })
+            (loaded || present).then(|| ModelCard {
+                id: entry.id.clone(),
+                object: "model".into(),
+                created,
+                owned_by: "hauski".into(),
+                hauski: ModelState {
+                    kind: serde_json::to_value(entry.kind)
+                        .ok()
+                        .and_then(|k| k.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    loaded,
+                },
             })
         })
         .collect();
-    Json(json!({"object": "list", "data": data}))
+    Json(ModelList {
+        object: "list".into(),
+        data,
+    })
 }

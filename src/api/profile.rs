@@ -4,35 +4,48 @@ use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::error::{ApiError, ApiResult};
+use super::schema::{ErrorBody, ProfileState, RequestErrors, TokenErrors};
 use super::state::SharedState;
 use crate::profile_state::ProfileError;
 
-fn describe(state: &SharedState) -> Value {
+fn describe(state: &SharedState) -> ProfileState {
     let name = state.profile.name();
     let profiles = state.profile.profiles();
-    json!({
-        "profile": name,
-        "settings": profiles.profiles.get(&name),
-        "known": profiles.profiles.keys().collect::<Vec<_>>(),
-    })
+    ProfileState {
+        settings: profiles.profiles.get(&name).cloned(),
+        profile: name,
+        known: profiles.profiles.keys().cloned().collect(),
+    }
 }
 
-pub async fn get(State(state): State<SharedState>) -> Json<Value> {
+/// The active profile and the ones there are.
+#[utoipa::path(get, path = "/audio/profile", tag = "hauski", responses(
+    (status = 200, description = "The active profile", body = ProfileState),
+    TokenErrors,
+))]
+pub async fn get(State(state): State<SharedState>) -> Json<ProfileState> {
     Json(describe(&state))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct SetProfile {
+    /// A profile's name or one of its synonyms ("kitchen").
     profile: String,
 }
 
+/// Switches the profile answers play through (saved across restarts).
+#[utoipa::path(post, path = "/audio/profile", tag = "hauski", request_body = SetProfile, responses(
+    (status = 200, description = "The profile now active", body = ProfileState),
+    RequestErrors,
+    (status = 404, description = "No such profile (the message lists the known ones)", body = ErrorBody),
+))]
 pub async fn set(
     State(state): State<SharedState>,
     body: Result<Json<SetProfile>, JsonRejection>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ProfileState>> {
     let Json(request) = body?;
     match state.set_profile(&request.profile) {
         Ok(_) => Ok(Json(describe(&state))),

@@ -21,16 +21,42 @@ const CAPACITY: usize = 256;
 pub enum Event {
     /// The wake word was heard; listening starts.
     Wake { name: String, score: f32 },
+    /// Speech started after the wake word (`after_wake_ms` of audio in).
+    VadStart { after_wake_ms: u64 },
+    /// Speech ended: the hang-over passed without a voiced frame.
+    VadEnd { after_wake_ms: u64 },
     /// The question so far, while it is being spoken.
     AsrPartial { text: String },
     /// The question, once speech ended and the turn is confirmed.
     AsrFinal { text: String },
+    /// A door starts answering `question` (`door`: voice, api, editor, ...).
+    TurnStart { door: String, question: String },
     /// A sentence of the answer, handed to speech as it is generated.
     AnswerSentence { text: String },
     /// The whole answer, once the turn is over.
-    TurnEnd { answer: String },
+    TurnEnd { door: String, answer: String },
+    /// HausKI starts speaking on `sink`.
+    TtsStart { sink: String },
+    /// HausKI stopped speaking: the answer played out, or was cut off.
+    TtsStop { interrupted: bool },
     /// Answers now play through this profile's sink.
     ProfileChanged { profile: String },
+    /// A message to read aloud (`urgency`: low, normal or high).
+    Notification {
+        sender: String,
+        text: String,
+        urgency: Urgency,
+    },
+}
+
+/// How much a notification may interrupt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Low,
+    #[default]
+    Normal,
+    High,
 }
 
 impl Event {
@@ -38,11 +64,17 @@ impl Event {
     pub fn subject(&self) -> &'static str {
         match self {
             Self::Wake { .. } => "hauski.wake",
+            Self::VadStart { .. } => "hauski.vad.start",
+            Self::VadEnd { .. } => "hauski.vad.end",
             Self::AsrPartial { .. } => "hauski.asr.partial",
             Self::AsrFinal { .. } => "hauski.asr.final",
+            Self::TurnStart { .. } => "hauski.turn.start",
             Self::AnswerSentence { .. } => "hauski.turn.sentence",
             Self::TurnEnd { .. } => "hauski.turn.end",
+            Self::TtsStart { .. } => "hauski.tts.start",
+            Self::TtsStop { .. } => "hauski.tts.stop",
             Self::ProfileChanged { .. } => "hauski.profile.changed",
+            Self::Notification { .. } => "hauski.notification",
         }
     }
 
@@ -100,16 +132,32 @@ mod tests {
                 name: "hey-hauski".into(),
                 score: 0.62,
             },
+            Event::VadStart { after_wake_ms: 300 },
+            Event::VadEnd { after_wake_ms: 2100 },
             Event::AsrPartial { text: text() },
             Event::AsrFinal { text: text() },
+            Event::TurnStart {
+                door: "voice".into(),
+                question: text(),
+            },
             Event::AnswerSentence {
                 text: "Paris.".into(),
             },
             Event::TurnEnd {
+                door: "voice".into(),
                 answer: "Paris.".into(),
             },
+            Event::TtsStart {
+                sink: "living".into(),
+            },
+            Event::TtsStop { interrupted: false },
             Event::ProfileChanged {
                 profile: "kueche".into(),
+            },
+            Event::Notification {
+                sender: "Anna".into(),
+                text: "I'm on the train.".into(),
+                urgency: Urgency::Normal,
             },
         ]
     }

@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 use hauski_brain::memory::{MemoryEntry, MemoryStore, ScoredMemory, memory_prompt};
-use hauski_brain::{ChatMessage, ChatRole, Embedder, Turn};
+use hauski_brain::{ChatMessage, ChatRole, Embedder};
 use serde::Serialize;
 
 pub use crate::notes_context::UsedNote;
@@ -114,7 +114,9 @@ pub fn compose(mut history: Vec<ChatMessage>, context: &TurnContext) -> Vec<Chat
 }
 
 /// HausKI's own prompt for one question: the system prompt, the context,
-/// the question.
+/// the question. Every door's turn is these messages (the API's with the
+/// client's history before the question), rendered by the model's chat
+/// template in `hauski_brain`.
 pub fn prompt_for(custom_system: Option<&str>, question: &str, context: &TurnContext) -> Vec<ChatMessage> {
     compose(
         vec![
@@ -123,17 +125,6 @@ pub fn prompt_for(custom_system: Option<&str>, question: &str, context: &TurnCon
         ],
         context,
     )
-}
-
-/// The same prompt for the plain-template path (`ask`, `converse`, which
-/// keep one llama.cpp context and its cached system prefix): the plain
-/// rendering of [`prompt_for`]'s messages.
-pub fn turn_for(custom_system: Option<&str>, question: &str, context: &TurnContext) -> Turn {
-    Turn {
-        system: system_prompt(custom_system),
-        user: question.to_string(),
-        context: context.text.clone(),
-    }
 }
 
 /// Where a turn's context comes from.
@@ -224,15 +215,14 @@ mod tests {
         let roles: Vec<ChatRole> = messages.iter().map(|m| m.role).collect();
         assert_eq!(roles, [ChatRole::System, ChatRole::User]);
         // The fixed system prompt first (what the LLM keeps cached), then
-        // the context, then the question: as `turn_for` renders it.
-        let turn = turn_for(None, "When does the plumber come?", &context);
+        // the context, then the question.
         assert_eq!(
             messages[0].content,
-            format!("{}\n\n{}", turn.system, turn.context)
+            format!("{}\n\n{}", system_prompt(None), context.text)
         );
-        assert_eq!(messages[1].content, turn.user);
-        assert!(turn.context.contains("the plumber comes on Tuesday at nine"));
-        assert!(turn.context.contains("(boiler.md) Serviced in May."));
+        assert_eq!(messages[1].content, "When does the plumber come?");
+        assert!(context.text.contains("the plumber comes on Tuesday at nine"));
+        assert!(context.text.contains("(boiler.md) Serviced in May."));
         let other = prompt_for(None, "Hi", &TurnContext::default());
         assert_eq!(other[0].content, system_prompt(None));
         assert_eq!(other.len(), 2);

@@ -22,6 +22,18 @@ pub enum Door {
     Editor,
 }
 
+impl Door {
+    /// How events on the bus name the door.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Voice => "voice",
+            Self::Cli => "cli",
+            Self::Api => "api",
+            Self::Editor => "editor",
+        }
+    }
+}
+
 /// What one request asks for; anything unset takes the limits' default.
 #[derive(Debug, Clone, Default)]
 pub struct Requested {

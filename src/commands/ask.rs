@@ -5,7 +5,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::cli::GenerationArgs;
-use hauski::assistant::context::turn_for;
+use hauski::assistant::context::prompt_for;
 use hauski::engines::App;
 
 pub fn run(app: &App, text: &str, args: &GenerationArgs, json: bool) -> Result<()> {
@@ -14,10 +14,10 @@ pub fn run(app: &App, text: &str, args: &GenerationArgs, json: bool) -> Result<(
     let mut conversation = model.conversation()?;
     let memory = app.open_memory()?;
     let context = super::context_for_command(app, &memory, text)?;
-    let turn = turn_for(args.system.as_deref(), text, &context);
+    let messages = prompt_for(args.system.as_deref(), text, &context);
     let stdout = std::io::stdout();
     let mut first = true;
-    let stats = conversation.generate(&turn, &params, |piece| {
+    let stats = conversation.generate_chat(&messages, &params, |piece| {
         let mut out = stdout.lock();
         // Streaming to a closed pipe (e.g. `| head`) ends generation quietly.
         let piece = if first { piece.trim_start() } else { piece };

@@ -93,6 +93,12 @@ async fn serve(state: SharedState, args: &ServeArgs) -> Result<()> {
             )
         })?;
     let local = listener.local_addr()?;
+    let bus_url = args.bus.clone().or_else(|| state.config.bus.nats_url.clone());
+    if let Some(url) = bus_url {
+        hauski::nats::start(state.assistant.clone(), &url)
+            .await
+            .context("the event bus cannot go over NATS")?;
+    }
     if let Some(addr) = args.wyoming {
         let wyoming = tokio::net::TcpListener::bind(addr)
             .await

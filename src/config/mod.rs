@@ -1,4 +1,5 @@
-//! Configuration files: `models.yml`, `profiles.yaml` and `policies/*.yaml`.
+//! Configuration files: `models.yml`, `profiles.yaml`, `bus.yaml` and
+//! `policies/*.yaml`.
 //!
 //! Each file is looked up in the config directory (`--config`, `HAUSKI_CONFIG`,
 //! the current directory when it holds a `models.yml`, else the user config
@@ -38,6 +39,7 @@ pub struct Config {
     pub limits: Limits,
     pub routing: Routing,
     pub memory: MemoryFile,
+    pub bus: BusFile,
     /// Parsed from `memory`, checked at load.
     pub memory_policy: hauski_brain::memory::MemoryPolicy,
 }
@@ -91,9 +93,19 @@ impl Config {
                 "policies/routing.yaml",
                 include_str!("../../policies/routing.yaml"),
             )?,
+            bus: load_yaml(dir.as_deref(), "bus.yaml", include_str!("../../bus.yaml"))?,
             dir,
         })
     }
+}
+
+/// `bus.yaml`: where the event bus reaches beyond the daemon.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusFile {
+    /// `nats://host:port` of a NATS server; `None` keeps events in-process.
+    #[serde(default)]
+    pub nats_url: Option<String>,
 }
 
 fn default_dir() -> Option<PathBuf> {

@@ -7,21 +7,21 @@
 //! once, cancels the answer and starts listening again.
 
 mod dismissal;
+mod listener;
 mod partials;
 mod profile_intent;
 mod speaker;
 mod turn;
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use hauski_audio::live::{Capture, CaptureConfig, Playback, PlaybackEvent};
 use hauski_brain::memory::{MemoryStore, parse_intent};
 use hauski_voice::wake::{WakeEngine, WakeSettings};
-use hauski_voice::{ASR_RATE, Endpointer, SpeechEvent, VadConfig};
+use hauski_voice::{ASR_RATE, VadConfig};
 
 use crate::assistant::bus::{Bus, Event};
 use crate::assistant::context::{TurnContext, prompt_for};
@@ -30,7 +30,8 @@ use crate::assistant::sentences::SentenceStream;
 use crate::assistant::{Allow, SharedAssistant};
 use crate::config::Profile;
 use crate::llm_pool::GenerationEvent;
-use partials::{Partials, partial_due};
+use listener::{Action, Listener, Reports};
+use partials::Partials;
 use profile_intent::ProfileIntent;
 use speaker::{Sentence, Speaker};
 use turn::{Speculation, TurnGate};
@@ -44,22 +45,6 @@ pub struct VoiceConfig {
     pub source_monitor: bool,
 }
 
-/// Quiet time after the wake word before HausKI gives up listening.
-const LISTEN_TIMEOUT: Duration = Duration::from_secs(6);
-/// Longest question; longer speech is cut here.
-const MAX_UTTERANCE_S: usize = 20;
-/// Audio kept from before the wake detection, so the question's first
-/// syllable survives a late detection.
-const PRE_ROLL_S: f64 = 0.25;
-/// A pause this long starts answering speculatively (see `turn`): well
-/// inside the hang-over, long enough that most gaps inside words do not.
-/// Three VAD frames; at 120 ms the slowest answers (one long sentence)
-/// were still being synthesised when the hang-over ended.
-const SPECULATE_AFTER_MS: u32 = 90;
-/// Audio kept past the last voiced frame for Whisper: the endpointer ends
-/// speech where it falls 40 dB below its loudest, and a soft final consonant
-/// may trail a little further.
-const ASR_TAIL_S: f64 = 0.06;
 /// The reply when the question held no words Whisper could make out.
 const DID_NOT_CATCH: &str = "Sorry, I didn't catch that.";
 /// The acknowledgement of "never mind", "stop" and the like.
@@ -107,7 +92,8 @@ pub fn start(
         Playback::start(&profile.sink, rate, None).map_err(|e| e.to_string())?;
     let playback = Arc::new(playback);
     apply_profile(&state, &profile, &playback);
-    let speaker = Speaker::start(voice, playback.clone(), state.bus.clone()).map_err(|e| e.to_string())?;
+    let speaker = Speaker::start(voice, playback.clone(), state.clone()).map_err(|e| e.to_string())?;
+    speak_notifications(&state, &speaker).map_err(|e| e.to_string())?;
     let parts = Parts {
         state,
         partial_asr: Arc::new(partial_asr),
@@ -136,12 +122,44 @@ pub fn start(
     Ok(VoiceLoop { _running: () })
 }
 
+/// Messages from the bus (`hauski.notification`, from NATS or an adapter)
+/// are read aloud after whatever is playing.
+fn speak_notifications(state: &SharedAssistant, speaker: &Speaker) -> std::io::Result<()> {
+    let mut events = state.bus.subscribe();
+    let speaker = speaker.clone();
+    std::thread::Builder::new()
+        .name("notifications".into())
+        .spawn(move || {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                match events.blocking_recv() {
+                    Ok(Event::Notification { sender, text, .. }) => {
+                        let _span = tracing::info_span!("notification", %sender).entered();
+                        tracing::info!(%text, "reading a message aloud");
+                        speaker.say(Sentence {
+                            epoch: speaker.current(),
+                            text: format!("Message from {sender}: {text}"),
+                            turn: TurnGate::confirmed(Instant::now()),
+                            last: true,
+                        });
+                    }
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        })?;
+    Ok(())
+}
+
 /// Logs what playback reports; a sink lost mid-answer ends that answer (the
 /// rest would otherwise play, out of context, when the sink returns).
 fn follow_playback(events: &Receiver<PlaybackEvent>, speaker: &Speaker) {
     for event in events {
         match event {
-            PlaybackEvent::Drained => tracing::info!("answer played"),
+            PlaybackEvent::Drained => {
+                tracing::info!("answer played");
+                speaker.stopped(false);
+            }
             PlaybackEvent::SinkLost { sink, dropped_s } => {
                 speaker.next_epoch();
                 tracing::warn!(%sink, dropped_s, "the sink vanished mid-answer; the rest of the answer was dropped");
@@ -172,29 +190,8 @@ fn apply_profile(state: &SharedAssistant, profile: &Profile, playback: &Playback
     }
 }
 
-enum Mode {
-    /// Waiting for the wake word.
-    Idle,
-    /// After the wake word: endpointing the question.
-    Listening {
-        endpointer: Endpointer,
-        /// The question so far: the pre-roll, then what the endpointer saw.
-        audio: Vec<f32>,
-        /// Samples of pre-roll at the start of `audio`.
-        pre_roll: usize,
-        since: Instant,
-        /// Where speech started in `audio`, once it has.
-        speech_start: Option<usize>,
-        /// The length of `audio` when the last partial was offered.
-        last_partial_at: Option<usize>,
-        /// Partials published before this question: none since means the
-        /// one in flight is the question's first.
-        partials_before: usize,
-        /// An answer started during a pause; dropping it abandons it.
-        speculation: Option<Speculation>,
-    },
-}
-
+/// The edge around the [`Listener`]: feeds it the capture's blocks and the
+/// wake word's detections, and carries out what it decides.
 fn listen(
     parts: &Parts,
     frames: &Receiver<Vec<f32>>,
@@ -204,154 +201,80 @@ fn listen(
     let mut wake = parts.wake.stream().map_err(|e| e.to_string())?;
     let bus = &parts.state.bus;
     let partials = Partials::start(parts.partial_asr.clone(), bus)?;
-    let mut mode = Mode::Idle;
-    let mut recent: VecDeque<f32> = VecDeque::with_capacity(ASR_RATE as usize);
-    let pre_roll = (PRE_ROLL_S * f64::from(ASR_RATE)) as usize;
-    let mut profile_name = parts.state.profile.name();
+    let mut listener = Listener::new(parts.vad.clone(), &parts.state.profile.name());
     // The partial transcript in flight, stopped when a turn needs the cores.
     let mut partial_abort = Arc::new(AtomicBool::new(false));
+    let mut speculation: Option<Speculation> = None;
     for block in frames {
         wake.push(&block).map_err(|e| e.to_string())?;
-        recent.extend(block.iter().copied());
-        let excess = recent.len().saturating_sub(pre_roll);
-        recent.drain(..excess);
-        // A switch made over the API (or by voice) re-targets playback.
-        let now_active = parts.state.profile.name();
-        if now_active != profile_name {
-            profile_name = now_active;
-            if let Some(profile) = active_profile(&parts.state) {
-                tracing::info!(profile = %profile_name, sink = %profile.sink, "answers now play here");
-                // A switch by voice or over the API was published where it was made.
-                playback.set_sink(&profile.sink);
-                apply_profile(&parts.state, &profile, playback);
-            }
-        }
-        while let Ok(detection) = wake.detections.try_recv() {
-            // While the question is being spoken, a "detection" is the
-            // question itself scoring high: it must not restart listening.
-            if matches!(mode, Mode::Listening { .. }) {
-                tracing::debug!(score = detection.score, "wake word ignored while listening");
-                continue;
-            }
-            let _span = tracing::info_span!("wake").entered();
-            let interrupted = playback.stop();
-            let epoch = speaker.next_epoch();
-            if interrupted > 0.0 {
-                tracing::info!(dropped_s = interrupted, epoch, "barge-in: playback stopped");
-            }
-            tracing::info!(name = %detection.name, score = detection.score, "wake word detected; listening");
-            bus.publish(Event::Wake {
-                name: detection.name.clone(),
-                score: detection.score,
-            });
-            mode = Mode::Listening {
-                endpointer: Endpointer::new(parts.vad.clone()),
-                audio: recent.iter().copied().collect(),
-                pre_roll: recent.len(),
-                since: Instant::now(),
-                speech_start: None,
-                last_partial_at: None,
-                partials_before: partials.published(),
-                speculation: None,
-            };
-        }
-        let Mode::Listening {
-            endpointer,
-            audio,
-            pre_roll,
-            since,
-            speech_start,
-            last_partial_at,
-            partials_before,
-            speculation,
-        } = &mut mode
-        else {
-            continue;
+        let detections: Vec<_> = wake.detections.try_iter().collect();
+        let active_profile = parts.state.profile.name();
+        let reports = Reports {
+            detections: &detections,
+            active_profile: &active_profile,
+            partials_published: partials.published(),
+            partial_cost_s: partials.cost_s(),
         };
-        audio.extend_from_slice(&block);
-        let mut ended = None;
-        for event in endpointer.push(&block) {
-            match event {
-                SpeechEvent::Started { at_sample } => {
-                    speech_start.get_or_insert(*pre_roll + at_sample);
+        for action in listener.step(&block, &reports) {
+            match action {
+                Action::Retarget { profile } => retarget(&parts.state, &profile, playback),
+                Action::Wake { name, score } => {
+                    let _span = tracing::info_span!("wake").entered();
+                    let interrupted = playback.stop();
+                    let epoch = speaker.next_epoch();
+                    if interrupted > 0.0 {
+                        tracing::info!(dropped_s = interrupted, epoch, "barge-in: playback stopped");
+                        speaker.stopped(true);
+                    }
+                    tracing::info!(%name, score, "wake word detected; listening");
+                    bus.publish(Event::Wake { name, score });
                 }
-                SpeechEvent::Ended { at_sample } => ended = Some(at_sample),
-            }
-        }
-        if ended.is_none() && audio.len() > MAX_UTTERANCE_S * ASR_RATE as usize {
-            ended = Some(audio.len());
-        }
-        // The partial in flight stops when a turn needs the cores, unless it
-        // is the question's first: where transcribing is slow, the turn's
-        // transcript comes well after the end of speech, and the speaker
-        // would never see a word of the question while saying it.
-        let first_partial_pending = partials.published() == *partials_before;
-        if let Some(end) = ended {
-            if !first_partial_pending {
-                partial_abort.store(true, Ordering::Relaxed);
-            }
-            let speech_end = Instant::now();
-            let question_end = (*pre_roll + end).min(audio.len());
-            match speculation.take() {
-                // The pause the answer started in was the end: it plays now.
-                Some(s) if s.speech_until == question_end => {
+                Action::SpeechStarted { after_wake_ms } => bus.publish(Event::VadStart { after_wake_ms }),
+                Action::SpeechEnded { after_wake_ms } => bus.publish(Event::VadEnd { after_wake_ms }),
+                Action::StopPartial => partial_abort.store(true, Ordering::Relaxed),
+                Action::StartTurn {
+                    question,
+                    speculative,
+                } => {
+                    let gate = if speculative {
+                        let started = Speculation::start();
+                        let gate = started.turn.clone();
+                        speculation = Some(started);
+                        gate
+                    } else {
+                        TurnGate::confirmed(Instant::now())
+                    };
+                    start_turn(parts, question, gate, speaker.current(), speaker);
+                }
+                Action::Confirm => {
                     tracing::debug!("speech over; the speculative answer goes ahead");
-                    s.confirm(speech_end);
+                    if let Some(s) = speculation.take() {
+                        s.confirm(Instant::now());
+                    }
                 }
-                other => {
-                    drop(other);
-                    let question = with_tail(audio, question_end).to_vec();
-                    let epoch = speaker.current();
-                    start_turn(parts, question, TurnGate::confirmed(speech_end), epoch, speaker);
+                // Dropping the speculation abandons its turn.
+                Action::Abandon => speculation = None,
+                Action::OfferPartial => {
+                    if let Some(abort) = partials.offer(listener.question_so_far()) {
+                        listener.partial_offered();
+                        partial_abort = abort;
+                    }
                 }
+                Action::GiveUp => {}
             }
-            mode = Mode::Idle;
-            continue;
-        }
-        // The speaker went on after the pause: that answer is dropped unheard.
-        let voiced_until = (*pre_roll + endpointer.last_voiced_end()).min(audio.len());
-        if speculation
-            .as_ref()
-            .is_some_and(|s| s.speech_until != voiced_until)
-        {
-            tracing::info!("the speaker went on; speculative answer abandoned");
-            *speculation = None;
-        }
-        if speculation.is_none() && endpointer.is_speaking() && endpointer.silence_ms() >= SPECULATE_AFTER_MS
-        {
-            // The speculative turn needs both cores to be ready by the end
-            // of the hang-over; its own transcript is the next partial.
-            if !first_partial_pending {
-                partial_abort.store(true, Ordering::Relaxed);
-            }
-            let started = Speculation::start(voiced_until);
-            let epoch = speaker.current();
-            let question = with_tail(audio, voiced_until).to_vec();
-            start_turn(parts, question, started.turn.clone(), epoch, speaker);
-            *speculation = Some(started);
-            continue;
-        }
-        if speech_start.is_none() && since.elapsed() > LISTEN_TIMEOUT {
-            tracing::info!("heard nothing after the wake word; waiting for it again");
-            mode = Mode::Idle;
-            continue;
-        }
-        if let Some(start) = *speech_start
-            && speculation.is_none()
-            && partial_due(start, *last_partial_at, audio.len(), partials.cost_s())
-            && let Some(abort) = partials.offer(audio)
-        {
-            *last_partial_at = Some(audio.len());
-            partial_abort = abort;
         }
     }
     Err("the capture stopped".into())
 }
 
-/// The question up to `end`, and [`ASR_TAIL_S`] more where it was heard.
-fn with_tail(audio: &[f32], end: usize) -> &[f32] {
-    let tail = (ASR_TAIL_S * f64::from(ASR_RATE)) as usize;
-    &audio[..(end + tail).min(audio.len())]
+/// A switch made over the API (or by voice) re-targets playback; it was
+/// published where it was made.
+fn retarget(state: &SharedAssistant, profile_name: &str, playback: &Playback) {
+    if let Some(profile) = active_profile(state) {
+        tracing::info!(profile = %profile_name, sink = %profile.sink, "answers now play here");
+        playback.set_sink(&profile.sink);
+        apply_profile(state, &profile, playback);
+    }
 }
 
 /// Runs each engine once before listening, so the first question does not
@@ -530,6 +453,10 @@ impl TurnWorker {
         self.state.bus.publish(Event::AsrFinal {
             text: text.to_string(),
         });
+        self.state.bus.publish(Event::TurnStart {
+            door: Door::Voice.name().into(),
+            question: text.to_string(),
+        });
     }
 
     fn say(&self, text: String, last: bool) {
@@ -545,6 +472,7 @@ impl TurnWorker {
     fn say_all(&self, reply: String) {
         tracing::info!(answer = %reply, "answer");
         self.state.bus.publish(Event::TurnEnd {
+            door: Door::Voice.name().into(),
             answer: reply.clone(),
         });
         self.say(reply, true);
@@ -619,7 +547,10 @@ impl TurnWorker {
                     }
                     let whole = stream.text().trim().to_string();
                     tracing::info!(answer = %whole, "answer");
-                    self.state.bus.publish(Event::TurnEnd { answer: whole });
+                    self.state.bus.publish(Event::TurnEnd {
+                        door: Door::Voice.name().into(),
+                        answer: whole,
+                    });
                     return;
                 }
             }

@@ -2,7 +2,7 @@
 //! Each answer has an epoch; barge-in starts a new one, and sentences of an
 //! older epoch are dropped unspoken.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
@@ -10,7 +10,8 @@ use hauski_audio::live::Playback;
 use hauski_voice::PiperVoice;
 
 use super::turn::TurnGate;
-use crate::assistant::bus::{Bus, Event};
+use crate::assistant::SharedAssistant;
+use crate::assistant::bus::Event;
 
 pub struct Sentence {
     pub epoch: u64,
@@ -27,18 +28,47 @@ pub struct Sentence {
 pub struct Speaker {
     sentences: SyncSender<Sentence>,
     pub epoch: Arc<AtomicU64>,
+    /// Whether HausKI is speaking, so `tts.start` and `tts.stop` come in pairs.
+    speaking: Arc<AtomicBool>,
+    state: SharedAssistant,
 }
 
 impl Speaker {
-    pub fn start(voice: Arc<Mutex<PiperVoice>>, playback: Arc<Playback>, bus: Bus) -> std::io::Result<Self> {
+    pub fn start(
+        voice: Arc<Mutex<PiperVoice>>,
+        playback: Arc<Playback>,
+        state: SharedAssistant,
+    ) -> std::io::Result<Self> {
         // A few sentences ahead of the voice is plenty; the LLM waits beyond.
         let (sentences, receiver) = sync_channel::<Sentence>(8);
-        let epoch = Arc::new(AtomicU64::new(0));
-        let current = epoch.clone();
+        let speaker = Self {
+            sentences,
+            epoch: Arc::new(AtomicU64::new(0)),
+            speaking: Arc::default(),
+            state,
+        };
+        let thread_speaker = speaker.clone();
         std::thread::Builder::new()
             .name("speaker".into())
-            .spawn(move || speak(&voice, &playback, &receiver, &current, &bus))?;
-        Ok(Self { sentences, epoch })
+            .spawn(move || speak(&voice, &playback, &receiver, &thread_speaker))?;
+        Ok(speaker)
+    }
+
+    /// Playback stopped: the answer played out, or was cut off.
+    pub fn stopped(&self, interrupted: bool) {
+        if self.speaking.swap(false, Ordering::SeqCst) {
+            self.state.bus.publish(Event::TtsStop { interrupted });
+        }
+    }
+
+    /// Audio is about to play on the active profile's sink.
+    fn speaking(&self) {
+        if !self.speaking.swap(true, Ordering::SeqCst) {
+            let sink = super::active_profile(&self.state)
+                .map(|p| p.sink)
+                .unwrap_or_default();
+            self.state.bus.publish(Event::TtsStart { sink });
+        }
     }
 
     /// Starts a new answer (barge-in or a new question); returns its epoch.
@@ -55,13 +85,8 @@ impl Speaker {
     }
 }
 
-fn speak(
-    voice: &Mutex<PiperVoice>,
-    playback: &Playback,
-    sentences: &Receiver<Sentence>,
-    epoch: &AtomicU64,
-    bus: &Bus,
-) {
+fn speak(voice: &Mutex<PiperVoice>, playback: &Playback, sentences: &Receiver<Sentence>, speaker: &Speaker) {
+    let epoch = &speaker.epoch;
     let mut started_epoch = None;
     for sentence in sentences {
         if sentence.epoch != epoch.load(Ordering::SeqCst) {
@@ -95,8 +120,9 @@ fn speak(
         if sentence.epoch != epoch.load(Ordering::SeqCst) {
             continue;
         }
+        speaker.speaking();
         playback.play(&audio);
-        bus.publish(Event::AnswerSentence {
+        speaker.state.bus.publish(Event::AnswerSentence {
             text: sentence.text.clone(),
         });
         if first {

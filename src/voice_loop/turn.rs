@@ -95,15 +95,12 @@ impl TurnGate {
 /// answer waiting forever.
 pub struct Speculation {
     pub turn: Arc<TurnGate>,
-    /// The end of the speech the turn answers (a sample index of the question).
-    pub speech_until: usize,
 }
 
 impl Speculation {
-    pub fn start(speech_until: usize) -> Self {
+    pub fn start() -> Self {
         Self {
             turn: TurnGate::pending(),
-            speech_until,
         }
     }
 
@@ -124,14 +121,14 @@ mod tests {
 
     #[test]
     fn a_confirmed_speculation_goes_on_and_a_dropped_one_is_abandoned() {
-        let confirmed = Speculation::start(100);
+        let confirmed = Speculation::start();
         let turn = confirmed.turn.clone();
         let waiter = std::thread::spawn(move || turn.wait());
         let at = Instant::now();
         confirmed.confirm(at);
         assert_eq!(waiter.join().ok().flatten(), Some(at));
 
-        let dropped = Speculation::start(100);
+        let dropped = Speculation::start();
         let turn = dropped.turn.clone();
         let waiter = {
             let turn = turn.clone();

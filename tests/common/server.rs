@@ -28,10 +28,10 @@ impl Server {
         ));
         let log = std::fs::File::create(&stderr).expect("log file");
         let mut child = cmd
-            // The bus's events too: tests check their order in the log.
+            // The bus's events and the LLM's prompts too: tests check them in the log.
             .env(
                 "RUST_LOG",
-                "info,llama.cpp=warn,tower_http=warn,hauski::assistant::bus=debug",
+                "info,llama.cpp=warn,tower_http=warn,hauski::assistant::bus=debug,hauski_brain::conversation=debug",
             )
             .args(["serve", "--listen", "127.0.0.1:0", "--wyoming", "127.0.0.1:0"])
             .args(extra)
