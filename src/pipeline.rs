@@ -10,12 +10,14 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
-use hauski_brain::memory::{Layer, MemoryIntent, MemoryStore, parse_intent};
+use hauski_brain::memory::MemoryStore;
 use hauski_brain::{Conversation, FinishReason, GenerationParams};
 use hauski_voice::{ASR_RATE, PiperVoice, Transcriber, VadConfig, VoiceError, speech_span, split_sentences};
 use serde::Serialize;
 
+use crate::assistant::Allow;
 use crate::assistant::context::{TurnContext, prompt_for};
+use crate::assistant::intents::{Intent, act_on_memory, recognise};
 use crate::assistant::sentences::SentenceStream;
 
 /// What HausKI says when the model produced nothing speakable.
@@ -108,10 +110,19 @@ pub fn converse(
         return Err(VoiceError::NoSpeech(source_name.to_string()).into());
     }
 
-    // Memory commands are answered directly, before the LLM.
-    let direct = parse_intent(&transcript.text)
-        .map(|intent| act_on_memory(dialogue.memory, intent))
-        .transpose()?;
+    // Memory commands are answered directly, before the LLM: the only
+    // intents `converse` acts on (it has no daemon, so no profile to switch).
+    let allow = Allow {
+        memory_writes: true,
+        ..Allow::NONE
+    };
+    let direct = match recognise(&transcript.text, allow, None) {
+        Some(Intent::Memory(intent)) => {
+            let done = act_on_memory(dialogue.memory, intent)?;
+            Some((done.reply, done.change.unwrap_or_default()))
+        }
+        _ => None,
+    };
     let Dialogue {
         conversation,
         memory: _,
@@ -196,38 +207,6 @@ pub fn converse(
         audio: tts.audio,
         sample_rate,
         timings,
-    })
-}
-
-/// Carries out "remember that …" / "forget …"; returns the spoken reply and
-/// a note of what changed.
-pub(crate) fn act_on_memory(memory: &MemoryStore, intent: MemoryIntent) -> Result<(String, String)> {
-    let _span = tracing::info_span!("memory_intent").entered();
-    Ok(match intent {
-        MemoryIntent::Remember(text) => {
-            let id = memory.remember(Layer::Working, &text)?;
-            tracing::info!(id, "remembered");
-            (
-                format!("Okay, I will remember that {text}."),
-                format!("remembered {id}"),
-            )
-        }
-        MemoryIntent::Forget(about) => {
-            let forgotten = memory.forget_about(&about)?;
-            tracing::info!(count = forgotten.len(), "forgotten");
-            let ids: Vec<String> = forgotten.iter().map(|e| e.id.to_string()).collect();
-            if forgotten.is_empty() {
-                (
-                    format!("I had nothing about {about} to forget."),
-                    "forgot nothing".to_string(),
-                )
-            } else {
-                (
-                    format!("Okay, I have forgotten about {about}."),
-                    format!("forgot {}", ids.join(", ")),
-                )
-            }
-        }
     })
 }
 

@@ -266,9 +266,12 @@ async fn prepare(state: &SharedState, request: ChatRequest) -> ApiResult<Prepare
     let params = generation_params(&state.config.limits, Door::Api, &requested)
         .map_err(|e| ApiError::invalid(e.param, e.message))?;
 
+    // A chat reads what it is allowed to; its words never act (no profile
+    // switches, no memory writes): it is a question like any other.
     let allow = Allow {
         memories: request.retrieval.as_ref().is_some_and(|r| r.memories),
         notes: request.retrieval.as_ref().is_some_and(|r| r.notes),
+        ..Allow::NONE
     };
     if allow.notes && state.notes.is_none() {
         return Err(ApiError::invalid(

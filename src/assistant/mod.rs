@@ -9,6 +9,7 @@
 pub mod bus;
 pub mod context;
 pub mod generation;
+pub mod intents;
 mod load;
 pub mod metrics;
 pub mod sentences;
@@ -62,11 +63,17 @@ pub struct Assistant {
 
 pub type SharedAssistant = Arc<Assistant>;
 
-/// What a door lets a turn draw on.
+/// What a door lets a turn draw on and do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Allow {
+    /// Remembered entries that fit the question go into the prompt.
     pub memories: bool,
+    /// Notes that fit the question go into the prompt.
     pub notes: bool,
+    /// Spoken commands act: profile switches, "never mind".
+    pub intents: bool,
+    /// "Remember that …" and "forget …" change the memory.
+    pub memory_writes: bool,
 }
 
 impl Allow {
@@ -74,6 +81,16 @@ impl Allow {
     pub const ALL: Self = Self {
         memories: true,
         notes: true,
+        intents: true,
+        memory_writes: true,
+    };
+
+    /// Nothing beyond the question itself.
+    pub const NONE: Self = Self {
+        memories: false,
+        notes: false,
+        intents: false,
+        memory_writes: false,
     };
 }
 

@@ -6,20 +6,17 @@
 //! Saying the wake word while HausKI speaks (barge-in) stops playback at
 //! once, cancels the answer and starts listening again.
 
-mod dismissal;
 mod listener;
 mod partials;
-mod profile_intent;
 mod speaker;
 mod turn;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use hauski_audio::live::{Capture, CaptureConfig, Playback, PlaybackEvent};
-use hauski_brain::memory::{MemoryStore, parse_intent};
 use hauski_voice::wake::{WakeEngine, WakeSettings};
 use hauski_voice::{ASR_RATE, VadConfig};
 
@@ -32,7 +29,6 @@ use crate::config::Profile;
 use crate::llm_pool::GenerationEvent;
 use listener::{Action, Listener, Reports};
 use partials::Partials;
-use profile_intent::ProfileIntent;
 use speaker::{Sentence, Speaker};
 use turn::{Speculation, TurnGate};
 
@@ -47,8 +43,6 @@ pub struct VoiceConfig {
 
 /// The reply when the question held no words Whisper could make out.
 const DID_NOT_CATCH: &str = "Sorry, I didn't catch that.";
-/// The acknowledgement of "never mind", "stop" and the like.
-const DISMISSED: &str = "Okay.";
 /// What other programs' streams are turned down to while HausKI speaks, in
 /// profiles with `duck_others` (about −14 dB: still audible, not in the way).
 const DUCK_OTHERS_TO: f32 = 0.2;
@@ -344,7 +338,6 @@ pub(super) fn emit_partial(bus: &Bus, text: &str) {
 fn start_turn(parts: &Parts, question: Vec<f32>, turn: Arc<TurnGate>, epoch: u64, speaker: &Speaker) {
     let worker = TurnWorker {
         state: parts.state.clone(),
-        memory: parts.state.memory.clone(),
         turn,
         epoch,
         speaker: speaker.clone(),
@@ -360,7 +353,6 @@ fn start_turn(parts: &Parts, question: Vec<f32>, turn: Arc<TurnGate>, epoch: u64
 /// What one turn's thread needs.
 struct TurnWorker {
     state: SharedAssistant,
-    memory: Option<Arc<Mutex<MemoryStore>>>,
     turn: Arc<TurnGate>,
     epoch: u64,
     speaker: Speaker,
@@ -396,54 +388,20 @@ impl TurnWorker {
             }
             return;
         }
-        if dismissal::is_dismissal(&text) {
-            if self.turn.wait().is_some() {
-                self.heard(&text);
-                self.say_all(DISMISSED.to_string());
-            }
-            return;
-        }
-        let intent = profile_intent::parse(&text, self.state.profile.profiles());
-        let memory_intent = parse_intent(&text).filter(|_| self.memory.is_some());
-        if intent.is_none() && memory_intent.is_none() {
+        let Some(intent) = self.state.recognise(&text, Allow::ALL) else {
             self.ask_llm(text);
             return;
-        }
+        };
         // Intents change things: only once the question is surely over.
         if self.turn.wait().is_none() {
             return;
         }
         self.heard(&text);
-        match intent {
-            Some(ProfileIntent::Switch(name)) => match self.state.set_profile(&name) {
-                // The loop sees the new profile at its next block and re-targets
-                // playback before this confirmation is played.
-                Ok(name) => {
-                    // "kueche" read aloud by an English voice is "cute": say its first synonym.
-                    let profiles = self.state.profile.profiles();
-                    let spoken = profiles
-                        .profiles
-                        .get(&name)
-                        .and_then(|p| p.synonyms.first())
-                        .unwrap_or(&name);
-                    self.say_all(format!("Switched to the {spoken} profile."));
-                }
-                Err(e) => tracing::error!(error = %e, "profile switch failed"),
-            },
-            Some(ProfileIntent::Unknown(name)) => {
-                let known = self.state.profile.profiles().known_names();
-                tracing::warn!(profile = %name, %known, "unknown profile asked for");
-                self.say_all(format!("I don't know a profile called {name}; I know {known}."));
-            }
-            None => {
-                if let (Some(intent), Some(memory)) = (memory_intent, &self.memory) {
-                    let memory = memory.lock().unwrap_or_else(|p| p.into_inner());
-                    match crate::pipeline::act_on_memory(&memory, intent) {
-                        Ok((reply, _)) => self.say_all(reply),
-                        Err(e) => tracing::error!(error = %e, "memory command failed"),
-                    }
-                }
-            }
+        // A profile switch is seen by the loop at its next block, which
+        // re-targets playback before this reply is played.
+        match self.state.act(intent) {
+            Ok(done) => self.say_all(done.reply),
+            Err(e) => tracing::error!(error = %e, "the spoken command failed"),
         }
     }
 

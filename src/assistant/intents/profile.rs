@@ -94,7 +94,7 @@ mod tests {
     use super::*;
 
     fn profiles() -> ProfilesFile {
-        serde_yaml::from_str(include_str!("../../profiles.yaml")).expect("profiles.yaml")
+        serde_yaml::from_str(include_str!("../../../profiles.yaml")).expect("profiles.yaml")
     }
 
     #[test]

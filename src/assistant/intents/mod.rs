@@ -1,0 +1,198 @@
+//! Intents: a turn that asks HausKI to do something rather than to answer
+//! ("switch to the kitchen profile", "remember that …", "never mind").
+//! Recognised before the LLM, which would otherwise answer the words
+//! themselves, and only where the door allows them (`Allow`): a spoken
+//! "switch to the kitchen" switches the room's profile, the same words in an
+//! OpenAI chat are a question like any other.
+
+mod dismissal;
+mod profile;
+
+use hauski_brain::memory::{Layer, MemoryIntent, MemoryStore, parse_intent};
+
+use super::{Allow, Assistant};
+use crate::config::ProfilesFile;
+pub use profile::ProfileIntent;
+
+/// The acknowledgement of "never mind", "stop" and the like.
+pub const DISMISSED: &str = "Okay.";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intent {
+    /// "Never mind", "stop": acknowledge briefly, do nothing.
+    Dismiss,
+    Profile(ProfileIntent),
+    Memory(MemoryIntent),
+}
+
+/// What an intent did: the reply to speak or show, and for the log and
+/// `--json`, what changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Done {
+    pub reply: String,
+    pub change: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntentError {
+    #[error("memory is off in this daemon (its log says why at start)")]
+    NoMemory,
+    #[error(transparent)]
+    Memory(#[from] hauski_brain::memory::MemoryError),
+    #[error(transparent)]
+    Profile(#[from] crate::profile_state::ProfileError),
+}
+
+/// The intent in `text` (a whole transcript or question), if `allow` lets
+/// the door act on one. Profiles are needed for profile switches only.
+pub fn recognise(text: &str, allow: Allow, profiles: Option<&ProfilesFile>) -> Option<Intent> {
+    if allow.intents {
+        if dismissal::is_dismissal(text) {
+            return Some(Intent::Dismiss);
+        }
+        if let Some(profile) = profiles.and_then(|p| profile::parse(text, p)) {
+            return Some(Intent::Profile(profile));
+        }
+    }
+    if allow.memory_writes {
+        return parse_intent(text).map(Intent::Memory);
+    }
+    None
+}
+
+impl Assistant {
+    /// The intent in `text`, as far as `allow` and this daemon (memory on
+    /// or off) let a door act on it.
+    pub fn recognise(&self, text: &str, allow: Allow) -> Option<Intent> {
+        let allow = Allow {
+            memory_writes: allow.memory_writes && self.memory.is_some(),
+            ..allow
+        };
+        recognise(text, allow, Some(self.profile.profiles()))
+    }
+
+    /// Carries out an intent; a profile switch is published on the bus.
+    pub fn act(&self, intent: Intent) -> Result<Done, IntentError> {
+        let _span = tracing::info_span!("intent").entered();
+        match intent {
+            Intent::Dismiss => Ok(Done {
+                reply: DISMISSED.into(),
+                change: None,
+            }),
+            Intent::Profile(ProfileIntent::Switch(name)) => {
+                let name = self.set_profile(&name)?;
+                // "kueche" read aloud by an English voice is "cute": say its first synonym.
+                let profiles = self.profile.profiles();
+                let spoken = profiles
+                    .profiles
+                    .get(&name)
+                    .and_then(|p| p.synonyms.first())
+                    .unwrap_or(&name);
+                Ok(Done {
+                    reply: format!("Switched to the {spoken} profile."),
+                    change: Some(format!("profile {name}")),
+                })
+            }
+            Intent::Profile(ProfileIntent::Unknown(name)) => {
+                let known = self.profile.profiles().known_names();
+                tracing::warn!(profile = %name, %known, "unknown profile asked for");
+                Ok(Done {
+                    reply: format!("I don't know a profile called {name}; I know {known}."),
+                    change: None,
+                })
+            }
+            Intent::Memory(intent) => {
+                let memory = self.memory.as_ref().ok_or(IntentError::NoMemory)?;
+                let memory = memory.lock().unwrap_or_else(|p| p.into_inner());
+                Ok(act_on_memory(&memory, intent)?)
+            }
+        }
+    }
+}
+
+/// Carries out "remember that …" / "forget …" (also for `converse`, which
+/// has a memory store but no daemon).
+pub fn act_on_memory(
+    memory: &MemoryStore,
+    intent: MemoryIntent,
+) -> Result<Done, hauski_brain::memory::MemoryError> {
+    let _span = tracing::info_span!("memory_intent").entered();
+    Ok(match intent {
+        MemoryIntent::Remember(text) => {
+            let id = memory.remember(Layer::Working, &text)?;
+            tracing::info!(id, "remembered");
+            Done {
+                reply: format!("Okay, I will remember that {text}."),
+                change: Some(format!("remembered {id}")),
+            }
+        }
+        MemoryIntent::Forget(about) => {
+            let forgotten = memory.forget_about(&about)?;
+            tracing::info!(count = forgotten.len(), "forgotten");
+            if forgotten.is_empty() {
+                Done {
+                    reply: format!("I had nothing about {about} to forget."),
+                    change: Some("forgot nothing".into()),
+                }
+            } else {
+                let ids: Vec<String> = forgotten.iter().map(|e| e.id.to_string()).collect();
+                Done {
+                    reply: format!("Okay, I have forgotten about {about}."),
+                    change: Some(format!("forgot {}", ids.join(", "))),
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profiles() -> ProfilesFile {
+        let empty = tempfile::tempdir().expect("tempdir");
+        crate::config::Config::load(Some(empty.path()))
+            .expect("embedded defaults")
+            .profiles
+    }
+
+    #[test]
+    fn a_door_gets_only_the_intents_it_allows() {
+        let profiles = profiles();
+        let voice = Allow::ALL;
+        let chat = Allow {
+            memories: true,
+            notes: true,
+            ..Allow::NONE
+        };
+        let switch = "switch to the kitchen profile";
+        assert_eq!(
+            recognise(switch, voice, Some(&profiles)),
+            Some(Intent::Profile(ProfileIntent::Switch("kueche".into())))
+        );
+        assert_eq!(recognise(switch, chat, Some(&profiles)), None);
+        assert_eq!(
+            recognise("never mind", voice, Some(&profiles)),
+            Some(Intent::Dismiss)
+        );
+        assert_eq!(recognise("never mind", chat, Some(&profiles)), None);
+
+        let remember = "remember that the plumber comes on Tuesday";
+        assert!(matches!(
+            recognise(remember, voice, Some(&profiles)),
+            Some(Intent::Memory(MemoryIntent::Remember(_)))
+        ));
+        assert_eq!(recognise(remember, chat, Some(&profiles)), None);
+        // `converse`: memory commands, no profile switches.
+        let converse = Allow {
+            memory_writes: true,
+            ..Allow::NONE
+        };
+        assert!(recognise(remember, converse, None).is_some());
+        assert_eq!(recognise(switch, converse, None), None);
+        assert_eq!(
+            recognise("what is the capital of France", voice, Some(&profiles)),
+            None
+        );
+    }
+}
