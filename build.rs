@@ -1,12 +1,8 @@
 //! Link settings for the `hauski` binary, which holds whisper.cpp and llama.cpp
-//! in one process (see ARCHITECTURE.md, "Two ggml copies in one binary").
+//! in one process on one shared ggml (see ARCHITECTURE.md, "One ggml").
 use std::path::Path;
 
 fn main() {
-    // whisper-rs links its ggml statically; llama-cpp-2 (dynamic-link) brings
-    // libllama.so with its own, newer ggml. Without this flag the executable
-    // re-exports whisper's ggml symbols and libllama binds to them and aborts.
-    println!("cargo:rustc-link-arg=-Wl,--exclude-libs,ALL");
     // An installed hauski keeps libllama.so* and libggml*.so* beside itself.
     // DT_RPATH (not RUNPATH): it also serves libllama's own dependencies (libggml*).
     println!("cargo:rustc-link-arg=-Wl,--disable-new-dtags");
