@@ -367,6 +367,8 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     let work = tempfile::tempdir()?;
     eprintln!("bench voice: starting a private PipeWire");
     let lab = PipeWireLab::start(work.path(), &["mic", "living", "kitchen"])?;
+    // The living-room profile plays to the default sink.
+    lab.set_default_sink("living")?;
     let (mic_out, mic_events) = Playback::start("mic", RATE, Some(lab.socket()))?;
     let watch = |sink: &str| -> Result<(Capture, Heard)> {
         let mut config = CaptureConfig::new(Some(sink.to_string()), true, RATE);

@@ -109,6 +109,11 @@ pub enum Command {
         #[command(subcommand)]
         action: ProfileAction,
     },
+    /// The audio devices HausKI can play to.
+    Audio {
+        #[command(subcommand)]
+        action: AudioAction,
+    },
     /// Wake words: enrol one from recordings, or test one on a recording.
     Wake {
         #[command(subcommand)]
@@ -213,6 +218,11 @@ pub enum IndexAction {
         /// Folders to watch (default: every indexed folder).
         dirs: Vec<PathBuf>,
     },
+    /// Bring every indexed folder up to date once (the batch timer runs this).
+    Refresh {
+        #[arg(long)]
+        json: bool,
+    },
     /// Indexed folders, notes and chunks.
     Status {
         #[arg(long)]
@@ -272,6 +282,17 @@ pub struct DaemonArgs {
     pub api: String,
     #[arg(long, env = "HAUSKI_API_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AudioAction {
+    /// List PipeWire's sinks (the names a profile's `sink` may use), the
+    /// default one, and which profiles play where.
+    Sinks {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

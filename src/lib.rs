@@ -4,12 +4,14 @@
 pub mod api;
 pub mod assistant;
 pub mod config;
+pub mod download;
 pub mod engines;
 pub mod llm_pool;
 pub mod nats;
 pub mod notes_context;
 pub mod pipeline;
 pub mod profile_state;
+pub mod service;
 pub mod voice_loop;
 pub mod wake_words;
 pub mod wyoming;
@@ -40,4 +42,55 @@ pub fn init_tracing(verbose: u8) {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// One name, one meaning: no two public types in the workspace share a
+    /// name (read from the sources, so a new crate or module is covered).
+    #[test]
+    fn no_type_name_means_two_things() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["src", "bench", "audio/src", "voice/src", "brain/src"] {
+            rust_files(&root.join(dir), &mut files);
+        }
+        assert!(files.len() > 50, "only {} sources found", files.len());
+        let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            for line in text.lines() {
+                let line = line.trim_start();
+                let rest = line
+                    .strip_prefix("pub struct ")
+                    .or_else(|| line.strip_prefix("pub enum "))
+                    .or_else(|| line.strip_prefix("pub(crate) struct "))
+                    .or_else(|| line.strip_prefix("pub(super) struct "));
+                if let Some(rest) = rest {
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    let place = file.strip_prefix(root).unwrap_or(file).display().to_string();
+                    seen.entry(name).or_default().push(place);
+                }
+            }
+        }
+        let twice: Vec<_> = seen.iter().filter(|(_, places)| places.len() > 1).collect();
+        assert!(twice.is_empty(), "type names used twice: {twice:?}");
+    }
 }

@@ -18,6 +18,7 @@ use tokio::sync::broadcast;
 
 use crate::assistant::SharedAssistant;
 use crate::assistant::bus::{Bus, Event, Urgency};
+use crate::assistant::health::State;
 use crate::config::Routing;
 
 /// Commands other programs may send; each payload is a JSON object.
@@ -44,7 +45,20 @@ pub enum BridgeError {
 /// until the daemon stops. Returns once the bridge runs (not once the
 /// server answers: an absent server is retried, and logged).
 pub async fn start(state: SharedAssistant, url: &str) -> Result<(), BridgeError> {
-    let client = connect(url, &state.config.routing).await?;
+    state
+        .health
+        .set("bus", State::Down, format!("connecting to {url}"));
+    let watched = state.clone();
+    let client = connect_with(url, &state.config.routing, move |event| match event {
+        async_nats::Event::Connected => watched.health.up("bus"),
+        async_nats::Event::Disconnected => {
+            watched
+                .health
+                .set("bus", State::Down, "NATS is gone; reconnecting")
+        }
+        _ => {}
+    })
+    .await?;
     let commands = client
         .subscribe(COMMANDS)
         .await
@@ -61,6 +75,16 @@ pub async fn start(state: SharedAssistant, url: &str) -> Result<(), BridgeError>
 /// A client for `url`, if `routing` lets HausKI reach it; it connects and
 /// reconnects in the background.
 pub async fn connect(url: &str, routing: &Routing) -> Result<async_nats::Client, BridgeError> {
+    connect_with(url, routing, |_| {}).await
+}
+
+/// [`connect`], telling `on_event` each connection event as well.
+async fn connect_with(
+    url: &str,
+    routing: &Routing,
+    on_event: impl Fn(&async_nats::Event) + Send + Sync + 'static,
+) -> Result<async_nats::Client, BridgeError> {
+    let on_event = std::sync::Arc::new(on_event);
     let host = host_of(url)?;
     if !routing.allows(&host) {
         return Err(BridgeError::Denied { host });
@@ -69,13 +93,16 @@ pub async fn connect(url: &str, routing: &Routing) -> Result<async_nats::Client,
         .name("hauski")
         .retry_on_initial_connect()
         .connection_timeout(Duration::from_secs(2))
-        .event_callback(|event| async move {
-            match event {
-                async_nats::Event::Connected => tracing::info!("bus: connected to NATS"),
-                async_nats::Event::Disconnected => {
-                    tracing::warn!("bus: NATS is gone; events wait until it is back")
+        .event_callback(move |event| {
+            on_event(&event);
+            async move {
+                match event {
+                    async_nats::Event::Connected => tracing::info!("bus: connected to NATS"),
+                    async_nats::Event::Disconnected => {
+                        tracing::warn!("bus: NATS is gone; events wait until it is back")
+                    }
+                    other => tracing::warn!(event = %other, "bus: NATS"),
                 }
-                other => tracing::warn!(event = %other, "bus: NATS"),
             }
         })
         .connect(url)

@@ -436,3 +436,47 @@ fn assert_every_documented_route_is_served(server: &Server, doc: &Value) {
     }
     assert!(operations >= 13, "only {operations} operations documented");
 }
+
+/// Under systemd (`Type=notify`), the daemon says READY once it serves and
+/// pings the watchdog while it runs: read here from the socket systemd would
+/// listen on.
+#[test]
+fn the_service_manager_hears_ready_and_watchdog_pings() {
+    use std::os::unix::net::UnixDatagram;
+    use std::time::{Duration, Instant};
+
+    let dir = common::fresh_dir("notify");
+    let path = dir.join("notify.sock");
+    let socket = UnixDatagram::bind(&path).expect("bind the notify socket");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut cmd = hauski();
+    cmd.env("NOTIFY_SOCKET", &path)
+        .env("WATCHDOG_USEC", "400000")
+        .env_remove("WATCHDOG_PID");
+    let server = Server::start(cmd, &[]);
+    let mut buf = [0u8; 512];
+    let mut said = Vec::new();
+    let mut pings = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while pings.len() < 3 && Instant::now() < deadline {
+        let Ok(n) = socket.recv(&mut buf) else { break };
+        let message = String::from_utf8_lossy(&buf[..n]).to_string();
+        if message.contains("WATCHDOG=1") {
+            pings.push(Instant::now());
+        }
+        said.push(message);
+    }
+    let ready = said
+        .iter()
+        .position(|m| m.contains("READY=1"))
+        .unwrap_or_else(|| panic!("no READY=1: {said:?}"));
+    assert!(said[ready].contains("STATUS=answering on http://"), "{said:?}");
+    assert!(pings.len() >= 3, "watchdog pings: {said:?}");
+    // At half the interval (0.2 s), not in a burst and not stalled.
+    let gaps: Vec<f64> = pings.windows(2).map(|w| (w[1] - w[0]).as_secs_f64()).collect();
+    assert!(gaps.iter().all(|g| (0.05..2.0).contains(g)), "ping gaps {gaps:?}");
+    let (status, _) = get(&server.url("/healthz"), None);
+    assert_eq!(status, 200);
+}

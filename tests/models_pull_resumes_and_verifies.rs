@@ -12,21 +12,35 @@ use std::sync::{Arc, Mutex};
 use common::{hauski, run_err, run_ok};
 use sha2::{Digest, Sha256};
 
-/// A minimal HTTP/1.1 file server that honours `Range: bytes=N-`. When
-/// `cut_first` is set, the first response stops halfway, as a dropped
-/// connection would. Records each request's Range header.
+/// What the test server does with one request.
+#[derive(Clone)]
+enum Reply {
+    /// The file from the requested range on.
+    Whole,
+    /// The headers for the whole range, then only half of it: a dropped
+    /// connection.
+    Cut,
+    /// Only this status, no body.
+    Status(u16),
+    /// A redirect to this URL.
+    Redirect(String),
+}
+
+/// A minimal HTTP/1.1 file server that honours `Range: bytes=N-` and answers
+/// request n with `plan[n]` (the last entry for any after). Records each
+/// request's Range header.
 struct Server {
     url: String,
     ranges: Arc<Mutex<Vec<Option<String>>>>,
 }
 
-fn serve(content: Vec<u8>, cut_first: bool, max_requests: usize) -> Server {
+fn serve_plan(content: Vec<u8>, plan: Vec<Reply>) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let url = format!("http://{}/models/model.bin", listener.local_addr().expect("addr"));
     let ranges = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&ranges);
     std::thread::spawn(move || {
-        for (n, stream) in listener.incoming().take(max_requests).enumerate() {
+        for (n, stream) in listener.incoming().enumerate() {
             let Ok(mut stream) = stream else { continue };
             let mut reader = BufReader::new(stream.try_clone().expect("clone"));
             let mut range = None;
@@ -40,28 +54,50 @@ fn serve(content: Vec<u8>, cut_first: bool, max_requests: usize) -> Server {
                 }
             }
             seen.lock().expect("lock").push(range.clone());
+            let reply = plan.get(n).or(plan.last()).cloned().unwrap_or(Reply::Whole);
             let start: usize = range.as_deref().and_then(|r| r.parse().ok()).unwrap_or(0);
             let body = &content[start.min(content.len())..];
-            let status = if start > 0 {
-                "206 Partial Content"
-            } else {
-                "200 OK"
+            let (head, send): (String, &[u8]) = match &reply {
+                Reply::Status(code) => (
+                    format!("HTTP/1.1 {code} Nope\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+                    &[],
+                ),
+                Reply::Redirect(to) => (
+                    format!(
+                        "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    ),
+                    &[],
+                ),
+                Reply::Whole | Reply::Cut => {
+                    let status = if start > 0 {
+                        "206 Partial Content"
+                    } else {
+                        "200 OK"
+                    };
+                    let send = if matches!(reply, Reply::Cut) {
+                        &body[..body.len() / 2]
+                    } else {
+                        body
+                    };
+                    (
+                        format!(
+                            "HTTP/1.1 {status}\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
+                            body.len()
+                        ),
+                        send,
+                    )
+                }
             };
-            let head = format!(
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
             let _ = stream.write_all(head.as_bytes());
-            let send = if cut_first && n == 0 {
-                &body[..body.len() / 2]
-            } else {
-                body
-            };
             let _ = stream.write_all(send);
             let _ = stream.flush();
         }
     });
     Server { url, ranges }
+}
+
+fn serve(content: Vec<u8>) -> Server {
+    serve_plan(content, vec![Reply::Whole])
 }
 
 fn model_bytes() -> Vec<u8> {
@@ -112,7 +148,7 @@ fn sha_hex(bytes: &[u8]) -> String {
 #[test]
 fn pull_downloads_and_verifies() {
     let content = model_bytes();
-    let server = serve(content.clone(), false, 1);
+    let server = serve(content.clone());
     let sandbox = Sandbox::new(&server.url, &sha_hex(&content));
     let out = run_ok(&mut sandbox.models("pull"));
     assert!(out.contains("downloaded and verified"), "{out}");
@@ -122,30 +158,95 @@ fn pull_downloads_and_verifies() {
 }
 
 #[test]
-fn interrupted_pull_resumes_with_a_range_request() {
+fn an_interrupted_transfer_is_resumed_by_a_retry() {
     let content = model_bytes();
-    let server = serve(content.clone(), true, 2);
+    let server = serve_plan(content.clone(), vec![Reply::Cut, Reply::Whole]);
     let sandbox = Sandbox::new(&server.url, &sha_hex(&content));
-    let err = run_err(&mut sandbox.models("pull"));
-    assert!(err.contains("run the same command again to resume"), "{err}");
-    let kept = std::fs::metadata(sandbox.file("model.bin.part"))
-        .expect("partial download kept")
-        .len() as usize;
-    assert_eq!(kept, content.len() / 2);
-
-    run_ok(&mut sandbox.models("pull"));
+    let out = run_ok(&mut sandbox.models("pull"));
+    assert!(out.contains("downloaded and verified"), "{out}");
     assert_eq!(std::fs::read(sandbox.file("model.bin")).expect("file"), content);
     let ranges = server.ranges.lock().expect("lock").clone();
     assert_eq!(
         ranges,
-        vec![None, Some(kept.to_string())],
-        "second request resumes at the kept length"
+        vec![None, Some((content.len() / 2).to_string())],
+        "the retry resumes at the kept length"
     );
 }
 
 #[test]
+fn a_pull_that_keeps_failing_keeps_its_part_and_resumes_next_time() {
+    let content = model_bytes();
+    // Every attempt of the first pull breaks off half-way.
+    let server = serve_plan(
+        content.clone(),
+        vec![Reply::Cut, Reply::Cut, Reply::Cut, Reply::Cut, Reply::Whole],
+    );
+    let sandbox = Sandbox::new(&server.url, &sha_hex(&content));
+    let err = run_err(&mut sandbox.models("pull"));
+    assert!(
+        err.contains("after 4 attempts") && err.contains("run the same command again to resume"),
+        "{err}"
+    );
+    let kept = std::fs::metadata(sandbox.file("model.bin.part"))
+        .expect("partial download kept")
+        .len() as usize;
+    assert!(kept > content.len() / 2 && kept < content.len(), "kept {kept}");
+
+    run_ok(&mut sandbox.models("pull"));
+    assert_eq!(std::fs::read(sandbox.file("model.bin")).expect("file"), content);
+    let ranges = server.ranges.lock().expect("lock").clone();
+    assert_eq!(ranges.last().cloned().flatten(), Some(kept.to_string()));
+}
+
+#[test]
+fn an_overloaded_server_is_retried() {
+    let content = model_bytes();
+    let server = serve_plan(content.clone(), vec![Reply::Status(503), Reply::Whole]);
+    let sandbox = Sandbox::new(&server.url, &sha_hex(&content));
+    let out = run_ok(&mut sandbox.models("pull"));
+    assert!(out.contains("downloaded and verified"), "{out}");
+    assert_eq!(server.ranges.lock().expect("lock").len(), 2);
+}
+
+#[test]
+fn a_missing_file_is_not_retried() {
+    let server = serve_plan(model_bytes(), vec![Reply::Status(404)]);
+    let sandbox = Sandbox::new(&server.url, &"0".repeat(64));
+    let err = run_err(&mut sandbox.models("pull"));
+    assert!(
+        err.contains("answered 404") && err.contains("models.yml"),
+        "{err}"
+    );
+    assert_eq!(server.ranges.lock().expect("lock").len(), 1);
+}
+
+#[test]
+fn every_redirect_hop_is_checked_against_the_policy() {
+    let content = model_bytes();
+    // Loopback to loopback: allowed, followed.
+    let mirror = serve(content.clone());
+    let hub = serve_plan(Vec::new(), vec![Reply::Redirect(mirror.url.clone())]);
+    let sandbox = Sandbox::new(&hub.url, &sha_hex(&content));
+    run_ok(&mut sandbox.models("pull"));
+    assert_eq!(std::fs::read(sandbox.file("model.bin")).expect("file"), content);
+
+    // To a host routing.yaml never allowed: refused before connecting there.
+    let hub = serve_plan(
+        Vec::new(),
+        vec![Reply::Redirect("https://cdn.example.org/model.bin".into())],
+    );
+    let sandbox = Sandbox::new(&hub.url, &sha_hex(&content));
+    let err = run_err(&mut sandbox.models("pull"));
+    assert!(
+        err.contains("redirects to cdn.example.org") && err.contains("routing.yaml"),
+        "{err}"
+    );
+    assert!(!sandbox.file("model.bin").exists());
+}
+
+#[test]
 fn checksum_mismatch_discards_the_download() {
-    let server = serve(model_bytes(), false, 1);
+    let server = serve(model_bytes());
     let sandbox = Sandbox::new(&server.url, &"0".repeat(64));
     let err = run_err(&mut sandbox.models("pull"));
     assert!(

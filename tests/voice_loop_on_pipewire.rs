@@ -24,6 +24,8 @@ fn start_daemon(pw: &PipeWire, data: &Path) -> Server {
 }
 
 fn start_daemon_with(pw: &PipeWire, data: &Path, extra: &[&str]) -> Server {
+    // The shipped living-room profile plays to the default sink: `living` here.
+    pw.set_default_sink("living");
     let mut cmd = hauski_with_data(data);
     for (k, v) in pw.env() {
         cmd.env(k, v);
@@ -333,29 +335,77 @@ fn a_sink_that_vanishes_mid_answer_does_not_stop_the_daemon() {
     let _serial = one_at_a_time();
     require_gemma();
     let (pw, dir, server) = daemon_in_rooms("vanish");
+    // A profile with a named sink (the living-room one follows the default).
+    let (status, body) = post_json(&server.url("/audio/profile"), &json!({"profile": "kueche"}));
+    assert_eq!(status, 200, "{body}");
+    server.wait_for("playback to move to the kitchen", || {
+        server.log().contains("playing to sink sink=kitchen")
+    });
     start_long_answer(&server, &pw, &dir);
 
-    pw.remove_node("living");
+    pw.remove_node("kitchen");
     server.wait_for("the lost sink to be logged", || {
         server.log().contains("sink vanished")
     });
     server.assert_alive();
 
-    pw.create_sink("living");
+    pw.create_sink("kitchen");
     server.wait_for("the sink to come back", || {
         server.log().contains("the sink is back")
     });
-    let living = pw.record("living", &dir.join("living.wav"));
+    let kitchen = pw.record("kitchen", &dir.join("kitchen.wav"));
     ask(
         &server,
         &pw,
         &spoken_request(&dir, "capital", "what is the capital of France"),
     );
-    let heard_in_living = common::transcribe(&living.stop());
+    let heard_in_kitchen = common::transcribe(&kitchen.stop());
     let answer = last_field(&server.log(), "answer", "answer");
     assert!(
-        wer(&answer, &heard_in_living) <= 0.4,
-        "living heard {heard_in_living:?}; the answer was {answer:?}"
+        wer(&answer, &heard_in_kitchen) <= 0.4,
+        "the kitchen heard {heard_in_kitchen:?}; the answer was {answer:?}"
+    );
+}
+
+#[test]
+fn a_profile_naming_a_missing_sink_is_heard_on_the_default_sink() {
+    let _serial = one_at_a_time();
+    require_gemma();
+    let pw = PipeWire::start(&common::fresh_dir("pw"), &["kitchen", "living", "mic"]);
+    let dir = common::fresh_dir("attic-audio");
+    // This machine has no `attic`: the profile was written for another.
+    let config = common::fresh_dir("attic-config");
+    let profiles = std::fs::read_to_string(common::repo().join("profiles.yaml"))
+        .expect("profiles.yaml")
+        .replacen("sink: default", "sink: attic", 1);
+    std::fs::write(config.join("profiles.yaml"), profiles).expect("write profiles.yaml");
+    pw.set_default_sink("kitchen");
+    let mut cmd = hauski_with_data(&common::fresh_dir("attic-data"));
+    cmd.env("HAUSKI_CONFIG", &config);
+    for (k, v) in pw.env() {
+        cmd.env(k, v);
+    }
+    let server = Server::start(cmd, &["--source", "mic", "--source-monitor"]);
+    server.wait_for("the voice loop to listen", || {
+        let log = server.log();
+        log.contains("voice loop listening") && log.contains("capturing")
+    });
+    server.wait_for("the missing sink to be named", || {
+        server.log().contains("the profile's sink does not exist here")
+    });
+    assert!(server.log().contains("sink=attic"), "{}", server.log());
+
+    let kitchen = pw.record("kitchen", &dir.join("kitchen.wav"));
+    ask(
+        &server,
+        &pw,
+        &spoken_request(&dir, "capital", "what is the capital of France"),
+    );
+    let heard = common::transcribe(&kitchen.stop());
+    let answer = last_field(&server.log(), "answer", "answer");
+    assert!(
+        wer(&answer, &heard) <= 0.4,
+        "the default sink heard {heard:?}; the answer was {answer:?}"
     );
 }
 
@@ -606,7 +656,11 @@ fn the_bus_goes_over_nats_survives_a_restart_and_takes_commands() {
     });
     server.wait_for("the daemon to notice", || server.log().contains("NATS is gone"));
     ask(&server, &pw, &question);
-    server.assert_alive();
+    // The daemon lives on, and says what is missing.
+    let (status, health) = get(&server.url("/healthz"), None);
+    let health: Value = serde_json::from_str(&health).unwrap_or_default();
+    assert_eq!(status, 503, "{health}");
+    assert_eq!(health["components"]["bus"]["state"], "down", "{health}");
 
     // NATS is back: both reconnect, and the next turn is published again.
     nats.restart();
@@ -615,6 +669,9 @@ fn the_bus_goes_over_nats_survives_a_restart_and_takes_commands() {
     });
     server.wait_for("the daemon to reconnect", || {
         count(&server.log(), "connected to NATS") >= 2
+    });
+    server.wait_for("healthz to be 200 again", || {
+        get(&server.url("/healthz"), None).0 == 200
     });
     // Events of the turn asked while NATS was away may arrive now, late;
     // the next wake word starts the turn checked here.
@@ -724,4 +781,108 @@ fn every_door_asks_the_llm_the_same_way() {
         by_cli, by_voice,
         "`hauski ask` asked differently from the voice loop"
     );
+}
+
+/// The process ids of `parent`'s children named `name`, from /proc.
+fn children_named(parent: u32, name: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // "pid (comm) state ppid ...": comm may hold spaces, so split after ')'.
+            let Some((head, tail)) = stat.rsplit_once(')') else {
+                return false;
+            };
+            let ppid = tail.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
+            head.ends_with(&format!("({name}")) && ppid == Some(parent)
+        })
+        .collect()
+}
+
+#[test]
+fn a_dead_wake_helper_is_restarted_and_the_next_wake_word_heard() {
+    let _serial = one_at_a_time();
+    require_gemma();
+    let (pw, dir, server) = daemon_in_rooms("wake-dies");
+    server.wait_for("healthz to say every part is up", || {
+        get(&server.url("/healthz"), None).0 == 200
+    });
+    let helpers = children_named(server.pid(), "hauski-wake");
+    assert_eq!(helpers.len(), 1, "one wake helper under the daemon: {helpers:?}");
+
+    let killed_at = now_s();
+    common::run_ok(std::process::Command::new("kill").args(["-9", &helpers[0].to_string()]));
+    server.wait_for("the helper to be restarted", || {
+        server.log().contains("the wake-word helper runs again")
+    });
+    let log = server.log();
+    let down = log
+        .lines()
+        .find(|l| l.contains("health: down") && l.contains("component=\"wake\""))
+        .or_else(|| {
+            log.lines()
+                .find(|l| l.contains("health: down") && l.contains("component=wake"))
+        });
+    assert!(
+        down.is_some(),
+        "/healthz never reported the wake helper down:\n{log}"
+    );
+    let back = log
+        .lines()
+        .find(|l| l.contains("the wake-word helper runs again"))
+        .and_then(log_time)
+        .expect("a timestamp on the restart line");
+    assert!(
+        back - killed_at < 2.0,
+        "wake words were back {:.2} s after the kill",
+        back - killed_at
+    );
+    let now = children_named(server.pid(), "hauski-wake");
+    assert!(
+        now.len() == 1 && now[0] != helpers[0],
+        "a new helper runs: {now:?}"
+    );
+    let (status, body) = get(&server.url("/healthz"), None);
+    assert_eq!(status, 200, "{body}");
+
+    // The next wake word is heard and the question answered.
+    ask(
+        &server,
+        &pw,
+        &spoken_request(&dir, "capital", "what is the capital of France"),
+    );
+    let heard = last_field(&server.log(), "heard", "transcript");
+    assert!(
+        wer("what is the capital of France", &heard) <= 0.4,
+        "heard {heard:?}"
+    );
+}
+
+#[test]
+fn audio_sinks_lists_the_sinks_the_default_and_where_each_profile_plays() {
+    let pw = PipeWire::start(&common::fresh_dir("pw"), &["kitchen", "living", "mic"]);
+    pw.set_default_sink("living");
+    let mut cmd = common::hauski();
+    for (k, v) in pw.env() {
+        cmd.env(k, v);
+    }
+    let out = common::run_ok(cmd.args(["audio", "sinks", "--json"]));
+    let listed: Value = serde_json::from_str(&out).expect("JSON");
+    let names: Vec<&str> = listed["sinks"]
+        .as_array()
+        .expect("sinks")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["kitchen", "living", "mic"], "{listed}");
+    assert_eq!(listed["default"], "living", "{listed}");
+    // The living-room profile follows the default; the kitchen one names
+    // its sink; headphones are not on this machine: the default plays.
+    assert_eq!(listed["profiles"]["wohnzimmer"]["plays_to"], "living");
+    assert_eq!(listed["profiles"]["kueche"]["plays_to"], "kitchen");
+    assert_eq!(listed["profiles"]["kopfhoerer"]["sink"], "headphones");
+    assert_eq!(listed["profiles"]["kopfhoerer"]["plays_to"], "living");
 }

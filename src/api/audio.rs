@@ -216,19 +216,19 @@ pub async fn transcriptions(
         (Vec<u8> = "audio/flac"),
     )),
     responses(
-        (status = 200, description = "The transcript with timed segments", body = super::schema::Transcript),
+        (status = 200, description = "The transcript with timed segments", body = super::schema::TimedTranscript),
         RequestErrors,
     ))]
 pub async fn asr_transcribe(
     State(state): State<SharedState>,
     body: Result<Bytes, BytesRejection>,
-) -> ApiResult<Json<super::schema::Transcript>> {
+) -> ApiResult<Json<super::schema::TimedTranscript>> {
     let bytes = body.map_err(|e| {
         let status = e.status();
         multipart_error(e.body_text(), status)
     })?;
     let (transcript, audio_s) = transcribe_bytes(&state, bytes, "the request body".to_string()).await?;
-    Ok(Json(super::schema::Transcript {
+    Ok(Json(super::schema::TimedTranscript {
         segments: transcript
             .segments
             .into_iter()

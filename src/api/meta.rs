@@ -2,18 +2,19 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 
-use super::schema::{Health, LoadedModel, TokenErrors};
+use super::schema::{ComponentHealth, HealthReport, LoadedModel, TokenErrors};
 use super::state::SharedState;
 
-/// Whether the daemon answers, what it has loaded and the active profile.
-/// Needs no token, for service managers and load balancers.
+/// Whether every part of the daemon works, what it has loaded and the
+/// active profile. Needs no token, for service managers and load balancers.
 #[utoipa::path(get, path = "/healthz", tag = "meta", security(()), responses(
-    (status = 200, description = "The daemon answers", body = Health),
+    (status = 200, description = "Every part is up (or off)", body = HealthReport),
+    (status = 503, description = "A part is down; `components` says which and why", body = HealthReport),
 ))]
-pub async fn healthz(State(state): State<SharedState>) -> Json<Health> {
+pub async fn healthz(State(state): State<SharedState>) -> (StatusCode, Json<HealthReport>) {
     let models = state
         .engines
         .loaded
@@ -23,11 +24,31 @@ pub async fn healthz(State(state): State<SharedState>) -> Json<Health> {
             stage: (*stage).to_string(),
         })
         .collect();
-    Json(Health {
-        status: "ok".into(),
+    let healthy = state.health.healthy();
+    let components = state
+        .health
+        .snapshot()
+        .into_iter()
+        .map(|(name, c)| {
+            let health = ComponentHealth {
+                state: format!("{:?}", c.state).to_lowercase(),
+                reason: c.reason,
+            };
+            (name, health)
+        })
+        .collect();
+    let body = HealthReport {
+        status: if healthy { "ok" } else { "degraded" }.into(),
+        components,
         models,
         profile: state.profile.name(),
-    })
+    };
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body))
 }
 
 /// Prometheus metrics: requests and latency per route, tokens, turns.

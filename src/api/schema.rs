@@ -27,12 +27,23 @@ pub struct ErrorDetail {
 
 /// `GET /healthz`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
-    /// Always `ok` while the daemon answers.
+pub struct HealthReport {
+    /// `ok`, or `degraded` (with status 503) while a part is down.
     pub status: String,
+    /// `engines`, `voice_loop`, `wake`, `api` and `bus`.
+    pub components: std::collections::BTreeMap<String, ComponentHealth>,
     pub models: Vec<LoadedModel>,
     /// The active audio profile.
     pub profile: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComponentHealth {
+    /// `up`, `down`, or `off` (not used here: configured off, or no audio device).
+    pub state: String,
+    /// Why it is down or off.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reason: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -123,7 +134,7 @@ pub struct VerboseSegment {
 
 /// `POST /asr/transcribe`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Transcript {
+pub struct TimedTranscript {
     pub text: String,
     pub segments: Vec<TimedText>,
     /// Seconds of audio.

@@ -22,6 +22,8 @@ impl Assistant {
         let notes = open_notes(app, &engines)?;
         let profile = ActiveProfile::load(app.config.profiles.clone(), &app.data_dir);
         tracing::info!(profile = %profile.name(), "active audio profile");
+        let health = super::health::Health::default();
+        report_engines(&engines, &health);
         Ok(Arc::new(Self {
             model_roots: app.roots.clone(),
             config: app.config.clone(),
@@ -36,7 +38,30 @@ impl Assistant {
                 .ok()
                 .map(|m| Arc::new(Mutex::new(m))),
             bus: super::bus::Bus::new(),
+            health,
         }))
+    }
+}
+
+/// The engines are up when speech recognition, the LLM and the voice are
+/// all loaded: without one, a spoken turn cannot be answered.
+fn report_engines(engines: &LoadedEngines, health: &super::health::Health) {
+    let missing: Vec<&str> = [
+        ("speech recognition", engines.transcriber.is_some()),
+        ("the LLM", engines.llm.is_some()),
+        ("the voice", engines.voice.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(what, loaded)| (!loaded).then_some(what))
+    .collect();
+    if missing.is_empty() {
+        health.up("engines");
+    } else {
+        health.set(
+            "engines",
+            super::health::State::Down,
+            format!("{} not loaded (the start-up log says why)", missing.join(", ")),
+        );
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod bus;
 pub mod context;
 pub mod generation;
+pub mod health;
 pub mod intents;
 mod load;
 pub mod metrics;
@@ -59,6 +60,8 @@ pub struct Assistant {
     pub memory: Option<Arc<Mutex<MemoryStore>>>,
     /// `hauski.*` events: every door publishes what happens here.
     pub bus: bus::Bus,
+    /// Which parts work right now (`/healthz`).
+    pub health: health::Health,
 }
 
 pub type SharedAssistant = Arc<Assistant>;

@@ -17,8 +17,32 @@ pub fn run(app: &App, action: IndexAction) -> Result<()> {
     match action {
         IndexAction::Add { dir, json } => add(app, &dir, json),
         IndexAction::Watch { dirs } => watch(app, dirs),
+        IndexAction::Refresh { json } => refresh(app, json),
         IndexAction::Status { json } => status(app, json),
     }
+}
+
+/// Every indexed folder, brought up to date in turn, at low priority.
+fn refresh(app: &App, json: bool) -> Result<()> {
+    lower_thread_priority();
+    let embedder = app.load_embedder()?;
+    let (_, manifest) = app.open_index(embedder.dimensions())?;
+    if manifest.roots.is_empty() {
+        println!("nothing is indexed yet; add a folder with `hauski index add DIR`");
+        return Ok(());
+    }
+    drop(embedder);
+    for root in &manifest.roots {
+        if root.is_dir() {
+            add(app, root, json)?;
+        } else {
+            eprintln!(
+                "{} is gone; its notes stay in the index until it returns",
+                root.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn add(app: &App, dir: &Path, json: bool) -> Result<()> {

@@ -1,6 +1,7 @@
 //! One module per subcommand; each takes the parsed flags and an [`App`].
 
 mod ask;
+mod audio;
 mod converse;
 mod index;
 mod memory;
@@ -85,6 +86,7 @@ pub fn run(cli: Cli) -> Result<()> {
         } => index::search(&app, &query, k, path_prefix, json),
         Command::Memory { action } => memory::run(&app, action),
         Command::Profile { action } => profile::run(&app, action),
+        Command::Audio { action } => audio::run(&app, action),
         Command::Wake { action } => wake::run(&app, action),
         Command::Serve(args) => serve::run(app, &args),
     }

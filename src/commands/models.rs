@@ -1,15 +1,16 @@
 //! `hauski models list|verify|pull`.
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
 
 use crate::cli::ModelsAction;
 use hauski::config::ModelEntry;
+use hauski::download::{Downloader, host_of, progress_bar};
 use hauski::engines::App;
 
 pub fn run(app: &App, action: ModelsAction) -> Result<()> {
@@ -128,7 +129,7 @@ fn pull(app: &App, id: &str) -> Result<()> {
         );
     }
     let host =
-        url_host(&entry.url).with_context(|| format!("model {id:?} has an invalid url {:?}", entry.url))?;
+        host_of(&entry.url).with_context(|| format!("model {id:?} has an invalid url {:?}", entry.url))?;
     if !app.config.routing.allows(&host) {
         bail!(
             "downloading {id} needs a connection to {host}, which {} does not allow; add `- host: {host}` under egress.allow in policies/routing.yaml to permit it",
@@ -151,7 +152,7 @@ fn pull(app: &App, id: &str) -> Result<()> {
             .map(|e| e.to_string_lossy().into_owned())
             .unwrap_or_default()
     ));
-    download(&entry.url, &part, id)?;
+    Downloader::new(&app.config.routing).fetch(&entry.url, &part, &format!("pulling {id}"))?;
     let actual = sha256_file(&part, Some(id))?;
     if !actual.eq_ignore_ascii_case(&entry.sha256) {
         let _ = std::fs::remove_file(&part);
@@ -165,59 +166,6 @@ fn pull(app: &App, id: &str) -> Result<()> {
     std::fs::rename(&part, &dest)
         .with_context(|| format!("cannot move the download to {}", dest.display()))?;
     println!("{id}: downloaded and verified at {}", dest.display());
-    Ok(())
-}
-
-/// Downloads `url` into `part`, resuming from its current length with an HTTP
-/// Range request; a server that ignores the range gets a fresh download.
-fn download(url: &str, part: &Path, id: &str) -> Result<()> {
-    let have = std::fs::metadata(part).map_or(0, |m| m.len());
-    let mut request = ureq::get(url);
-    if have > 0 {
-        request = request.header("Range", format!("bytes={have}-"));
-    }
-    let response = match request.call() {
-        Ok(r) => r,
-        // 416: the part file already holds everything there is.
-        Err(ureq::Error::StatusCode(416)) if have > 0 => return Ok(()),
-        Err(e) => {
-            bail!("downloading {id} from {url} failed: {e}; check the network and the url in models.yml")
-        }
-    };
-    let resumed = response.status() == 206;
-    let offset = if resumed { have } else { 0 };
-    let length = response
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let mut file = if resumed {
-        OpenOptions::new().append(true).open(part)
-    } else {
-        File::create(part)
-    }
-    .with_context(|| format!("cannot write {}", part.display()))?;
-
-    let bar = progress_bar(length.map(|l| l + offset), &format!("pulling {id}"));
-    bar.set_position(offset);
-    if resumed {
-        bar.println(format!("resuming {id} at {offset} bytes"));
-    }
-    let mut reader = response.into_body().into_reader();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = reader.read(&mut buf).with_context(|| {
-            format!("downloading {id} was interrupted; run the same command again to resume")
-        })?;
-        if n == 0 {
-            break;
-        }
-        file.write_all(&buf[..n])
-            .with_context(|| format!("cannot write {}", part.display()))?;
-        bar.inc(n as u64);
-    }
-    file.sync_all()?;
-    bar.finish_and_clear();
     Ok(())
 }
 
@@ -242,52 +190,4 @@ fn sha256_file(path: &Path, label: Option<&str>) -> Result<String> {
     }
     bar.finish_and_clear();
     Ok(hex::encode(hasher.finalize()))
-}
-
-fn progress_bar(len: Option<u64>, message: &str) -> ProgressBar {
-    let bar = match len {
-        Some(l) => ProgressBar::new(l),
-        None => ProgressBar::new_spinner(),
-    };
-    let style =
-        ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
-            .map(|s| s.progress_chars("=> "))
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar.set_message(message.to_string());
-    bar
-}
-
-/// The host of an http(s) URL, without port or credentials.
-fn url_host(url: &str) -> Option<String> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host_port = authority.rsplit('@').next()?;
-    let host = if host_port.starts_with('[') {
-        host_port.split(']').next().map(|h| format!("{h}]"))?
-    } else {
-        host_port.split(':').next()?.to_string()
-    };
-    (!host.is_empty()).then_some(host)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::url_host;
-
-    #[test]
-    fn hosts_are_extracted() {
-        assert_eq!(
-            url_host("https://huggingface.co/a/b").as_deref(),
-            Some("huggingface.co")
-        );
-        assert_eq!(
-            url_host("http://127.0.0.1:8080/x.bin").as_deref(),
-            Some("127.0.0.1")
-        );
-        assert_eq!(url_host("http://[::1]:80/x").as_deref(), Some("[::1]"));
-        assert_eq!(url_host("ftp://x"), None);
-    }
 }

@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 use crate::cli::{DaemonArgs, ProfileAction};
 use hauski::engines::App;
 use hauski::profile_state::ActiveProfile;
+use hauski_audio::live::DEFAULT_SINK;
+use hauski_audio::live::sinks::Sinks;
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -65,6 +67,16 @@ fn active_name(app: &App, daemon: &DaemonArgs) -> Result<String> {
     Ok(ActiveProfile::load(app.config.profiles.clone(), &app.data_dir).name())
 }
 
+/// Where a profile naming `sink` plays, in words.
+pub fn plays_to(sinks: &Sinks, sink: &str) -> String {
+    match sinks.resolve(sink) {
+        Some(real) if real == sink => real,
+        Some(real) if sink == DEFAULT_SINK => format!("{real} (the default sink)"),
+        Some(real) => format!("{real} (the default sink: {sink} is not here)"),
+        None => "nothing yet (PipeWire has no default sink)".into(),
+    }
+}
+
 pub fn run(app: &App, action: ProfileAction) -> Result<()> {
     let profiles = &app.config.profiles;
     match action {
@@ -95,6 +107,12 @@ pub fn run(app: &App, action: ProfileAction) -> Result<()> {
             })?;
             println!("{name}{}", if name == active { " (active)" } else { "" });
             print!("{}", serde_yaml::to_string(profile)?);
+            // Where it really plays: `default` and a sink this machine
+            // lacks both go to PipeWire's default sink.
+            match hauski_audio::live::sinks::list(None) {
+                Ok(sinks) => println!("plays to: {}", plays_to(&sinks, &profile.sink)),
+                Err(e) => println!("plays to: unknown ({e})"),
+            }
         }
         ProfileAction::Set { name, daemon } => match ask_daemon(&daemon, Some(&name))? {
             Some(body) => println!(

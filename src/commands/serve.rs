@@ -9,6 +9,7 @@ use axum::serve::ListenerExt;
 
 use crate::cli::ServeArgs;
 use hauski::api::{ApiState, SharedState};
+use hauski::assistant::health::State;
 use hauski::assistant::{Assistant, SharedAssistant};
 use hauski::engines::App;
 
@@ -20,8 +21,14 @@ pub fn run(app: App, args: &ServeArgs) -> Result<()> {
     }
     let assistant = Assistant::load(&app)?;
     // Kept for the daemon's lifetime.
+    let voice_off = |reason: &str| {
+        for part in ["voice_loop", "wake"] {
+            assistant.health.set(part, State::Off, reason);
+        }
+    };
     let _voice = if args.no_voice {
         tracing::info!("voice loop is off (--no-voice)");
+        voice_off("--no-voice");
         None
     } else {
         let config = hauski::voice_loop::VoiceConfig {
@@ -42,6 +49,7 @@ pub fn run(app: App, args: &ServeArgs) -> Result<()> {
             }
             Err(reason) => {
                 tracing::warn!(%reason, "voice loop is off; the API and Wyoming still answer");
+                voice_off(&reason);
                 None
             }
         }
@@ -94,11 +102,14 @@ async fn serve(state: SharedState, args: &ServeArgs) -> Result<()> {
         })?;
     let local = listener.local_addr()?;
     let bus_url = args.bus.clone().or_else(|| state.config.bus.nats_url.clone());
-    if let Some(url) = bus_url {
-        hauski::nats::start(state.assistant.clone(), &url)
+    match bus_url {
+        Some(url) => hauski::nats::start(state.assistant.clone(), &url)
             .await
-            .context("the event bus cannot go over NATS")?;
+            .context("the event bus cannot go over NATS")?,
+        None => state.health.set("bus", State::Off, "no nats_url in bus.yaml"),
     }
+    state.health.up("api");
+    tokio::spawn(hauski::service::watchdog(state.assistant.clone()));
     if let Some(addr) = args.wyoming {
         let wyoming = tokio::net::TcpListener::bind(addr)
             .await
@@ -106,6 +117,7 @@ async fn serve(state: SharedState, args: &ServeArgs) -> Result<()> {
         println!("wyoming on tcp://{}", wyoming.local_addr()?);
         tokio::spawn(hauski::wyoming::serve(wyoming, state.assistant.clone()));
     }
+    hauski::service::ready(&format!("answering on http://{local}"));
     // Tests and scripts wait for this line (it carries the port for --listen :0).
     println!("listening on http://{local}");
     use std::io::Write as _;

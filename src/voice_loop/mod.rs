@@ -10,6 +10,7 @@ mod listener;
 mod partials;
 mod speaker;
 mod turn;
+mod wake_watch;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +24,7 @@ use hauski_voice::{ASR_RATE, VadConfig};
 use crate::assistant::bus::{Bus, Event};
 use crate::assistant::context::{TurnContext, prompt_for};
 use crate::assistant::generation::{Door, Requested, generation_params};
+use crate::assistant::health::State;
 use crate::assistant::sentences::SentenceStream;
 use crate::assistant::{Allow, SharedAssistant};
 use crate::config::Profile;
@@ -31,6 +33,7 @@ use listener::{Action, Listener, Reports};
 use partials::Partials;
 use speaker::{Sentence, Speaker};
 use turn::{Speculation, TurnGate};
+use wake_watch::WakeWatch;
 
 /// Where the loop listens and plays.
 #[derive(Debug, Clone, Default)]
@@ -88,6 +91,7 @@ pub fn start(
     apply_profile(&state, &profile, &playback);
     let speaker = Speaker::start(voice, playback.clone(), state.clone()).map_err(|e| e.to_string())?;
     speak_notifications(&state, &speaker).map_err(|e| e.to_string())?;
+    let assistant = state.clone();
     let parts = Parts {
         state,
         partial_asr: Arc::new(partial_asr),
@@ -107,12 +111,15 @@ pub fn start(
         .spawn(move || {
             // The capture lives as long as the loop.
             let _capture = capture;
+            let state = parts.state.clone();
             if let Err(e) = listen(&parts, &frames, &playback, &speaker) {
                 tracing::error!(error = %e, "the voice loop stopped");
+                state.health.set("voice_loop", State::Down, e);
             }
         })
         .map_err(|e| e.to_string())?;
     tracing::info!(source = ?config.source, "voice loop listening for the wake word");
+    assistant.health.up("voice_loop");
     Ok(VoiceLoop { _running: () })
 }
 
@@ -192,7 +199,7 @@ fn listen(
     playback: &Arc<Playback>,
     speaker: &Speaker,
 ) -> Result<(), String> {
-    let mut wake = parts.wake.stream().map_err(|e| e.to_string())?;
+    let mut wake = WakeWatch::start(parts.wake.clone(), parts.state.clone())?;
     let bus = &parts.state.bus;
     let partials = Partials::start(parts.partial_asr.clone(), bus)?;
     let mut listener = Listener::new(parts.vad.clone(), &parts.state.profile.name());
@@ -200,8 +207,8 @@ fn listen(
     let mut partial_abort = Arc::new(AtomicBool::new(false));
     let mut speculation: Option<Speculation> = None;
     for block in frames {
-        wake.push(&block).map_err(|e| e.to_string())?;
-        let detections: Vec<_> = wake.detections.try_iter().collect();
+        parts.state.health.beat("voice_loop");
+        let detections = wake.push(&block);
         let active_profile = parts.state.profile.name();
         let reports = Reports {
             detections: &detections,

@@ -12,13 +12,13 @@ const MAX_LINE: usize = 64 * 1024;
 const MAX_PART: usize = 8 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Event {
+pub struct WireEvent {
     pub kind: String,
     pub data: Map<String, Value>,
     pub payload: Vec<u8>,
 }
 
-impl Event {
+impl WireEvent {
     pub fn new(kind: &str, data: Value) -> Self {
         Self {
             kind: kind.to_string(),
@@ -47,7 +47,7 @@ pub enum ProtocolError {
 }
 
 /// The next event, or `None` when the peer closed the connection.
-pub async fn read_event<R: AsyncBufRead + Unpin>(reader: &mut R) -> Result<Option<Event>, ProtocolError> {
+pub async fn read_event<R: AsyncBufRead + Unpin>(reader: &mut R) -> Result<Option<WireEvent>, ProtocolError> {
     let mut line = Vec::new();
     let read = (&mut *reader)
         .take(MAX_LINE as u64 + 1)
@@ -92,10 +92,13 @@ pub async fn read_event<R: AsyncBufRead + Unpin>(reader: &mut R) -> Result<Optio
     if payload_length > 0 {
         reader.read_exact(&mut payload).await?;
     }
-    Ok(Some(Event { kind, data, payload }))
+    Ok(Some(WireEvent { kind, data, payload }))
 }
 
-pub async fn write_event<W: AsyncWrite + Unpin>(writer: &mut W, event: &Event) -> Result<(), ProtocolError> {
+pub async fn write_event<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    event: &WireEvent,
+) -> Result<(), ProtocolError> {
     let mut header = Map::new();
     header.insert("type".into(), Value::String(event.kind.clone()));
     header.insert("version".into(), Value::String("1.5.2".into()));
@@ -127,7 +130,7 @@ mod tests {
 
     #[tokio::test]
     async fn events_round_trip_with_data_and_payload() {
-        let event = Event::new("audio-chunk", json!({"rate": 16000, "width": 2, "channels": 1}))
+        let event = WireEvent::new("audio-chunk", json!({"rate": 16000, "width": 2, "channels": 1}))
             .with_payload(vec![1, 2, 3, 4]);
         let mut wire = Vec::new();
         write_event(&mut wire, &event).await.expect("write");

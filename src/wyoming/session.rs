@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use tokio::io::BufReader;
 use tokio::net::TcpStream;
 
-use super::protocol::{Event, ProtocolError, read_event, write_event};
+use super::protocol::{ProtocolError, WireEvent, read_event, write_event};
 use crate::assistant::SharedAssistant;
 
 /// What the audio between `audio-start` and `audio-stop` is for.
@@ -35,7 +35,7 @@ pub async fn run(stream: TcpStream, state: SharedAssistant) -> Result<(), Protoc
         tracing::debug!(kind = %event.kind, "wyoming event");
         let replies = match event.kind.as_str() {
             "describe" => vec![info(&state)],
-            "ping" => vec![Event::new("pong", json!({"text": event.data.get("text")}))],
+            "ping" => vec![WireEvent::new("pong", json!({"text": event.data.get("text")}))],
             "transcribe" => {
                 purpose = Purpose::Transcribe;
                 Vec::new()
@@ -121,7 +121,7 @@ pub async fn run(stream: TcpStream, state: SharedAssistant) -> Result<(), Protoc
             "synthesize-stop" => {
                 let text = streamed_text.take().unwrap_or_default();
                 let mut replies = synthesize(&state, text).await;
-                replies.push(Event::new("synthesize-stopped", json!({})));
+                replies.push(WireEvent::new("synthesize-stopped", json!({})));
                 replies
             }
             other => {
@@ -136,12 +136,12 @@ pub async fn run(stream: TcpStream, state: SharedAssistant) -> Result<(), Protoc
     Ok(())
 }
 
-fn error(text: &str, code: &str) -> Event {
+fn error(text: &str, code: &str) -> WireEvent {
     tracing::info!(%text, code, "wyoming request refused");
-    Event::new("error", json!({"text": text, "code": code}))
+    WireEvent::new("error", json!({"text": text, "code": code}))
 }
 
-fn audio_format(event: &Event) -> Result<(u32, u16, u16), String> {
+fn audio_format(event: &WireEvent) -> Result<(u32, u16, u16), String> {
     let field = |name: &str| event.data.get(name).and_then(Value::as_u64);
     let rate = field("rate").ok_or("audio event without rate")? as u32;
     let width = field("width").ok_or("audio event without width")? as u16;
@@ -183,7 +183,7 @@ fn artifact(name: &str, description: &str, extra: Value) -> Value {
     value
 }
 
-fn info(state: &SharedAssistant) -> Event {
+fn info(state: &SharedAssistant) -> WireEvent {
     let loaded = |stage: &str| {
         state
             .engines
@@ -232,10 +232,10 @@ fn info(state: &SharedAssistant) -> Event {
             json!({"models": wake_models})
         )]);
     }
-    Event::new("info", data)
+    WireEvent::new("info", data)
 }
 
-async fn transcribe(state: &SharedAssistant, capture: Capture) -> Event {
+async fn transcribe(state: &SharedAssistant, capture: Capture) -> WireEvent {
     let Some(transcriber) = state.engines.transcriber.clone() else {
         return error(
             "no speech recognition model is loaded; run `hauski models pull whisper-tiny-en`",
@@ -251,13 +251,15 @@ async fn transcribe(state: &SharedAssistant, capture: Capture) -> Event {
     })
     .await;
     match result {
-        Ok(Ok(transcript)) => Event::new("transcript", json!({"text": transcript.text, "language": "en"})),
+        Ok(Ok(transcript)) => {
+            WireEvent::new("transcript", json!({"text": transcript.text, "language": "en"}))
+        }
         Ok(Err(e)) => error(&e, "asr-failed"),
         Err(e) => error(&e.to_string(), "asr-failed"),
     }
 }
 
-async fn synthesize(state: &SharedAssistant, text: String) -> Vec<Event> {
+async fn synthesize(state: &SharedAssistant, text: String) -> Vec<WireEvent> {
     let Some(voice) = state.engines.voice.clone() else {
         return vec![error(
             "no voice is loaded; run `hauski models pull piper-joe`",
@@ -272,29 +274,29 @@ async fn synthesize(state: &SharedAssistant, text: String) -> Vec<Event> {
         Err(e) => return vec![error(&e.to_string(), "tts-failed")],
     };
     let format = json!({"rate": rate, "width": 2, "channels": 1});
-    let mut events = vec![Event::new("audio-start", format.clone())];
+    let mut events = vec![WireEvent::new("audio-start", format.clone())];
     for chunk in samples.chunks(CHUNK_SAMPLES) {
         let pcm: Vec<u8> = chunk
             .iter()
             .flat_map(|s| ((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes())
             .collect();
-        events.push(Event::new("audio-chunk", format.clone()).with_payload(pcm));
+        events.push(WireEvent::new("audio-chunk", format.clone()).with_payload(pcm));
     }
-    events.push(Event::new("audio-stop", json!({})));
+    events.push(WireEvent::new("audio-stop", json!({})));
     events
 }
 
-async fn detect(state: &SharedAssistant, names: &[String], capture: Capture) -> Event {
+async fn detect(state: &SharedAssistant, names: &[String], capture: Capture) -> WireEvent {
     let wake = state.wake_words.clone();
     let names = names.to_vec();
     let result =
         tokio::task::spawn_blocking(move || wake.detect(&capture.samples, capture.rate, &names)).await;
     match result {
-        Ok(Ok(Some(found))) => Event::new(
+        Ok(Ok(Some(found))) => WireEvent::new(
             "detection",
             json!({"name": found.name, "timestamp": found.timestamp_ms}),
         ),
-        Ok(Ok(None)) => Event::new("not-detected", json!({})),
+        Ok(Ok(None)) => WireEvent::new("not-detected", json!({})),
         Ok(Err(e)) => error(&e, "wake-failed"),
         Err(e) => error(&e.to_string(), "wake-failed"),
     }

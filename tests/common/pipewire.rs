@@ -46,6 +46,10 @@ impl PipeWire {
         self.lab.create_sink(name).unwrap_or_else(|e| panic!("{e}"));
     }
 
+    pub fn set_default_sink(&self, name: &str) {
+        self.lab.set_default_sink(name).unwrap_or_else(|e| panic!("{e}"));
+    }
+
     pub fn remove_node(&self, name: &str) {
         self.lab.remove_node(name).unwrap_or_else(|e| panic!("{e}"));
     }

@@ -74,6 +74,11 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn addr(&self) -> String {
         self.base.trim_start_matches("http://").to_string()
     }

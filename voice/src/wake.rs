@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 
 use serde::Deserialize;
 
@@ -179,6 +179,21 @@ impl WakeEngine {
             .stdout
             .take()
             .ok_or_else(|| engine_error(&self.program, "no stdout"))?;
+        let last_error = Arc::new(Mutex::new(String::new()));
+        if let Some(stderr) = child.stderr.take() {
+            let last = last_error.clone();
+            // Read, or the helper blocks once the pipe is full; logged, so a
+            // helper that dies says why.
+            std::thread::Builder::new()
+                .name("wake-stderr".into())
+                .spawn(move || {
+                    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                        tracing::warn!(target: "hauski_wake", "{line}");
+                        *last.lock().unwrap_or_else(|p| p.into_inner()) = line;
+                    }
+                })
+                .map_err(|e| engine_error(&self.program, e))?;
+        }
         let (tx, detections) = mpsc::channel();
         std::thread::Builder::new()
             .name("wake-read".into())
@@ -196,6 +211,7 @@ impl WakeEngine {
             child,
             stdin: Some(stdin),
             detections,
+            last_error,
         })
     }
 
@@ -250,6 +266,8 @@ pub struct WakeStream {
     child: Child,
     stdin: Option<ChildStdin>,
     pub detections: mpsc::Receiver<WakeDetection>,
+    /// The helper's last line on stderr.
+    last_error: Arc<Mutex<String>>,
 }
 
 impl WakeStream {
@@ -258,9 +276,25 @@ impl WakeStream {
             .stdin
             .as_mut()
             .ok_or_else(|| VoiceError::Wake("the wake-word stream is closed".into()))?;
-        stdin
-            .write_all(&to_bytes(samples))
-            .map_err(|e| VoiceError::Wake(format!("the wake-word engine stopped: {e}")))
+        stdin.write_all(&to_bytes(samples)).map_err(|e| {
+            let said = self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let status = self
+                .child
+                .try_wait()
+                .ok()
+                .flatten()
+                .map_or_else(|| "is not reading".to_string(), |s| format!("exited ({s})"));
+            VoiceError::Wake(if said.is_empty() {
+                format!("the wake-word helper {status}: {e}")
+            } else {
+                format!("the wake-word helper {status}: {said}")
+            })
+        })
+    }
+
+    /// The helper's process id (for supervision and tests).
+    pub fn id(&self) -> u32 {
+        self.child.id()
     }
 }
 

@@ -151,6 +151,30 @@ impl PipeWireLab {
         wait_until(&format!("sink {name}"), || self.has_node(name))
     }
 
+    /// Makes `name` PipeWire's default sink (as a desktop's sound settings
+    /// would), and waits until the session manager has applied it.
+    pub fn set_default_sink(&self, name: &str) -> Result<(), AudioError> {
+        let value = format!("{{ \"name\": \"{name}\" }}");
+        self.command("pw-metadata")
+            .args([
+                "-n",
+                "default",
+                "0",
+                "default.configured.audio.sink",
+                &value,
+                "Spa:String:JSON",
+            ])
+            .output()
+            .map_err(|e| AudioError::Device(format!("pw-metadata: {e}")))?;
+        wait_until(&format!("{name} to be the default sink"), || {
+            self.command("pw-metadata")
+                .args(["-n", "default", "0", "default.audio.sink"])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).contains(&format!("\"name\":\"{name}\"")))
+                .unwrap_or(false)
+        })
+    }
+
     /// Removes a node by name, as unplugging a device would.
     pub fn remove_node(&self, name: &str) -> Result<(), AudioError> {
         let listing = self.pw_cli(&["ls", "Node"]);

@@ -10,11 +10,12 @@ mod duck;
 pub mod lab;
 mod playback;
 mod session;
+pub mod sinks;
 mod stream_format;
 mod stream_resampler;
 
 pub use capture::{Capture, CaptureConfig};
-pub use playback::{Playback, PlaybackEvent};
+pub use playback::{DEFAULT_SINK, Playback, PlaybackEvent};
 pub use stream_resampler::StreamResampler;
 
 /// The buffer size both edges ask PipeWire for (about 11 ms): the graph

@@ -245,26 +245,32 @@ struct SinkStream {
     _listener: pw::stream::StreamListener<()>,
 }
 
+/// Opens the stream to `target`, or with `None` to PipeWire's default sink
+/// (following it when the default changes).
 fn open_stream(
     core: &pw::core::CoreRc,
-    sink: &str,
+    target: Option<&str>,
     rate: u32,
     shared: &Arc<Shared>,
     ducker: Option<std::rc::Rc<Ducker>>,
 ) -> Result<SinkStream, String> {
-    let props = properties! {
+    let mut props = properties! {
         *pw::keys::MEDIA_TYPE => "Audio",
         *pw::keys::MEDIA_CATEGORY => "Playback",
         *pw::keys::MEDIA_ROLE => "Communication",
         *pw::keys::NODE_NAME => NODE_NAME,
         *pw::keys::APP_NAME => "HausKI",
-        *pw::keys::TARGET_OBJECT => sink,
-        // Play to this sink only: when it vanishes, never to another.
-        *pw::keys::NODE_DONT_RECONNECT => "true",
         // A spoken answer should start (and stop, on barge-in) within a
         // few milliseconds of being queued, not a default quantum later.
         *pw::keys::NODE_LATENCY => super::LOW_LATENCY,
     };
+    if let Some(sink) = target {
+        props.insert(*pw::keys::TARGET_OBJECT, sink);
+        // Play to this sink only: when it vanishes, never to another
+        // behind our back (the session decides what plays instead).
+        props.insert(*pw::keys::NODE_DONT_RECONNECT, "true");
+    }
+    let sink = target.unwrap_or(DEFAULT_SINK);
     let stream = pw::stream::StreamRc::new(core.clone(), "hauski-voice", props).map_err(|e| e.to_string())?;
     let fill = shared.clone();
     let listener = stream
@@ -330,6 +336,39 @@ fn open_stream(
     })
 }
 
+/// Opens the playback stream to a named sink, or `None`: the default one.
+type OpenStream = std::rc::Rc<dyn Fn(Option<&str>)>;
+
+/// The profile value that means PipeWire's default sink.
+pub const DEFAULT_SINK: &str = "default";
+
+/// After the registry's first read, plays to the default sink if `sink` was
+/// not among the nodes announced; the returned listener must be kept.
+fn fall_back_if_absent(
+    session: &Session,
+    sink: &str,
+    attached: std::rc::Rc<std::cell::Cell<bool>>,
+    open: OpenStream,
+) -> Option<pw::core::Listener> {
+    let pending = session
+        .core
+        .sync(0)
+        .map_err(|e| tracing::warn!(error = %e, "playback: cannot read the registry"))
+        .ok()?;
+    let sink = sink.to_string();
+    let listener = session
+        .core
+        .add_listener_local()
+        .done(move |id, seq| {
+            if id == pw::core::PW_ID_CORE && seq == pending && !attached.get() {
+                tracing::warn!(%sink, "the profile's sink does not exist here; playing to the default sink until it appears (`hauski audio sinks` lists the sinks)");
+                open(None);
+            }
+        })
+        .register();
+    Some(listener)
+}
+
 /// Drops what is queued for a sink that is gone and reports it.
 fn sink_lost(shared: &Shared, sink: &str, rate: u32) {
     let mut queue = shared.queue.lock().unwrap_or_else(|p| p.into_inner());
@@ -345,10 +384,11 @@ fn sink_lost(shared: &Shared, sink: &str, rate: u32) {
 }
 
 /// Plays to `sink` until told to stop, to retarget, or the connection breaks.
-/// The stream opens when the registry announces the sink (so a sink that is
-/// not there yet, after a PipeWire restart, is waited for rather than
-/// replaced by the default one). When the sink vanishes, queued audio is
-/// dropped (logged); when it returns, the stream is opened again.
+/// `default` is PipeWire's default sink. A named sink's stream opens when
+/// the registry announces it; one that is not there once the registry has
+/// been read (a profile naming a sink this machine lacks), or that vanishes,
+/// is replaced by the default sink (said once in the log) until it appears,
+/// so answers are never silent. When it vanishes, queued audio is dropped.
 fn play_session(
     session: &Session,
     sink: &str,
@@ -365,38 +405,44 @@ fn play_session(
         .map_err(|e| tracing::warn!(error = %e, "playback: other streams will not be ducked"))
         .ok()
         .map(Rc::new);
-    let open = {
+    let open: OpenStream = {
         let stream = stream.clone();
         let shared = shared.clone();
         let core = session.core.clone();
-        let sink = sink.to_string();
-        move || {
+        Rc::new(move |target: Option<&str>| {
             // The old stream goes first, so its node name is free.
             stream.borrow_mut().take();
-            match open_stream(&core, &sink, rate, &shared, ducker.clone()) {
+            match open_stream(&core, target, rate, &shared, ducker.clone()) {
                 Ok(s) => *stream.borrow_mut() = Some(s),
-                Err(e) => tracing::error!(%sink, error = %e, "playback: cannot open the stream"),
+                Err(e) => {
+                    tracing::error!(sink = target.unwrap_or(DEFAULT_SINK), error = %e, "playback: cannot open the stream")
+                }
             }
-        }
+        })
     };
 
-    // `attached`: a stream to the sink is open; `lost`: it went away before.
+    // `attached`: a stream to the named sink is open; `lost`: it went away before.
     let attached = Rc::new(Cell::new(false));
     let lost = Rc::new(Cell::new(lost_before));
-    let _watch = {
+    let mut _watch = None;
+    let mut _registry_read = None;
+    if sink == DEFAULT_SINK {
+        open(None);
+    } else {
         let (attached_a, attached_b) = (attached.clone(), attached.clone());
         let (lost_a, lost_b) = (lost.clone(), lost.clone());
         let shared_a = shared.clone();
         let shared_b = shared.clone();
         let (name_a, name_b) = (sink.to_string(), sink.to_string());
-        NodeWatch::start(
+        let (open_a, open_b) = (open.clone(), open.clone());
+        _watch = NodeWatch::start(
             &session.core,
             sink.to_string(),
             move || {
                 if attached_a.replace(true) {
                     return;
                 }
-                open();
+                open_a(Some(&name_a));
                 if lost_a.replace(false) {
                     tracing::info!(sink = %name_a, "sink is back; playing to it again");
                     shared_a.event(PlaybackEvent::SinkBack { sink: name_a.clone() });
@@ -406,12 +452,16 @@ fn play_session(
                 attached_b.set(false);
                 lost_b.set(true);
                 sink_lost(&shared_b, &name_b, rate);
+                tracing::warn!(sink = %name_b, "playing to the default sink until it returns");
+                open_b(None);
             },
         )
         .map_err(|e| tracing::warn!(error = %e, "playback: cannot watch the sink"))
-        .ok()
-    };
-
+        .ok();
+        // Once the registry has announced everything there is (the core's
+        // `done` for this sync), a sink not among it does not exist here.
+        _registry_read = fall_back_if_absent(session, sink, attached.clone(), open.clone());
+    }
     let Some(control) = control else {
         return (None, SessionEnd::Quit);
     };

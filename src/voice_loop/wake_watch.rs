@@ -1,0 +1,108 @@
+//! The wake-word helper (`hauski-wake`), kept alive. A helper that dies is
+//! logged with what it said last, reported down on `/healthz`, and started
+//! again: at once the first time, then after a growing pause (never more
+//! than [`MOST_BACK_OFF`]), so a helper that cannot run does not spin. While
+//! it is down the loop goes on without wake words, answers keep playing.
+
+use std::time::{Duration, Instant};
+
+use hauski_voice::wake::{WakeDetection, WakeEngine, WakeStream};
+
+use crate::assistant::SharedAssistant;
+use crate::assistant::health::State;
+
+/// Longest pause between two restarts.
+const MOST_BACK_OFF: Duration = Duration::from_secs(5);
+/// A helper that ran this long has its back-off forgotten.
+const STEADY_AFTER: Duration = Duration::from_secs(30);
+
+pub(super) struct WakeWatch {
+    engine: WakeEngine,
+    state: SharedAssistant,
+    stream: Option<WakeStream>,
+    started: Instant,
+    /// Restarts in a row without a steady run.
+    restarts: u32,
+    retry_at: Instant,
+}
+
+impl WakeWatch {
+    /// Starts the helper; the loop does not start without one that runs.
+    pub(super) fn start(engine: WakeEngine, state: SharedAssistant) -> Result<Self, String> {
+        let stream = engine.stream().map_err(|e| e.to_string())?;
+        state.health.up("wake");
+        Ok(Self {
+            engine,
+            state,
+            stream: Some(stream),
+            started: Instant::now(),
+            restarts: 0,
+            retry_at: Instant::now(),
+        })
+    }
+
+    /// Feeds one block; the wake words detected since the last one.
+    pub(super) fn push(&mut self, block: &[f32]) -> Vec<WakeDetection> {
+        if self.stream.is_none() && Instant::now() >= self.retry_at {
+            self.restart();
+        }
+        let Some(stream) = &mut self.stream else {
+            return Vec::new();
+        };
+        match stream.push(block) {
+            Ok(()) => stream.detections.try_iter().collect(),
+            Err(e) => {
+                self.lost(&e.to_string());
+                Vec::new()
+            }
+        }
+    }
+
+    fn lost(&mut self, reason: &str) {
+        self.stream = None;
+        if self.started.elapsed() >= STEADY_AFTER {
+            self.restarts = 0;
+        }
+        let pause = back_off(self.restarts);
+        self.retry_at = Instant::now() + pause;
+        tracing::error!(%reason, retry_in_ms = pause.as_millis() as u64, "wake words are off; restarting the helper");
+        self.state.health.set("wake", State::Down, reason);
+    }
+
+    fn restart(&mut self) {
+        self.restarts += 1;
+        match self.engine.stream() {
+            Ok(stream) => {
+                tracing::info!(
+                    pid = stream.id(),
+                    restarts = self.restarts,
+                    "the wake-word helper runs again"
+                );
+                self.stream = Some(stream);
+                self.started = Instant::now();
+                self.state.health.up("wake");
+            }
+            Err(e) => self.lost(&e.to_string()),
+        }
+    }
+}
+
+/// The pause before restart number `restarts + 1`: none, then 0.25 s,
+/// doubling up to [`MOST_BACK_OFF`].
+fn back_off(restarts: u32) -> Duration {
+    match restarts {
+        0 => Duration::ZERO,
+        n => (Duration::from_millis(250) * 2u32.saturating_pow(n - 1)).min(MOST_BACK_OFF),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restarts_come_at_once_then_ever_later_up_to_five_seconds() {
+        let pauses: Vec<u128> = (0..8).map(|n| back_off(n).as_millis()).collect();
+        assert_eq!(pauses, [0, 250, 500, 1000, 2000, 4000, 5000, 5000]);
+    }
+}
