@@ -482,3 +482,25 @@ fn the_watcher_stays_quiet_until_a_note_really_changes() {
     let said = lines.during(window);
     assert!(said.is_empty(), "after the edit's pass the watcher said {said:?}");
 }
+
+#[test]
+fn refresh_brings_every_indexed_folder_up_to_date() {
+    let data = common::fresh_dir("refresh-data");
+    let nothing = run_ok(hauski_with_data(&data).args(["index", "refresh"]));
+    assert!(nothing.contains("nothing is indexed yet"), "{nothing}");
+    let vault = common::fresh_dir("refresh-vault");
+    write_vault(&vault);
+    index(&data, &vault);
+    let boiler = std::fs::read_dir(&vault)
+        .expect("vault")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "md"))
+        .expect("a note");
+    let mut text = std::fs::read_to_string(&boiler).expect("note");
+    text.push_str("\n\nOne more line, written after indexing.\n");
+    std::fs::write(&boiler, text).expect("edit the note");
+    let out = run_ok(hauski_with_data(&data).args(["index", "refresh", "--json"]));
+    let report: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(report["updated"], 1, "{report}");
+    assert_eq!(report["added"], 0, "{report}");
+}
