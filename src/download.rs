@@ -215,13 +215,7 @@ pub fn host_of(url: &str) -> Option<String> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit('@').next()?;
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => format!("[{}]", v6.split(']').next()?),
-        None => authority.split(':').next()?.to_string(),
-    };
-    (!host.is_empty() && host != "[]").then_some(host)
+    crate::config::policies::host_after_scheme(rest)
 }
 
 /// `location` (absolute, or relative to `base`) as an absolute URL.

@@ -130,16 +130,7 @@ fn host_of(url: &str) -> Result<String, BridgeError> {
         Some((scheme, _)) => return Err(bad(&format!("the scheme is {scheme}, not nats"))),
         None => url,
     };
-    let authority = rest.split('/').next().unwrap_or_default();
-    let authority = authority.rsplit('@').next().unwrap_or_default();
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    if host.is_empty() {
-        return Err(bad("no host"));
-    }
-    Ok(host.to_string())
+    crate::config::policies::host_after_scheme(rest).ok_or_else(|| bad("no host"))
 }
 
 async fn publish_events(mut events: broadcast::Receiver<Event>, client: async_nats::Client) {
@@ -271,7 +262,7 @@ mod tests {
             host_of("nats://user:pw@hub.lan:4222").ok().as_deref(),
             Some("hub.lan")
         );
-        assert_eq!(host_of("nats://[::1]:4222").ok().as_deref(), Some("::1"));
+        assert_eq!(host_of("nats://[::1]:4222").ok().as_deref(), Some("[::1]"));
         assert_eq!(host_of("localhost:4222").ok().as_deref(), Some("localhost"));
         let err = host_of("http://hub.lan:4222")
             .err()

@@ -26,7 +26,11 @@ fn start_daemon(pw: &PipeWire, data: &Path) -> Server {
 fn start_daemon_with(pw: &PipeWire, data: &Path, extra: &[&str]) -> Server {
     // The shipped living-room profile plays to the default sink: `living` here.
     pw.set_default_sink("living");
-    let mut cmd = hauski_with_data(data);
+    listening_daemon(pw, hauski_with_data(data), extra)
+}
+
+/// `cmd` as a daemon on `pw`, listening to `mic`, once its voice loop runs.
+fn listening_daemon(pw: &PipeWire, mut cmd: std::process::Command, extra: &[&str]) -> Server {
     for (k, v) in pw.env() {
         cmd.env(k, v);
     }
@@ -382,14 +386,7 @@ fn a_profile_naming_a_missing_sink_is_heard_on_the_default_sink() {
     pw.set_default_sink("kitchen");
     let mut cmd = hauski_with_data(&common::fresh_dir("attic-data"));
     cmd.env("HAUSKI_CONFIG", &config);
-    for (k, v) in pw.env() {
-        cmd.env(k, v);
-    }
-    let server = Server::start(cmd, &["--source", "mic", "--source-monitor"]);
-    server.wait_for("the voice loop to listen", || {
-        let log = server.log();
-        log.contains("voice loop listening") && log.contains("capturing")
-    });
+    let server = listening_daemon(&pw, cmd, &[]);
     server.wait_for("the missing sink to be named", || {
         server.log().contains("the profile's sink does not exist here")
     });

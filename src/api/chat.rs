@@ -419,7 +419,10 @@ impl StreamState {
             "model": self.meta.model,
             "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
         });
-        if let Some(hauski) = self.meta.hauski().filter(|_| delta.get("role").is_some()) {
+        // Only the first (role) chunk carries the extension: built there alone.
+        if delta.get("role").is_some()
+            && let Some(hauski) = self.meta.hauski()
+        {
             body["hauski"] = serde_json::to_value(hauski).unwrap_or_default();
         }
         Event::default().data(body.to_string())
