@@ -2,6 +2,7 @@
 //! against the real models in `../shared/models`, and word error rate.
 #![allow(dead_code)]
 
+pub mod nats;
 pub mod pipewire;
 pub mod server;
 
