@@ -9,7 +9,7 @@ venv="${HAUSKI_VENV:-$here/.venv}"
 
 need_apt=()
 for pkg in build-essential cmake clang libclang-dev pkg-config espeak-ng libespeak-ng-dev sox python3-venv curl wrk \
-    pipewire pipewire-bin wireplumber libpipewire-0.3-dev libspa-0.2-dev dbus systemd; do
+    pipewire pipewire-bin wireplumber libpipewire-0.3-dev libspa-0.2-dev dbus systemd patchelf; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then

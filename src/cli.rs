@@ -121,6 +121,60 @@ pub enum Command {
     },
     /// Run the daemon: the side API (OpenAI-compatible), Wyoming, the notes watcher.
     Serve(ServeArgs),
+    /// Install this build as an appliance: binary, helper, libraries, wake word,
+    /// default config and systemd user units (enabled).
+    Install(InstallArgs),
+    /// Remove what `hauski install` put in place; config and data stay unless --purge.
+    Uninstall {
+        #[command(flatten)]
+        target: InstallTarget,
+        /// Also delete ~/.config/hauski and the data dir (memories, notes index, models).
+        #[arg(long)]
+        purge: bool,
+    },
+    /// The owner's configuration: write the defaults, or check a config dir.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+/// Where an install goes.
+#[derive(Debug, Args, Clone)]
+pub struct InstallTarget {
+    /// For the current user, under ~/.local (the default).
+    #[arg(long, conflicts_with = "system")]
+    pub user: bool,
+    /// For every user of this machine, under /usr/local (needs root).
+    #[arg(long)]
+    pub system: bool,
+    /// Install under DIR instead (bin/, lib/hauski/, share/systemd/user/).
+    #[arg(long, value_name = "DIR")]
+    pub prefix: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    #[command(flatten)]
+    pub target: InstallTarget,
+    /// Lay the files out only: no config init, no `systemctl enable`.
+    #[arg(long)]
+    pub no_enable: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Write every config file, defaults commented out, into the config dir
+    /// (default ~/.config/hauski); files already there are kept.
+    Init {
+        /// Where to write (default: --config, else ~/.config/hauski).
+        dir: Option<PathBuf>,
+    },
+    /// Read the config dir as HausKI would and name every bad key with its file and line.
+    Check {
+        /// The dir to check (default: the one HausKI would read).
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

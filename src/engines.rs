@@ -197,8 +197,9 @@ impl App {
     }
 }
 
-/// Finds libonnxruntime.so: `HAUSKI_ONNXRUNTIME`, then the install script's
-/// venv (via `.onnxruntime-dir`, or its site-packages), then beside the binary.
+/// Finds libonnxruntime.so: `HAUSKI_ONNXRUNTIME`, then an installed copy
+/// (`../lib/hauski`), then beside the binary, then the install script's venv
+/// (via `.onnxruntime-dir`, or its site-packages).
 pub fn find_onnxruntime() -> Result<PathBuf> {
     if let Ok(path) = std::env::var("HAUSKI_ONNXRUNTIME") {
         return Ok(PathBuf::from(path));
@@ -209,6 +210,8 @@ pub fn find_onnxruntime() -> Result<PathBuf> {
         .and_then(|p| p.parent().map(Path::to_path_buf));
     let mut bases: Vec<PathBuf> = vec![PathBuf::from(".")];
     if let Some(dir) = &exe_dir {
+        // An installed hauski (see `install::Layout`).
+        candidates.push(dir.join("../lib/hauski/libonnxruntime.so"));
         candidates.push(dir.join("libonnxruntime.so"));
         // target/<profile>/[deps/] → the repository root.
         bases.extend(dir.ancestors().skip(1).take(3).map(Path::to_path_buf));

@@ -107,19 +107,25 @@ impl WakeWords {
     }
 }
 
-/// `HAUSKI_WAKE_ENGINE`, else `hauski-wake` beside this binary (or one level
-/// up, for test binaries in target/debug/deps), else on PATH.
+/// `HAUSKI_WAKE_ENGINE`, else an installed `../lib/hauski/hauski-wake`, else
+/// `hauski-wake` beside this binary (or one level up, for test binaries in
+/// target/debug/deps), else on PATH.
 pub fn find_wake_engine() -> Option<PathBuf> {
     if let Ok(path) = std::env::var("HAUSKI_WAKE_ENGINE") {
         return Some(PathBuf::from(path));
     }
     let exe = std::env::current_exe().ok()?;
-    let beside = exe
-        .ancestors()
-        .skip(1)
-        .take(2)
-        .map(|dir| dir.join("hauski-wake"))
-        .find(|p| p.is_file());
+    let installed = exe
+        .parent()
+        .map(|bin| bin.join("../lib/hauski/hauski-wake"))
+        .filter(|p| p.is_file());
+    let beside = installed.or_else(|| {
+        exe.ancestors()
+            .skip(1)
+            .take(2)
+            .map(|dir| dir.join("hauski-wake"))
+            .find(|p| p.is_file())
+    });
     beside.or_else(|| {
         std::env::var_os("PATH").and_then(|paths| {
             std::env::split_paths(&paths)

@@ -225,3 +225,69 @@ fn a_profile_with_an_impossible_volume_is_refused_at_start() {
     );
     assert!(err.contains("profiles.yaml") && err.contains("volume 7"), "{err}");
 }
+
+#[test]
+fn config_check_names_every_bad_key_with_file_and_line() {
+    let config = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(config.path().join("policies")).expect("mkdir");
+    // An owner's files hold only what they change; three mistakes in two files.
+    std::fs::write(
+        config.path().join("profiles.yaml"),
+        "profiles:\n  kueche:\n    volum: 0.5\n    speaking_rate: fast\n",
+    )
+    .expect("write");
+    std::fs::write(
+        config.path().join("policies/limits.yaml"),
+        "# quieter nights\nspeech:\n  vad_hangover: 500\n",
+    )
+    .expect("write");
+    let err = run_err(hauski().arg("config").arg("check").arg(config.path()));
+    let profiles = config.path().join("profiles.yaml");
+    let limits = config.path().join("policies/limits.yaml");
+    for wanted in [
+        format!(
+            "{}:4: profiles.kueche.speaking_rate: invalid type",
+            profiles.display()
+        ),
+        format!(
+            "{}:3: profiles.kueche.volum: unknown field `volum`",
+            profiles.display()
+        ),
+        format!(
+            "{}:3: speech.vad_hangover: unknown field `vad_hangover`",
+            limits.display()
+        ),
+        "3 problem(s)".to_string(),
+    ] {
+        assert!(err.contains(&wanted), "missing {wanted:?} in:\n{err}");
+    }
+    // Any other command refuses the same config, naming the first problem.
+    let err = run_err(
+        hauski()
+            .env("HAUSKI_CONFIG", config.path())
+            .args(["profile", "list"]),
+    );
+    assert!(
+        err.contains("profiles.kueche") && err.contains("hauski config check"),
+        "{err}"
+    );
+}
+
+#[test]
+fn config_init_writes_defaults_that_change_nothing() {
+    let config = tempfile::tempdir().expect("tempdir");
+    let out = common::run_ok(hauski().arg("config").arg("init").arg(config.path()));
+    assert!(
+        out.contains("wrote") && out.contains("policies/routing.yaml"),
+        "{out}"
+    );
+    let out = common::run_ok(hauski().arg("config").arg("check").arg(config.path()));
+    assert!(out.contains("every file is valid"), "{out}");
+    let listed = common::run_ok(
+        hauski()
+            .env("HAUSKI_CONFIG", config.path())
+            .args(["profile", "list"]),
+    );
+    let built_in = common::run_ok(hauski().args(["profile", "list"]));
+    assert_eq!(listed, built_in, "an initialised config is the built-in one");
+}

@@ -2,8 +2,10 @@
 
 mod ask;
 mod audio;
+mod config;
 mod converse;
 mod index;
+mod install;
 mod memory;
 mod models;
 mod profile;
@@ -61,33 +63,38 @@ fn cli_generation_params(app: &App, requested: &Requested) -> Result<GenerationP
 }
 
 pub fn run(cli: Cli) -> Result<()> {
-    let app = App::new(&cli.global.app_options())?;
+    let global = &cli.global;
+    // Loads the config; `config` and `uninstall` work without (it may be broken).
+    let app = || App::new(&global.app_options());
     match cli.command {
-        Command::Transcribe { file, json } => transcribe::run(&app, &file, json),
-        Command::Say { text, output, rate } => say::run(&app, &text, &output, rate),
+        Command::Config { action } => config::run(global, action),
+        Command::Uninstall { target, purge } => install::uninstall(global, &target, purge),
+        Command::Transcribe { file, json } => transcribe::run(&app()?, &file, json),
+        Command::Say { text, output, rate } => say::run(&app()?, &text, &output, rate),
         Command::Ask {
             text,
             generation,
             json,
-        } => ask::run(&app, &text, &generation, json),
+        } => ask::run(&app()?, &text, &generation, json),
         Command::Converse {
             input,
             output,
             generation,
             json,
-        } => converse::run(&app, &input, &output, &generation, json),
-        Command::Models { action } => models::run(&app, action),
-        Command::Index { action } => index::run(&app, action),
+        } => converse::run(&app()?, &input, &output, &generation, json),
+        Command::Models { action } => models::run(&app()?, action),
+        Command::Index { action } => index::run(&app()?, action),
         Command::Search {
             query,
             k,
             path_prefix,
             json,
-        } => index::search(&app, &query, k, path_prefix, json),
-        Command::Memory { action } => memory::run(&app, action),
-        Command::Profile { action } => profile::run(&app, action),
-        Command::Audio { action } => audio::run(&app, action),
-        Command::Wake { action } => wake::run(&app, action),
-        Command::Serve(args) => serve::run(app, &args),
+        } => index::search(&app()?, &query, k, path_prefix, json),
+        Command::Memory { action } => memory::run(&app()?, action),
+        Command::Profile { action } => profile::run(&app()?, action),
+        Command::Audio { action } => audio::run(&app()?, action),
+        Command::Wake { action } => wake::run(&app()?, action),
+        Command::Serve(args) => serve::run(app()?, &args),
+        Command::Install(args) => install::install(global, &app()?, &args),
     }
 }

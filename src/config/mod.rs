@@ -3,16 +3,22 @@
 //!
 //! Each file is looked up in the config directory (`--config`, `HAUSKI_CONFIG`,
 //! the current directory when it holds a `models.yml`, else the user config
-//! dir); a file that is absent falls back to the copy embedded in the binary,
-//! so HausKI runs with sane defaults and no setup. A file that is present but
-//! malformed is an error naming the file and the problem, never a silent default.
+//! dir, `~/.config/hauski`). The owner's file holds only what it changes: it is
+//! laid over the copy embedded in the binary (rules in [`layered`]), so HausKI
+//! runs with sane defaults and no setup, and picks up new defaults on upgrade.
+//! A file that is present but wrong is an error naming the file, line and key,
+//! never a silent default.
 
+pub mod init;
+mod layered;
+mod lines;
 mod models;
 pub mod policies;
 mod profiles;
 
 use std::path::{Path, PathBuf};
 
+pub use layered::Problem;
 pub use models::{ModelEntry, ModelKind, ModelRoots, ModelsFile};
 pub use policies::{Limits, MemoryFile, Routing};
 pub use profiles::{Profile, ProfilesFile};
@@ -27,7 +33,29 @@ pub enum ConfigError {
     },
     #[error("{path} is not valid: {reason}; fix the file or delete it to use the built-in default")]
     Invalid { path: String, reason: String },
+    #[error("{}{}; fix it (`hauski config check` lists every problem) or delete the file to use the built-in default", .0[0], more(.0.len()))]
+    Problems(Vec<Problem>),
 }
+
+fn more(count: usize) -> String {
+    match count {
+        0 | 1 => String::new(),
+        n => format!(" (and {} more)", n - 1),
+    }
+}
+
+/// Every config file: its name under the config dir and its built-in text.
+pub const FILES: [(&str, &str); 6] = [
+    ("models.yml", include_str!("../../models.yml")),
+    ("profiles.yaml", include_str!("../../profiles.yaml")),
+    ("bus.yaml", include_str!("../../bus.yaml")),
+    ("policies/limits.yaml", include_str!("../../policies/limits.yaml")),
+    (
+        "policies/routing.yaml",
+        include_str!("../../policies/routing.yaml"),
+    ),
+    ("policies/memory.yaml", include_str!("../../policies/memory.yaml")),
+];
 
 /// Everything read from the config directory.
 #[derive(Debug, Clone)]
@@ -48,54 +76,140 @@ impl Config {
     /// For messages: where a config file named `name` was read from.
     pub fn source_of(&self, name: &str) -> String {
         match &self.dir {
-            Some(d) if d.join(name).is_file() => d.join(name).display().to_string(),
+            Some(d) if d.join(name).is_file() => {
+                format!("{} (over the built-in one)", d.join(name).display())
+            }
             _ => format!("built-in {name}"),
         }
     }
 
+    /// The config in `dir` (or the default dir) over the built-in defaults;
+    /// every problem in it is an error.
     pub fn load(dir: Option<&Path>) -> Result<Self, ConfigError> {
         let dir = dir.map(Path::to_path_buf).or_else(default_dir);
-        let models: ModelsFile = load_yaml(dir.as_deref(), "models.yml", include_str!("../../models.yml"))?;
-        models.validate().map_err(|reason| ConfigError::Invalid {
-            path: "models.yml".into(),
-            reason,
-        })?;
-        let profiles: ProfilesFile = load_yaml(
-            dir.as_deref(),
-            "profiles.yaml",
-            include_str!("../../profiles.yaml"),
-        )?;
-        profiles.validate().map_err(|reason| ConfigError::Invalid {
-            path: "profiles.yaml".into(),
-            reason,
-        })?;
-        let memory: MemoryFile = load_yaml(
-            dir.as_deref(),
-            "policies/memory.yaml",
-            include_str!("../../policies/memory.yaml"),
-        )?;
-        let memory_policy = memory.policy().map_err(|reason| ConfigError::Invalid {
-            path: "policies/memory.yaml".into(),
-            reason,
-        })?;
-        Ok(Self {
-            models,
-            profiles,
-            memory,
-            memory_policy,
-            limits: load_yaml(
-                dir.as_deref(),
-                "policies/limits.yaml",
-                include_str!("../../policies/limits.yaml"),
-            )?,
-            routing: load_yaml(
-                dir.as_deref(),
-                "policies/routing.yaml",
-                include_str!("../../policies/routing.yaml"),
-            )?,
-            bus: load_yaml(dir.as_deref(), "bus.yaml", include_str!("../../bus.yaml"))?,
-            dir,
-        })
+        let mut problems = Vec::new();
+        let config = Self::read(dir, &mut problems)?;
+        match config {
+            Some(config) if problems.is_empty() => Ok(config),
+            _ => Err(ConfigError::Problems(problems)),
+        }
+    }
+
+    /// Every problem in the config of `dir` (or the default dir); only an
+    /// unreadable file is an error.
+    pub fn check(dir: Option<&Path>) -> Result<Vec<Problem>, ConfigError> {
+        let dir = dir.map(Path::to_path_buf).or_else(default_dir);
+        let mut problems = Vec::new();
+        Self::read(dir, &mut problems)?;
+        Ok(problems)
+    }
+
+    /// The config where every file read, with each file's problems added to `problems`.
+    fn read(dir: Option<PathBuf>, problems: &mut Vec<Problem>) -> Result<Option<Self>, ConfigError> {
+        let d = dir.as_deref();
+        let models: Option<ModelsFile> = layered_file(d, "models.yml", problems, keep_roots_only_from_owner)?
+            .and_then(|m: ModelsFile| checked(m, d, "models.yml", ModelsFile::validate, problems));
+        let profiles: Option<ProfilesFile> = layered_file(d, "profiles.yaml", problems, |_, _| {})?
+            .and_then(|p: ProfilesFile| checked(p, d, "profiles.yaml", ProfilesFile::validate, problems));
+        let memory: Option<MemoryFile> = layered_file(d, "policies/memory.yaml", problems, |_, _| {})?;
+        let memory_policy = memory.as_ref().and_then(|m| {
+            m.policy()
+                .map_err(|reason| problems.push(whole_file(d, "policies/memory.yaml", reason)))
+                .ok()
+        });
+        let limits = layered_file(d, "policies/limits.yaml", problems, |_, _| {})?;
+        let routing = layered_file(d, "policies/routing.yaml", problems, |_, _| {})?;
+        let bus = layered_file(d, "bus.yaml", problems, |_, _| {})?;
+        Ok((|| {
+            Some(Self {
+                models: models?,
+                profiles: profiles?,
+                memory: memory?,
+                memory_policy: memory_policy?,
+                limits: limits?,
+                routing: routing?,
+                bus: bus?,
+                dir,
+            })
+        })())
+    }
+}
+
+/// The built-in models.yml names the checkout's model roots, relative to the
+/// checkout: they mean nothing next to an owner's file that does not name
+/// its own.
+fn keep_roots_only_from_owner(default: &mut serde_yaml::Value, owner: Option<&serde_yaml::Value>) {
+    let owner_names_roots = owner.is_some_and(|o| o.get("model_roots").is_some());
+    if !owner_names_roots && let serde_yaml::Value::Mapping(map) = default {
+        map.remove("model_roots");
+    }
+}
+
+/// Reads `name` from `dir` over its built-in default; `None` (and the
+/// reasons in `problems`) when it is wrong.
+fn layered_file<T: serde::de::DeserializeOwned>(
+    dir: Option<&Path>,
+    name: &str,
+    problems: &mut Vec<Problem>,
+    prepare: impl FnOnce(&mut serde_yaml::Value, Option<&serde_yaml::Value>),
+) -> Result<Option<T>, ConfigError> {
+    let embedded = FILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+        .unwrap_or_default();
+    let path = dir.map(|d| d.join(name)).filter(|p| p.is_file());
+    let text = match &path {
+        Some(p) => Some(std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+            path: p.clone(),
+            source,
+        })?),
+        None => None,
+    };
+    let owner = path
+        .as_ref()
+        .zip(text.as_deref())
+        .map(|(p, text)| layered::OwnerFile {
+            shown: p.display().to_string(),
+            text,
+        });
+    match layered::read_layered(name, embedded, owner, prepare) {
+        Ok(value) => Ok(Some(value)),
+        Err(found) => {
+            problems.extend(found);
+            Ok(None)
+        }
+    }
+}
+
+/// `value` when `validate` accepts it, else `None` and the reason in `problems`.
+fn checked<T>(
+    value: T,
+    dir: Option<&Path>,
+    name: &str,
+    validate: impl Fn(&T) -> Result<(), String>,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    match validate(&value) {
+        Ok(()) => Some(value),
+        Err(reason) => {
+            problems.push(whole_file(dir, name, reason));
+            None
+        }
+    }
+}
+
+fn whole_file(dir: Option<&Path>, name: &str, message: String) -> Problem {
+    let file = dir
+        .map(|d| d.join(name))
+        .filter(|p| p.is_file())
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| format!("built-in {name}"));
+    Problem {
+        file,
+        line: None,
+        key: String::new(),
+        message,
     }
 }
 
@@ -115,29 +229,6 @@ fn default_dir() -> Option<PathBuf> {
     dirs::config_dir()
         .map(|d| d.join("hauski"))
         .filter(|d| d.is_dir())
-}
-
-/// Parses `name` from `dir`, or the embedded default when the file is absent.
-fn load_yaml<T: serde::de::DeserializeOwned>(
-    dir: Option<&Path>,
-    name: &str,
-    embedded: &str,
-) -> Result<T, ConfigError> {
-    let path = dir.map(|d| d.join(name)).filter(|p| p.is_file());
-    let (text, shown) = match &path {
-        Some(p) => (
-            std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
-                path: p.clone(),
-                source,
-            })?,
-            p.display().to_string(),
-        ),
-        None => (embedded.to_string(), format!("built-in {name}")),
-    };
-    serde_yaml::from_str(&text).map_err(|e| ConfigError::Invalid {
-        path: shown,
-        reason: e.to_string(),
-    })
 }
 
 #[cfg(test)]

@@ -94,9 +94,11 @@ impl ModelsFile {
 pub struct ModelRoots(pub Vec<PathBuf>);
 
 impl ModelRoots {
-    /// `spec` is a ':'-separated list (`HAUSKI_MODELS` / `--models`). Without
+    /// `spec` is a ':'-separated list (`HAUSKI_MODELS` / `--models`), followed
+    /// by an installed HausKI's shipped models (they are part of the program). Without
     /// one, the roots named in models.yml (relative to `config_dir`) come
-    /// first, then the user data dir, where `pull` writes.
+    /// first, then the user data dir, where `pull` writes, then an installed
+    /// HausKI's shipped models.
     pub fn resolve(spec: Option<&str>, configured: &[PathBuf], config_dir: Option<&Path>) -> Self {
         let explicit: Vec<PathBuf> = spec
             .map(|s| {
@@ -107,7 +109,7 @@ impl ModelRoots {
             })
             .unwrap_or_default();
         if !explicit.is_empty() {
-            return Self(explicit);
+            return Self(explicit.into_iter().chain(shipped_root()).collect());
         }
         let mut roots: Vec<PathBuf> = configured
             .iter()
@@ -120,6 +122,7 @@ impl ModelRoots {
             })
             .collect();
         roots.push(user_data_root());
+        roots.extend(shipped_root());
         Self(roots)
     }
 
@@ -144,6 +147,17 @@ impl ModelRoots {
             .collect::<Vec<_>>()
             .join(":")
     }
+}
+
+/// What an installed HausKI ships beside its binary (the wake word): last,
+/// so the owner's own files win.
+fn shipped_root() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let root = exe
+        .parent()?
+        .join("../lib/hauski")
+        .join(crate::install::layout::SHIPPED_MODELS);
+    root.is_dir().then_some(root)
 }
 
 fn user_data_root() -> PathBuf {

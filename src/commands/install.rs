@@ -1,0 +1,196 @@
+//! `hauski install` / `hauski uninstall`: the layout is the library's
+//! (`hauski::install`); here the CLI finds the sources, initialises the
+//! owner's config and asks systemd to run the units.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::cli::{GlobalArgs, InstallArgs, InstallTarget};
+use hauski::config::ModelKind;
+use hauski::config::init::{self, Outcome};
+use hauski::engines::App;
+use hauski::install::{self, ENABLED_UNITS, Layout, Scope, Sources};
+
+fn layout(target: &InstallTarget) -> Result<Layout> {
+    let scope = if target.system { Scope::System } else { Scope::User };
+    Layout::new(scope, target.prefix.as_deref()).map_err(anyhow::Error::msg)
+}
+
+pub fn install(global: &GlobalArgs, app: &App, args: &InstallArgs) -> Result<()> {
+    let layout = layout(&args.target)?;
+    let sources = sources(app)?;
+    println!(
+        "==> installing {} into {}",
+        sources.binary.display(),
+        layout.prefix.display()
+    );
+    let installed = install::install(&sources, &layout)?;
+    for library in &installed.libraries {
+        println!("    {} (from {})", library.soname, library.file.display());
+    }
+    println!(
+        "    {} files; the binary runs from {} and finds its libraries in {}",
+        installed.files.len(),
+        layout.binary().display(),
+        layout.lib().display()
+    );
+    if args.no_enable {
+        println!(
+            "==> not enabled (--no-enable); units are in {}",
+            layout.units.display()
+        );
+        return Ok(());
+    }
+    if layout.scope == Scope::User {
+        init_config(global)?;
+    } else {
+        println!("==> each user may write their own config with `hauski config init`");
+    }
+    enable(&layout);
+    if !path_has(&layout.bin()) {
+        println!("note: {} is not on your PATH", layout.bin().display());
+    }
+    Ok(())
+}
+
+/// The running binary and what it needs beside it.
+fn sources(app: &App) -> Result<Sources> {
+    let binary = std::env::current_exe().context("cannot tell where this hauski binary is")?;
+    let wake_engine = hauski::wake_words::find_wake_engine()
+        .filter(|p| p.is_file())
+        .context("the wake-word helper hauski-wake is not built; run scripts/build-wake-engine.sh first")?;
+    let onnxruntime = hauski::engines::find_onnxruntime()?;
+    let mut shipped_models = Vec::new();
+    for wake in app
+        .config
+        .models
+        .models
+        .iter()
+        .filter(|m| m.kind == ModelKind::Wake)
+    {
+        let file = app.model_path(wake);
+        if !file.is_file() {
+            bail!(
+                "the wake word {} ({}) is in none of the model roots ({}); run `hauski install` from the checkout, \
+                 or enrol it first (scripts/enrol-wake.sh)",
+                wake.id,
+                wake.path.display(),
+                app.roots.describe()
+            );
+        }
+        shipped_models.push((wake.path.clone(), file));
+    }
+    Ok(Sources {
+        binary,
+        wake_engine,
+        onnxruntime,
+        shipped_models,
+    })
+}
+
+fn init_config(global: &GlobalArgs) -> Result<()> {
+    let dir = global
+        .config
+        .clone()
+        .or_else(init::user_dir)
+        .context("no config directory ($XDG_CONFIG_HOME or $HOME)")?;
+    let outcomes = init::init(&dir)?;
+    let written = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Written(_)))
+        .count();
+    println!(
+        "==> config in {}: {written} default file(s) written, {} kept",
+        dir.display(),
+        outcomes.len() - written
+    );
+    Ok(())
+}
+
+/// `systemctl` for the scope: the user's own manager, or every user's.
+fn systemctl(scope: Scope) -> Command {
+    let mut cmd = Command::new("systemctl");
+    cmd.arg(if scope == Scope::User {
+        "--user"
+    } else {
+        "--global"
+    });
+    cmd
+}
+
+/// Enables (and for a user install, starts) the units; a machine without a
+/// user manager (a container, a build box) gets the command to run later.
+fn enable(layout: &Layout) {
+    if !layout.units_are_seen_by_systemd() {
+        println!(
+            "==> systemd does not look in {}; link the units: systemctl --user link {}/*",
+            layout.units.display(),
+            layout.units.display()
+        );
+        return;
+    }
+    let mut steps = Vec::new();
+    if layout.scope == Scope::User {
+        steps.push(vec!["daemon-reload".to_string()]);
+        let mut start = vec!["enable".to_string(), "--now".to_string()];
+        start.extend(ENABLED_UNITS.iter().map(|u| u.to_string()));
+        steps.push(start);
+    } else {
+        let mut start = vec!["enable".to_string()];
+        start.extend(ENABLED_UNITS.iter().map(|u| u.to_string()));
+        steps.push(start);
+    }
+    for step in steps {
+        let mut cmd = systemctl(layout.scope);
+        cmd.args(&step);
+        match cmd.output() {
+            Ok(out) if out.status.success() => {}
+            Ok(out) => {
+                return println!(
+                    "warning: {cmd:?} failed ({}); run it once a user session is up",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
+            }
+            Err(e) => return println!("warning: systemctl cannot run ({e}); enable the units by hand"),
+        }
+    }
+    println!("==> enabled {}", ENABLED_UNITS.join(", "));
+}
+
+pub fn uninstall(global: &GlobalArgs, target: &InstallTarget, purge: bool) -> Result<()> {
+    let layout = layout(target)?;
+    if layout.units_are_seen_by_systemd() {
+        let mut cmd = systemctl(layout.scope);
+        cmd.arg("disable");
+        if layout.scope == Scope::User {
+            cmd.arg("--now");
+        }
+        // Best effort: units that were never enabled, or no user manager.
+        let _ = cmd.args(ENABLED_UNITS).output();
+    }
+    let removed = install::uninstall(&layout)?;
+    println!("removed {} files from {}", removed.len(), layout.prefix.display());
+    let config = global.config.clone().or_else(init::user_dir);
+    let data = global
+        .data
+        .clone()
+        .or_else(|| dirs::data_dir().map(|d| d.join("hauski")));
+    for (what, dir) in [("config", config), ("data", data)] {
+        let Some(dir) = dir.filter(|d| d.exists()) else {
+            continue;
+        };
+        if purge {
+            std::fs::remove_dir_all(&dir).with_context(|| format!("cannot delete {}", dir.display()))?;
+            println!("deleted your {what} in {}", dir.display());
+        } else {
+            println!("kept your {what} in {} (--purge deletes it)", dir.display());
+        }
+    }
+    Ok(())
+}
+
+fn path_has(dir: &Path) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|p: PathBuf| p == dir))
+}
