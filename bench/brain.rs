@@ -168,8 +168,9 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     let embedder = app.load_embedder()?;
     let model = app
         .choose(ModelKind::Embed, &app.config.models.defaults.embed, None)?
-        .sha256
-        .clone();
+        .checksum()
+        .hex()
+        .to_string();
     let cache = EmbeddingCache {
         chunks: chunks.len(),
         dimensions: embedder.dimensions(),

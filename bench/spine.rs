@@ -156,7 +156,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     let mut report = json!({
         "machine": { "cores": std::thread::available_parallelism().map_or(1, usize::from), "threads": app.threads },
         "asr": {
-            "model": "whisper-tiny-en (ggml q8_0)",
+            "model": "whisper-tiny-en-test (ggml q8_0)",
             "audio": "jfk.wav",
             "audio_s": audio_s,
             "seconds": asr_s,

@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/install-deps.sh
+# A toolchain that install-deps.sh just put in place is not on this shell's PATH yet.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 scripts/fetch-gemma.sh
 scripts/clean-stale-links.sh
 input="${1:-../shared/models/audio/jfk.wav}"

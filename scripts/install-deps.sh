@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs everything HausKI needs on a fresh Debian 12 machine: the C/C++ toolchain
+# Installs everything HausKI needs on a fresh Debian 12 machine: Rust (rustup), the C/C++ toolchain
 # for whisper.cpp and llama.cpp, espeak-ng for Piper phonemes, and a Python venv that
 # carries ONNX Runtime's shared library (from the PyPI wheel) plus the reference
 # implementations the benchmark compares against. Idempotent: a second run is quick.
@@ -19,10 +19,24 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
 
-if ! command -v cargo >/dev/null 2>&1; then
-  echo "error: no Rust toolchain; install rustup (https://rustup.rs) and run this again" >&2
-  exit 1
+# Rust: rustup from its own distribution server (static.rust-lang.org), checked
+# against its published sha256, into CARGO_HOME/RUSTUP_HOME (default ~/.cargo,
+# ~/.rustup). The toolchain is the one Cargo.toml's rust-version names.
+cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+if ! command -v cargo >/dev/null 2>&1 && [ ! -x "$cargo_bin/cargo" ]; then
+  toolchain="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' "$here/Cargo.toml" | head -n1)"
+  echo "==> rustup: Rust $toolchain into ${CARGO_HOME:-$HOME/.cargo}"
+  tmp="$(mktemp -d)"
+  dist="https://static.rust-lang.org/rustup/dist/x86_64-unknown-linux-gnu"
+  curl --proto '=https' --tlsv1.2 -sSfL --retry 3 -o "$tmp/rustup-init" "$dist/rustup-init"
+  curl --proto '=https' --tlsv1.2 -sSfL --retry 3 -o "$tmp/rustup-init.sha256" "$dist/rustup-init.sha256"
+  (cd "$tmp" && echo "$(cut -d' ' -f1 rustup-init.sha256)  rustup-init" | sha256sum --check --quiet)
+  chmod +x "$tmp/rustup-init"
+  "$tmp/rustup-init" -y --no-modify-path --profile minimal --default-toolchain "$toolchain" \
+    --component clippy --component rustfmt
+  rm -rf "$tmp"
 fi
+export PATH="$cargo_bin:$PATH"
 if command -v rustup >/dev/null 2>&1; then
   rustup component add clippy rustfmt >/dev/null 2>&1 || true
 fi

@@ -11,6 +11,8 @@ if [ ! -d ../shared/models ]; then
   exit 1
 fi
 scripts/install-deps.sh
+# A toolchain that install-deps.sh just put in place is not on this shell's PATH yet.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 scripts/fetch-gemma.sh
 scripts/clean-stale-links.sh
 

@@ -95,7 +95,7 @@ fn the_official_openai_sdk_works_unchanged() {
         .collect();
     for id in [
         "gemma-3-270m",
-        "whisper-tiny-en",
+        "whisper-tiny-en-test",
         "piper-joe",
         "minilm-l6-v2",
         "hey-hauski",

@@ -59,7 +59,7 @@ fn verify_passes_on_the_shared_models() {
     let out = common::run_ok(hauski().args([
         "models",
         "verify",
-        "whisper-tiny-en",
+        "whisper-tiny-en-test",
         "piper-joe",
         "tiny-random-llama",
     ]));

@@ -114,6 +114,11 @@ struct Sandbox {
 
 impl Sandbox {
     fn new(url: &str, sha256: &str) -> Self {
+        Self::with_checksum(url, "sha256", sha256)
+    }
+
+    /// `algorithm` is the models.yml key: sha256 or sha1.
+    fn with_checksum(url: &str, algorithm: &str, hex: &str) -> Self {
         let sandbox = Self {
             root: tempfile::tempdir().expect("tmp"),
             config: tempfile::tempdir().expect("tmp"),
@@ -121,7 +126,7 @@ impl Sandbox {
         std::fs::write(
             sandbox.config.path().join("models.yml"),
             format!(
-                "models:\n  - id: test-model\n    kind: llm\n    path: llm/model.bin\n    sha256: {sha256}\n    quantisation: f32\n    url: {url}\ndefaults:\n  asr: []\n  tts: []\n  llm: [test-model]\n"
+                "models:\n  - id: test-model\n    kind: llm\n    path: llm/model.bin\n    {algorithm}: {hex}\n    quantisation: f32\n    url: {url}\ndefaults:\n  asr: []\n  tts: []\n  llm: [test-model]\n"
             ),
         )
         .expect("write models.yml");
@@ -155,6 +160,24 @@ fn pull_downloads_and_verifies() {
     assert_eq!(std::fs::read(sandbox.file("model.bin")).expect("file"), content);
     assert!(!sandbox.file("model.bin.part").exists());
     run_ok(&mut sandbox.models("verify"));
+}
+
+#[test]
+fn a_sha1_checksum_is_held_too() {
+    let content = model_bytes();
+    let server = serve(content.clone());
+    let right = hex::encode(sha1::Sha1::digest(&content));
+    let sandbox = Sandbox::with_checksum(&server.url, "sha1", &right);
+    let out = run_ok(&mut sandbox.models("pull"));
+    assert!(out.contains("downloaded and verified"), "{out}");
+
+    let wrong = Sandbox::with_checksum(&server.url, "sha1", &"0".repeat(40));
+    let err = run_err(&mut wrong.models("pull"));
+    assert!(
+        err.contains("sha1 mismatch") && err.contains("discarded"),
+        "{err}"
+    );
+    assert!(!wrong.file("model.bin").exists());
 }
 
 #[test]
@@ -275,10 +298,38 @@ fn list_shows_presence_of_each_model() {
         .as_array()
         .expect("array")
         .iter()
-        .find(|m| m["id"] == "whisper-tiny-en")
+        .find(|m| m["id"] == "whisper-tiny-en-test")
         .expect("whisper listed");
     assert_eq!(whisper["present"], true);
-    for field in ["kind", "path", "sha256", "quantisation", "url"] {
+    assert_eq!(whisper["test_model"], true, "{whisper}");
+    for field in ["kind", "path", "sha256", "quantisation", "source"] {
         assert!(whisper[field].is_string(), "{field}: {whisper}");
     }
+    // What a home box downloads is a separate entry, checked by whisper.cpp's own SHA-1.
+    let upstream = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|m| m["id"] == "whisper-tiny-en")
+        .expect("upstream whisper listed");
+    assert!(
+        upstream["url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/ggml-tiny.en-q8_0.bin")),
+        "{upstream}"
+    );
+    assert_eq!(upstream["sha1"], "802d6668e7d411123e672abe4cb6c18f12306abb");
+}
+
+#[test]
+fn a_test_model_is_not_pulled_and_says_where_it_comes_from() {
+    let err = run_err(
+        hauski()
+            .env("HAUSKI_MODELS", common::fresh_dir("no-models"))
+            .args(["models", "pull", "tiny-random-llama"]),
+    );
+    assert!(
+        err.contains("no download url") && err.contains("../shared/models"),
+        "{err}"
+    );
 }

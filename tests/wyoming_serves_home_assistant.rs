@@ -40,7 +40,7 @@ fn home_assistants_wyoming_client_gets_asr_tts_and_wake_words() {
     );
     let r: Value = serde_json::from_slice(&output.stdout).expect("JSON");
 
-    assert_eq!(r["info"]["asr"][0], "whisper-tiny-en");
+    assert_eq!(r["info"]["asr"][0], "whisper-tiny-en-test");
     assert_eq!(r["info"]["tts"][0], "piper-joe");
     assert_eq!(r["info"]["wake"][0], "hey-hauski");
     assert_eq!(r["info"]["wake_phrases"][0], "hey hauski");

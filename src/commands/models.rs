@@ -6,10 +6,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use indicatif::ProgressBar;
-use sha2::{Digest, Sha256};
+use sha2::Digest;
 
 use crate::cli::ModelsAction;
-use hauski::config::ModelEntry;
+use hauski::config::{Checksum, ModelEntry};
 use hauski::download::{Downloader, host_of, progress_bar};
 use hauski::engines::App;
 
@@ -91,16 +91,18 @@ fn verify(app: &App, ids: &[String]) -> Result<()> {
             }
             continue;
         }
-        let actual = sha256_file(&path, Some(&m.id))?;
-        if actual.eq_ignore_ascii_case(&m.sha256) {
+        let expected = m.checksum();
+        let actual = checksum_file(&path, expected, Some(&m.id))?;
+        if actual.eq_ignore_ascii_case(expected.hex()) {
             println!("{:<20} ok       {}", m.id, path.display());
         } else {
             println!("{:<20} MISMATCH {}", m.id, path.display());
             bad.push(format!(
-                "{}: sha256 mismatch for {} (expected {}, found {}); the file is damaged or a different version: delete it and run `hauski models pull {}`",
+                "{}: {} mismatch for {} (expected {}, found {}); the file is damaged or a different version: delete it and run `hauski models pull {}`",
                 m.id,
+                expected.algorithm(),
                 path.display(),
-                m.sha256,
+                expected.hex(),
                 actual,
                 m.id
             ));
@@ -118,13 +120,15 @@ fn pull(app: &App, id: &str) -> Result<()> {
         .find(id)
         .with_context(|| format!("unknown model {id:?}; models.yml knows: {}", models.known_ids()))?;
     let existing = app.model_path(entry);
-    if existing.is_file() && sha256_file(&existing, None)?.eq_ignore_ascii_case(&entry.sha256) {
+    let expected = entry.checksum();
+    if existing.is_file() && checksum_file(&existing, expected, None)?.eq_ignore_ascii_case(expected.hex()) {
         println!("{id} is already present and verified at {}", existing.display());
         return Ok(());
     }
     if entry.url.is_empty() {
         bail!(
-            "{id} is made here, not downloaded: {} is missing; run scripts/enrol-wake.sh to make it again",
+            "{id} has no download url: it comes from {}; {} is missing",
+            entry.source,
             existing.display()
         );
     }
@@ -153,14 +157,16 @@ fn pull(app: &App, id: &str) -> Result<()> {
             .unwrap_or_default()
     ));
     Downloader::new(&app.config.routing).fetch(&entry.url, &part, &format!("pulling {id}"))?;
-    let actual = sha256_file(&part, Some(id))?;
-    if !actual.eq_ignore_ascii_case(&entry.sha256) {
+    let actual = checksum_file(&part, expected, Some(id))?;
+    if !actual.eq_ignore_ascii_case(expected.hex()) {
         let _ = std::fs::remove_file(&part);
         bail!(
-            "sha256 mismatch for {id} downloaded from {} (expected {}, got {}); the download was discarded. Check the url and sha256 in models.yml",
+            "{} mismatch for {id} downloaded from {} (expected {}, got {}); the download was discarded. Check the url and {} in models.yml",
+            expected.algorithm(),
             entry.url,
-            entry.sha256,
-            actual
+            expected.hex(),
+            actual,
+            expected.algorithm()
         );
     }
     std::fs::rename(&part, &dest)
@@ -169,14 +175,22 @@ fn pull(app: &App, id: &str) -> Result<()> {
     Ok(())
 }
 
-fn sha256_file(path: &Path, label: Option<&str>) -> Result<String> {
+/// The file's hash in the algorithm of `checksum`, hex.
+fn checksum_file(path: &Path, checksum: Checksum<'_>, label: Option<&str>) -> Result<String> {
+    match checksum {
+        Checksum::Sha256(_) => hash_file::<sha2::Sha256>(path, label),
+        Checksum::Sha1(_) => hash_file::<sha1::Sha1>(path, label),
+    }
+}
+
+fn hash_file<H: Digest>(path: &Path, label: Option<&str>) -> Result<String> {
     let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let len = file.metadata().map_or(0, |m| m.len());
     let bar = match label {
         Some(l) if len > 64 * 1024 * 1024 => progress_bar(Some(len), &format!("checking {l}")),
         _ => ProgressBar::hidden(),
     };
-    let mut hasher = Sha256::new();
+    let mut hasher = H::new();
     let mut buf = vec![0u8; 1024 * 1024];
     loop {
         let n = file

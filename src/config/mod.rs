@@ -19,7 +19,7 @@ mod profiles;
 use std::path::{Path, PathBuf};
 
 pub use layered::Problem;
-pub use models::{ModelEntry, ModelKind, ModelRoots, ModelsFile};
+pub use models::{Checksum, ModelEntry, ModelKind, ModelRoots, ModelsFile};
 pub use policies::{Limits, MemoryFile, Routing};
 pub use profiles::{Profile, ProfilesFile};
 

@@ -15,6 +15,9 @@ pub struct ModelsFile {
     pub defaults: Defaults,
 }
 
+/// One model file. Its checksum describes the file its `url` serves (or, for
+/// an entry without a url, the file `source` names): `hauski models pull`
+/// and `verify` hold the file to it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelEntry {
@@ -22,9 +25,56 @@ pub struct ModelEntry {
     pub kind: ModelKind,
     /// Relative to a model root.
     pub path: PathBuf,
+    /// SHA-256 of the file, hex; the checksum used when both are given.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub sha256: String,
+    /// SHA-1, hex, for files whose publisher gives no SHA-256 (whisper.cpp).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sha1: String,
     pub quantisation: String,
+    /// Where `hauski models pull` downloads it; empty when it is not downloaded.
+    #[serde(default)]
     pub url: String,
+    /// Where the file comes from when there is no url (a script, a package).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    /// One of the small test models in `../shared/models`, not what a home box
+    /// downloads: kept so the tests and the demo run offline.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test_model: bool,
+}
+
+/// A checksum and the hash it is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checksum<'a> {
+    Sha256(&'a str),
+    Sha1(&'a str),
+}
+
+impl Checksum<'_> {
+    pub fn algorithm(&self) -> &'static str {
+        match self {
+            Checksum::Sha256(_) => "sha256",
+            Checksum::Sha1(_) => "sha1",
+        }
+    }
+
+    pub fn hex(&self) -> &str {
+        match self {
+            Checksum::Sha256(h) | Checksum::Sha1(h) => h,
+        }
+    }
+}
+
+impl ModelEntry {
+    /// The entry's checksum: SHA-256 where given, else SHA-1 (validated at load).
+    pub fn checksum(&self) -> Checksum<'_> {
+        if self.sha256.is_empty() {
+            Checksum::Sha1(&self.sha1)
+        } else {
+            Checksum::Sha256(&self.sha256)
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,8 +119,33 @@ impl ModelsFile {
             if self.models[..i].iter().any(|o| o.id == m.id) {
                 return Err(format!("model id {:?} appears twice", m.id));
             }
-            if m.sha256.len() != 64 || !m.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err(format!("model {:?}: sha256 must be 64 hex digits", m.id));
+            let hex = |h: &str, len: usize| h.len() == len && h.chars().all(|c| c.is_ascii_hexdigit());
+            match (m.sha256.is_empty(), m.sha1.is_empty()) {
+                (true, true) => {
+                    return Err(format!(
+                        "model {:?} has no checksum: give its sha256 (or sha1)",
+                        m.id
+                    ));
+                }
+                (false, _) if !hex(&m.sha256, 64) => {
+                    return Err(format!("model {:?}: sha256 must be 64 hex digits", m.id));
+                }
+                (_, false) if !hex(&m.sha1, 40) => {
+                    return Err(format!("model {:?}: sha1 must be 40 hex digits", m.id));
+                }
+                _ => {}
+            }
+            if m.url.is_empty() && m.source.is_empty() {
+                return Err(format!(
+                    "model {:?} has neither a url nor a source: say where the file comes from",
+                    m.id
+                ));
+            }
+            if m.test_model && !m.url.is_empty() {
+                return Err(format!(
+                    "model {:?} is a test model: its file is not what a url serves, so it takes a source, not a url",
+                    m.id
+                ));
             }
             if m.path.is_absolute() || m.path.components().any(|c| c == std::path::Component::ParentDir) {
                 return Err(format!(
