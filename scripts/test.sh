@@ -22,6 +22,8 @@ cargo fmt --manifest-path voice/wake-engine/Cargo.toml --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy --manifest-path voice/wake-engine/Cargo.toml --locked --target-dir "${CARGO_TARGET_DIR:-target}" -- -D warnings
+echo "==> supply chain"
+scripts/supply-chain.sh
 echo "==> wake-word engine"
 scripts/build-wake-engine.sh
 echo "==> cargo test"

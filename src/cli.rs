@@ -160,6 +160,9 @@ pub struct InstallArgs {
     /// Lay the files out only: no config init, no `systemctl enable`.
     #[arg(long)]
     pub no_enable: bool,
+    /// Packaging: write the files under DIR as if it were / (implies --no-enable).
+    #[arg(long, value_name = "DIR")]
+    pub destdir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -19,7 +19,8 @@ fn layout(target: &InstallTarget) -> Result<Layout> {
 }
 
 pub fn install(global: &GlobalArgs, app: &App, args: &InstallArgs) -> Result<()> {
-    let layout = layout(&args.target)?;
+    let mut layout = layout(&args.target)?;
+    layout.destdir = args.destdir.clone();
     let sources = sources(app)?;
     println!(
         "==> installing {} into {}",
@@ -36,7 +37,7 @@ pub fn install(global: &GlobalArgs, app: &App, args: &InstallArgs) -> Result<()>
         layout.binary().display(),
         layout.lib().display()
     );
-    if args.no_enable {
+    if args.no_enable || layout.destdir.is_some() {
         println!(
             "==> not enabled (--no-enable); units are in {}",
             layout.units.display()

@@ -31,6 +31,9 @@ pub struct Layout {
     pub scope: Scope,
     pub prefix: PathBuf,
     pub units: PathBuf,
+    /// Packaging: files are written under this root (a .deb's tree), while
+    /// unit files and the manifest name their final paths.
+    pub destdir: Option<PathBuf>,
 }
 
 /// Inside `lib/hauski`: the shipped models root (see `config::ModelRoots`).
@@ -54,7 +57,20 @@ impl Layout {
             Scope::User => prefix.join("share/systemd/user"),
             Scope::System => prefix.join("lib/systemd/user"),
         };
-        Ok(Self { scope, prefix, units })
+        Ok(Self {
+            scope,
+            prefix,
+            units,
+            destdir: None,
+        })
+    }
+
+    /// Where the file that will live at `path` is written now.
+    pub fn staged(&self, path: &Path) -> PathBuf {
+        match &self.destdir {
+            Some(root) => root.join(path.strip_prefix("/").unwrap_or(path)),
+            None => path.to_path_buf(),
+        }
     }
 
     pub fn bin(&self) -> PathBuf {
@@ -106,6 +122,18 @@ mod tests {
         assert_eq!(layout.lib(), Path::new("/opt/h/lib/hauski"));
         assert_eq!(layout.units, Path::new("/opt/h/share/systemd/user"));
         assert!(!layout.units_are_seen_by_systemd());
+    }
+
+    #[test]
+    fn a_package_tree_is_written_under_destdir_but_names_final_paths() {
+        let mut layout = Layout::new(Scope::System, Some(Path::new("/usr"))).expect("layout");
+        layout.destdir = Some(PathBuf::from("/tmp/pkg"));
+        assert_eq!(layout.binary(), Path::new("/usr/bin/hauski"));
+        assert_eq!(
+            layout.staged(&layout.binary()),
+            Path::new("/tmp/pkg/usr/bin/hauski")
+        );
+        assert_eq!(layout.units, Path::new("/usr/lib/systemd/user"));
     }
 
     #[test]

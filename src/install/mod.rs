@@ -103,10 +103,11 @@ pub fn install(sources: &Sources, layout: &Layout) -> Result<Installed, InstallE
     let lib = layout.lib();
 
     let binary = layout.binary();
-    put(&sources.binary, &binary, &mut installed.files, |staged| {
+    put(layout, &sources.binary, &binary, &mut installed.files, |staged| {
         bundle::set_rpath(staged, INSTALLED_RPATH)
     })?;
     put(
+        layout,
         &sources.wake_engine,
         &lib.join("hauski-wake"),
         &mut installed.files,
@@ -114,6 +115,7 @@ pub fn install(sources: &Sources, layout: &Layout) -> Result<Installed, InstallE
     )?;
     for library in &libraries {
         put(
+            layout,
             &library.file,
             &lib.join(&library.soname),
             &mut installed.files,
@@ -121,6 +123,7 @@ pub fn install(sources: &Sources, layout: &Layout) -> Result<Installed, InstallE
         )?;
     }
     put(
+        layout,
         &sources.onnxruntime,
         &lib.join("libonnxruntime.so"),
         &mut installed.files,
@@ -128,22 +131,21 @@ pub fn install(sources: &Sources, layout: &Layout) -> Result<Installed, InstallE
     )?;
     for (relative, file) in &sources.shipped_models {
         let target = lib.join(layout::SHIPPED_MODELS).join(relative);
-        put(file, &target, &mut installed.files, |_| Ok(()))?;
+        put(layout, file, &target, &mut installed.files, |_| Ok(()))?;
     }
     for (name, text) in UNITS {
         let target = layout.units.join(name);
-        write(&target, render_unit(text, &binary).as_bytes())?;
+        write(&layout.staged(&target), render_unit(text, &binary).as_bytes())?;
         installed.files.push(target);
     }
     let manifest = layout.manifest();
-    let mut listing: String = installed
+    installed.files.push(manifest.clone());
+    let listing: String = installed
         .files
         .iter()
         .map(|f| format!("{}\n", f.display()))
         .collect();
-    listing.push_str(&format!("{}\n", manifest.display()));
-    write(&manifest, listing.as_bytes())?;
-    installed.files.push(manifest);
+    write(&layout.staged(&manifest), listing.as_bytes())?;
     Ok(installed)
 }
 
@@ -187,12 +189,16 @@ pub fn uninstall(layout: &Layout) -> Result<Vec<PathBuf>, InstallError> {
 }
 
 /// Copies `from` to `to` through a staged file that `prepare` may change.
+/// (The file goes to `to` under the layout's destdir; `files` lists `to`.)
 fn put(
+    layout: &Layout,
     from: &Path,
     to: &Path,
     files: &mut Vec<PathBuf>,
     prepare: impl FnOnce(&Path) -> Result<(), InstallError>,
 ) -> Result<(), InstallError> {
+    files.push(to.to_path_buf());
+    let to = &layout.staged(to);
     let parent = to.parent().unwrap_or(Path::new("/"));
     mkdirs(parent)?;
     let staged = to.with_extension("hauski-new");
@@ -204,9 +210,7 @@ fn put(
     std::fs::rename(&staged, to).map_err(|source| InstallError::Write {
         path: to.to_path_buf(),
         source,
-    })?;
-    files.push(to.to_path_buf());
-    Ok(())
+    })
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), InstallError> {
