@@ -8,6 +8,7 @@ mod brain;
 mod bus;
 mod nats;
 mod report;
+mod service;
 mod spine;
 mod voice;
 
@@ -29,6 +30,8 @@ pub enum BenchSuite {
     Voice,
     /// The in-process event bus: events a second, publish → receipt (target/bench/bus.json).
     Bus,
+    /// The installed daemon: service start → READY=1, idle memory (target/bench/service.json).
+    Service,
 }
 
 /// Measures HausKI's speed figures.
@@ -106,6 +109,7 @@ fn run(args: &BenchArgs) -> anyhow::Result<()> {
         BenchSuite::Api => api::run(&app, args),
         BenchSuite::Voice => voice::run(&app, args),
         BenchSuite::Bus => bus::run(args, &app.config.routing),
+        BenchSuite::Service => service::run(&app, args),
     }
 }
 

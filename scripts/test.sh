@@ -33,5 +33,6 @@ cargo run --locked --quiet --bin hauski-bench -- spine --runs 10 --update-readme
 cargo run --locked --quiet --bin hauski-bench -- api --runs 30 --update-readme README.md
 cargo run --locked --quiet --bin hauski-bench -- voice --runs 20 --update-readme README.md
 cargo run --locked --quiet --bin hauski-bench -- bus --runs 5 --update-readme README.md
+cargo run --locked --quiet --bin hauski-bench -- service --runs 5 --update-readme README.md
 echo "==> systemd units"
 scripts/units-report.sh README.md
