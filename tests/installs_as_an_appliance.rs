@@ -135,6 +135,10 @@ fn an_installed_hauski_runs_without_the_build_tree_and_uninstalls_cleanly() {
         config.join("profiles.yaml").is_file(),
         "install writes the owner's config"
     );
+    // ... and hands the service the folders the models were in.
+    let models_yml = std::fs::read_to_string(config.join("models.yml")).expect("models.yml");
+    let shared = common::shared_models().canonicalize().expect("shared");
+    assert!(models_yml.contains(&*shared.to_string_lossy()), "{models_yml}");
 
     // The binary's only library path is its own lib dir, and the loader finds
     // every library there or in the system, not in the build tree.

@@ -2,6 +2,7 @@
 //! (`hauski::install`); here the CLI finds the sources, initialises the
 //! owner's config and asks systemd to run the units.
 
+use std::net::{IpAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -10,6 +11,7 @@ use anyhow::{Context, Result, bail};
 use crate::cli::{GlobalArgs, InstallArgs, InstallTarget};
 use hauski::config::ModelKind;
 use hauski::config::init::{self, Outcome};
+use hauski::config::policies::host_after_scheme;
 use hauski::engines::App;
 use hauski::install::{self, ENABLED_UNITS, Layout, Scope, Sources};
 
@@ -45,7 +47,7 @@ pub fn install(global: &GlobalArgs, app: &App, args: &InstallArgs) -> Result<()>
         return Ok(());
     }
     if layout.scope == Scope::User {
-        init_config(global)?;
+        init_config(global, app)?;
     } else {
         println!("==> each user may write their own config with `hauski config init`");
     }
@@ -88,16 +90,51 @@ fn sources(app: &App) -> Result<Sources> {
         wake_engine,
         onnxruntime,
         shipped_models,
+        allowed_ips: bus_addresses(app)?,
     })
 }
 
-fn init_config(global: &GlobalArgs) -> Result<()> {
+/// The addresses of bus.yaml's NATS server when it is off this box (and
+/// routing.yaml allows it): the service's IP allow-list must let it through.
+fn bus_addresses(app: &App) -> Result<Vec<IpAddr>> {
+    let Some(url) = app.config.bus.nats_url.as_deref() else {
+        return Ok(Vec::new());
+    };
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let Some(host) = host_after_scheme(rest) else {
+        return Ok(Vec::new());
+    };
+    if !app.config.routing.allows(&host) {
+        return Ok(Vec::new());
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let addresses: Vec<IpAddr> = (bare, 0)
+        .to_socket_addrs()
+        .with_context(|| format!("bus.yaml's nats_url {url}: cannot resolve {host}"))?
+        .map(|a| a.ip())
+        .filter(|ip| !ip.is_loopback())
+        .collect();
+    Ok(addresses)
+}
+
+/// The owner's config, with the model roots this run used (absolute, and
+/// without the user data dir and shipped models, which every HausKI searches).
+fn init_config(global: &GlobalArgs, app: &App) -> Result<()> {
     let dir = global
         .config
         .clone()
         .or_else(init::user_dir)
         .context("no config directory ($XDG_CONFIG_HOME or $HOME)")?;
-    let outcomes = init::init(&dir)?;
+    let data_root = dirs::data_dir().map(|d| d.join("hauski/models"));
+    let roots: Vec<PathBuf> = app
+        .roots
+        .0
+        .iter()
+        .filter(|r| Some(*r) != data_root.as_ref() && r.is_dir())
+        .filter_map(|r| r.canonicalize().ok())
+        .filter(|r| !r.ends_with("lib/hauski/models"))
+        .collect();
+    let outcomes = init::init_with_roots(&dir, &roots)?;
     let written = outcomes
         .iter()
         .filter(|o| matches!(o, Outcome::Written(_)))

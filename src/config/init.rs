@@ -29,6 +29,13 @@ pub fn user_dir() -> Option<PathBuf> {
 
 /// Writes every config file that `dir` lacks.
 pub fn init(dir: &Path) -> Result<Vec<Outcome>, ConfigError> {
+    init_with_roots(dir, &[])
+}
+
+/// As [`init`], with `roots` (absolute) set as `models.yml`'s model roots:
+/// `hauski install` run from a checkout hands the installed daemon the
+/// folders its models are in.
+pub fn init_with_roots(dir: &Path, roots: &[PathBuf]) -> Result<Vec<Outcome>, ConfigError> {
     let mut outcomes = Vec::new();
     for (name, text) in FILES {
         let path = dir.join(name);
@@ -43,10 +50,26 @@ pub fn init(dir: &Path) -> Result<Vec<Outcome>, ConfigError> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(write_err)?;
         }
-        std::fs::write(&path, commented(text)).map_err(write_err)?;
+        let mut content = commented(text);
+        if name == "models.yml" && !roots.is_empty() {
+            content.push_str(&roots_setting(roots));
+        }
+        std::fs::write(&path, content).map_err(write_err)?;
         outcomes.push(Outcome::Written(path));
     }
     Ok(outcomes)
+}
+
+/// A `model_roots:` line for `roots`, JSON-quoted (valid YAML for any path).
+fn roots_setting(roots: &[PathBuf]) -> String {
+    let quoted: Vec<String> = roots
+        .iter()
+        .map(|r| serde_json::Value::String(r.display().to_string()).to_string())
+        .collect();
+    format!(
+        "\n# Set by `hauski install`: where the models were when it ran.\nmodel_roots: [{}]\n",
+        quoted.join(", ")
+    )
 }
 
 /// `text` with every setting commented out and its comments kept.
@@ -93,12 +116,21 @@ mod tests {
             "kueche"
         );
 
-        let again = init(dir.path()).expect("init");
+        let again = init_with_roots(dir.path(), &[PathBuf::from("/x")]).expect("init");
         assert!(again.iter().all(|o| matches!(o, Outcome::Kept(_))));
         assert!(
             std::fs::read_to_string(&profiles)
                 .expect("read")
                 .contains("active: kueche")
         );
+    }
+
+    #[test]
+    fn roots_given_at_init_are_the_model_roots() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let roots = [PathBuf::from("/srv/models"), PathBuf::from("/home/o/with space")];
+        init_with_roots(dir.path(), &roots).expect("init");
+        let config = Config::load(Some(dir.path())).expect("valid");
+        assert_eq!(config.models.model_roots, roots);
     }
 }

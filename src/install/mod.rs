@@ -10,6 +10,7 @@
 mod bundle;
 pub mod layout;
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 pub use bundle::{Library, private_libraries};
@@ -48,6 +49,8 @@ pub struct Sources {
     pub onnxruntime: PathBuf,
     /// (path relative to a model root, file): what HausKI ships, the wake word.
     pub shipped_models: Vec<(PathBuf, PathBuf)>,
+    /// Addresses the service may reach beyond loopback (see [`render_unit`]).
+    pub allowed_ips: Vec<IpAddr>,
 }
 
 /// The systemd units, as shipped in `systemd/`; `%h/.local/bin/hauski` is
@@ -75,9 +78,19 @@ pub const UNITS: [(&str, &str); 5] = [
 /// The units `hauski install` enables (the slices come with them).
 pub const ENABLED_UNITS: [&str; 2] = ["hauski.service", "hauski-index.timer"];
 
-/// A unit's text with ExecStart pointing at `binary`.
-pub fn render_unit(text: &str, binary: &Path) -> String {
-    text.replace("%h/.local/bin/hauski", &binary.display().to_string())
+/// A unit's text with ExecStart pointing at `binary`, and the service's
+/// IP allow-list (loopback) widened by `allowed_ips`: the addresses of a NATS
+/// server off this box that bus.yaml names and routing.yaml allows.
+pub fn render_unit(text: &str, binary: &Path, allowed_ips: &[IpAddr]) -> String {
+    let text = text.replace("%h/.local/bin/hauski", &binary.display().to_string());
+    if allowed_ips.is_empty() {
+        return text;
+    }
+    let extra: Vec<String> = allowed_ips.iter().map(IpAddr::to_string).collect();
+    text.replace(
+        "IPAddressAllow=localhost",
+        &format!("IPAddressAllow=localhost {}", extra.join(" ")),
+    )
 }
 
 /// What an install wrote.
@@ -135,7 +148,10 @@ pub fn install(sources: &Sources, layout: &Layout) -> Result<Installed, InstallE
     }
     for (name, text) in UNITS {
         let target = layout.units.join(name);
-        write(&layout.staged(&target), render_unit(text, &binary).as_bytes())?;
+        write(
+            &layout.staged(&target),
+            render_unit(text, &binary, &sources.allowed_ips).as_bytes(),
+        )?;
         installed.files.push(target);
     }
     let manifest = layout.manifest();
@@ -266,12 +282,25 @@ mod tests {
     #[test]
     fn units_start_the_installed_binary() {
         for (name, text) in UNITS {
-            let rendered = render_unit(text, Path::new("/opt/h/bin/hauski"));
+            let rendered = render_unit(text, Path::new("/opt/h/bin/hauski"), &[]);
             assert!(!rendered.contains("%h/.local/bin"), "{name}");
             if name.ends_with(".service") {
                 assert!(rendered.contains("ExecStart=/opt/h/bin/hauski "), "{name}");
             }
         }
+    }
+
+    #[test]
+    fn a_nats_server_off_the_box_is_let_through_the_service_firewall() {
+        let (name, text) = UNITS[0];
+        assert_eq!(name, "hauski.service");
+        let ip: IpAddr = "192.168.1.20".parse().expect("ip");
+        let rendered = render_unit(text, Path::new("/opt/h/bin/hauski"), &[ip]);
+        assert!(
+            rendered.contains("IPAddressAllow=localhost 192.168.1.20\n"),
+            "{rendered}"
+        );
+        assert!(rendered.contains("IPAddressDeny=any\n"));
     }
 
     #[test]
