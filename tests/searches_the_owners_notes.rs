@@ -500,7 +500,15 @@ fn refresh_brings_every_indexed_folder_up_to_date() {
     text.push_str("\n\nOne more line, written after indexing.\n");
     std::fs::write(&boiler, text).expect("edit the note");
     let out = run_ok(hauski_with_data(&data).args(["index", "refresh", "--json"]));
-    let report: serde_json::Value = serde_json::from_str(&out).expect("JSON");
-    assert_eq!(report["updated"], 1, "{report}");
-    assert_eq!(report["added"], 0, "{report}");
+    let folders: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    assert_eq!(folders.as_array().map(Vec::len), Some(1), "{folders}");
+    let report = &folders[0]["report"];
+    assert_eq!(report["updated"], 1, "{folders}");
+    assert_eq!(report["added"], 0, "{folders}");
+    assert!(
+        folders[0]["folder"]
+            .as_str()
+            .is_some_and(|f| f.ends_with(&*vault.file_name().expect("name").to_string_lossy())),
+        "{folders}"
+    );
 }

@@ -83,21 +83,27 @@ fn routes() -> OpenApiRouter<SharedState> {
         .routes(routes!(meta::openapi))
 }
 
+/// The OpenAPI document as JSON, written once: by [`router`] from the same
+/// routes it serves, or on first use.
+static DOCUMENT: OnceLock<String> = OnceLock::new();
+
 /// The OpenAPI document, made once from [`routes`].
 pub fn openapi_json() -> &'static str {
-    static DOCUMENT: OnceLock<String> = OnceLock::new();
-    DOCUMENT.get_or_init(|| {
-        let (_, document) = routes().split_for_parts();
-        document.to_pretty_json().unwrap_or_else(|e| {
-            tracing::error!(error = %e, "cannot write the OpenAPI document");
-            "{}".into()
-        })
+    DOCUMENT.get_or_init(|| document_json(&routes().split_for_parts().1))
+}
+
+fn document_json(document: &utoipa::openapi::OpenApi) -> String {
+    document.to_pretty_json().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot write the OpenAPI document");
+        "{}".into()
     })
 }
 
 pub fn router(state: SharedState) -> Router {
     let body_limit = state.limits().max_body_bytes;
-    let (routes, _) = routes().split_for_parts();
+    let (routes, document) = routes().split_for_parts();
+    // Already set when a second router is built (tests); the same document either way.
+    let _ = DOCUMENT.set(document_json(&document));
     routes
         .route_layer(middleware::from_fn_with_state(state.clone(), track::track))
         .fallback(|| async {

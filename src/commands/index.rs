@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
+use hauski_brain::notes::IndexReport;
 use hauski_brain::retrieval::{Filter, Query, VectorStore};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -32,9 +33,14 @@ fn refresh(app: &App, json: bool) -> Result<()> {
         return Ok(());
     }
     drop(embedder);
+    let mut folders = Vec::new();
     for root in &manifest.roots {
         if root.is_dir() {
-            add(app, root, json)?;
+            let report = index_folder(app, root)?;
+            if !json {
+                print_report(root, &report);
+            }
+            folders.push(json!({"folder": root, "report": report}));
         } else {
             eprintln!(
                 "{} is gone; its notes stay in the index until it returns",
@@ -42,10 +48,40 @@ fn refresh(app: &App, json: bool) -> Result<()> {
             );
         }
     }
+    if json {
+        // One document for the whole run, a report per folder.
+        println!("{}", serde_json::to_string_pretty(&folders)?);
+    }
     Ok(())
 }
 
 fn add(app: &App, dir: &Path, json: bool) -> Result<()> {
+    let report = index_folder(app, dir)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(dir, &report);
+    }
+    Ok(())
+}
+
+fn print_report(dir: &Path, report: &IndexReport) {
+    println!(
+        "{}: {} added, {} updated, {} unchanged, {} removed, {} chunks indexed",
+        dir.display(),
+        report.added,
+        report.updated,
+        report.unchanged,
+        report.removed,
+        report.chunks
+    );
+    for (file, why) in &report.skipped {
+        println!("skipped {file}: {why}");
+    }
+}
+
+/// Brings `dir` up to date in the index, with a progress bar.
+fn index_folder(app: &App, dir: &Path) -> Result<IndexReport> {
     if !dir.is_dir() {
         bail!(
             "{} is not a folder; pass the folder that holds your Markdown notes",
@@ -68,23 +104,7 @@ fn add(app: &App, dir: &Path, json: bool) -> Result<()> {
         })?;
     bar.finish_and_clear();
     manifest.save(&app.index_dir().join("manifest.json"))?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        println!(
-            "{}: {} added, {} updated, {} unchanged, {} removed, {} chunks indexed",
-            dir.display(),
-            report.added,
-            report.updated,
-            report.unchanged,
-            report.removed,
-            report.chunks
-        );
-        for (file, why) in &report.skipped {
-            println!("skipped {file}: {why}");
-        }
-    }
-    Ok(())
+    Ok(report)
 }
 
 fn watch(app: &App, dirs: Vec<PathBuf>) -> Result<()> {
