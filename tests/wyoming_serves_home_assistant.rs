@@ -1,5 +1,7 @@
 //! The Wyoming server against the `wyoming` package's own client, as Home
-//! Assistant uses it: describe, transcribe, synthesize, detect.
+//! Assistant uses it: describe, transcribe, synthesize, detect (also
+//! streamed, as HA's pipeline sends it, with no audio-stop), and its
+//! conversation stage (handle).
 
 mod common;
 
@@ -75,5 +77,57 @@ fn home_assistants_wyoming_client_gets_asr_tts_and_wake_words() {
             .as_str()
             .unwrap_or_default()
             .contains("before audio-start")
+    );
+}
+
+#[test]
+fn home_assistants_pipeline_hears_the_wake_word_mid_stream_and_gets_answers() {
+    let server = Server::start(hauski(), &[]);
+    let dir = common::fresh_dir("wyoming-pipeline");
+    // A voice, speed and pitch the wake word was not enrolled from.
+    let wake = dir.join("wake.wav");
+    write_wav_16k(&wake, &padded(&espeak("hey hauski", "en-us", 185, 55), 0.5));
+    let (host, port) = server.wyoming.rsplit_once(':').expect("host:port");
+    let output = std::process::Command::new(repo().join(".venv/bin/python"))
+        .arg(repo().join("tests/python/wyoming_pipeline.py"))
+        .args([host, port])
+        .arg(&wake)
+        .output()
+        .expect("python runs (scripts/install-deps.sh makes .venv)");
+    assert!(
+        output.status.success(),
+        "the wyoming client failed:\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        server.log()
+    );
+    let r: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+
+    let wake = &r["wake"];
+    assert_eq!(
+        wake["detected"],
+        true,
+        "no detection mid-stream: {wake}\n{}",
+        server.log()
+    );
+    assert_eq!(wake["name"], "hey-hauski");
+    assert_eq!(wake["audio_stop_sent"], false);
+    let after = wake["after_word_end_s"].as_f64().expect("timed");
+    assert!(after < 1.0, "detection {after:.2} s after the word's end: {wake}");
+    eprintln!("wyoming: detection {:.0} ms after the word's end", after * 1000.0);
+
+    assert_eq!(r["handle_programs"][0], "hauski-conversation", "{r}");
+    let answer = r["question"]["handled"].as_str().unwrap_or_default();
+    assert!(
+        !answer.trim().is_empty(),
+        "handle gave no answer: {}",
+        r["question"]
+    );
+    // The conversation stage is HausKI's core: a spoken command acts.
+    let command = r["command"]["handled"].as_str().unwrap_or_default();
+    assert!(command.to_lowercase().contains("kitchen"), "{}", r["command"]);
+    let (_, profile) = common::server::get(&server.url("/audio/profile"), None);
+    assert!(
+        profile.contains("kueche"),
+        "the profile did not switch: {profile}"
     );
 }

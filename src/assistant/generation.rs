@@ -20,6 +20,9 @@ pub enum Door {
     /// The editors' endpoints: the server picks the budget (clamped to
     /// `api.max_tokens`) and a steadier temperature.
     Editor,
+    /// Home Assistant's conversation stage over Wyoming (`handle`): a spoken
+    /// answer in one piece, `llm.max_tokens`, ending at its line.
+    HomeAssistant,
 }
 
 impl Door {
@@ -30,6 +33,7 @@ impl Door {
             Self::Cli => "cli",
             Self::Api => "api",
             Self::Editor => "editor",
+            Self::HomeAssistant => "home-assistant",
         }
     }
 }
@@ -69,7 +73,7 @@ pub fn generation_params(
 ) -> Result<GenerationParams, InvalidSetting> {
     let llm = &limits.llm;
     let (default_tokens, ceiling, ceiling_source) = match door {
-        Door::Voice => (llm.max_tokens, llm.max_tokens, "llm.max_tokens"),
+        Door::Voice | Door::HomeAssistant => (llm.max_tokens, llm.max_tokens, "llm.max_tokens"),
         Door::Cli => (llm.max_tokens, llm.max_tokens.max(1) * 8, "8 × llm.max_tokens"),
         Door::Api | Door::Editor => (limits.api.max_tokens, limits.api.max_tokens, "api.max_tokens"),
     };
@@ -98,7 +102,7 @@ pub fn generation_params(
     let stop = match (&requested.stop, door) {
         (Some(stop), _) => stop.clone(),
         // A line break ends a one-shot answer from a base model.
-        (None, Door::Cli) => vec!["\n".to_string()],
+        (None, Door::Cli | Door::HomeAssistant) => vec!["\n".to_string()],
         (None, _) => Vec::new(),
     };
     if stop.len() > 4 || stop.iter().any(String::is_empty) {

@@ -13,6 +13,7 @@ pub mod health;
 pub mod intents;
 mod load;
 pub mod metrics;
+pub mod reply;
 pub mod sentences;
 mod speech;
 

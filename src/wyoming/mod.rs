@@ -1,8 +1,10 @@
 //! Home Assistant's Wyoming protocol over TCP: speech-to-text, text-to-speech
-//! and wake-word detection with the daemon's engines.
+//! wake-word detection (streamed, as Home Assistant's pipeline sends it) and
+//! its conversation stage (`handle`) with the daemon's engines.
 
 mod protocol;
 mod session;
+mod wake;
 
 use tokio::net::TcpListener;
 

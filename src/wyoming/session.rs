@@ -5,7 +5,9 @@ use tokio::io::BufReader;
 use tokio::net::TcpStream;
 
 use super::protocol::{ProtocolError, WireEvent, read_event, write_event};
-use crate::assistant::SharedAssistant;
+use super::wake::StreamingDetector;
+use crate::assistant::generation::Door;
+use crate::assistant::{Allow, SharedAssistant};
 
 /// What the audio between `audio-start` and `audio-stop` is for.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +31,8 @@ pub async fn run(stream: TcpStream, state: SharedAssistant) -> Result<(), Protoc
     let mut reader = BufReader::new(read);
     let mut purpose = Purpose::Transcribe;
     let mut capture: Option<Capture> = None;
+    // A `detect` stream: fed chunk by chunk, answered mid-stream.
+    let mut detector: Option<StreamingDetector> = None;
     let mut streamed_text: Option<String> = None;
     let max_audio_s = state.config.limits.speech.max_audio_s as usize;
     while let Some(event) = read_event(&mut reader).await? {
@@ -50,15 +54,38 @@ pub async fn run(stream: TcpStream, state: SharedAssistant) -> Result<(), Protoc
                 purpose = Purpose::Detect(names);
                 Vec::new()
             }
-            "audio-start" => match audio_format(&event) {
-                Ok((rate, _, _)) => {
+            "audio-start" => match (audio_format(&event), &purpose) {
+                (Ok((rate, _, _)), Purpose::Detect(names)) => {
+                    capture = Some(Capture {
+                        rate,
+                        samples: Vec::new(),
+                    });
+                    match StreamingDetector::start(&state.wake_words, names, rate) {
+                        Ok(d) => {
+                            detector = Some(d);
+                            Vec::new()
+                        }
+                        Err(e) => vec![error(&e, "wake-failed")],
+                    }
+                }
+                (Ok((rate, _, _)), Purpose::Transcribe) => {
                     capture = Some(Capture {
                         rate,
                         samples: Vec::new(),
                     });
                     Vec::new()
                 }
-                Err(e) => vec![error(&e, "bad-audio-format")],
+                (Err(e), _) => vec![error(&e, "bad-audio-format")],
+            },
+            "audio-chunk" if detector.is_some() => match (audio_format(&event), detector.as_mut()) {
+                (Ok((_, width, channels)), Some(d)) => d
+                    .push(&pcm_to_mono(&event.payload, width, channels))
+                    .unwrap_or_else(|e| {
+                        detector = None;
+                        vec![error(&e, "wake-failed")]
+                    }),
+                (Err(e), _) => vec![error(&e, "bad-audio-format")],
+                (_, None) => Vec::new(),
             },
             "audio-chunk" => {
                 let mut replies = Vec::new();
@@ -83,13 +110,20 @@ pub async fn run(stream: TcpStream, state: SharedAssistant) -> Result<(), Protoc
                 }
                 replies
             }
-            "audio-stop" => match capture.take() {
-                None => vec![error("audio-stop before audio-start", "no-audio-start")],
-                Some(c) => match &purpose {
-                    Purpose::Transcribe => vec![transcribe(&state, c).await],
-                    Purpose::Detect(names) => vec![detect(&state, names, c).await],
-                },
+            "audio-stop" => match (capture.take(), detector.take()) {
+                (None, _) => vec![error("audio-stop before audio-start", "no-audio-start")],
+                (Some(_), Some(d)) => tokio::task::spawn_blocking(move || d.finish())
+                    .await
+                    .unwrap_or_else(|e| vec![error(&e.to_string(), "wake-failed")]),
+                // The helper could not start: the error was said at audio-start.
+                (Some(_), None) if matches!(purpose, Purpose::Detect(_)) => Vec::new(),
+                (Some(c), None) => vec![transcribe(&state, c).await],
             },
+            // Home Assistant's conversation stage: a question in, the answer out.
+            "transcript" => {
+                let text = event.data.get("text").and_then(Value::as_str).unwrap_or_default();
+                vec![handle(&state, text.to_string()).await]
+            }
             "synthesize" => {
                 // With streaming, the same text also arrives as synthesize-start/chunk/stop:
                 // answer only those then.
@@ -192,7 +226,7 @@ fn info(state: &SharedAssistant) -> WireEvent {
             .find(|(_, s)| *s == stage)
             .map(|(id, _)| id.clone())
     };
-    let mut data = json!({"asr": [], "tts": [], "wake": []});
+    let mut data = json!({"asr": [], "tts": [], "wake": [], "handle": []});
     if let Some(id) = loaded("asr") {
         data["asr"] = json!([artifact(
             "hauski-asr",
@@ -225,6 +259,16 @@ fn info(state: &SharedAssistant) -> WireEvent {
             )
         })
         .collect();
+    if state.engines.llm.is_some() {
+        data["handle"] = json!([artifact(
+            "hauski-conversation",
+            "HausKI's assistant: its intents, memories, notes and LLM",
+            json!({
+                "models": [artifact("hauski", "HausKI", json!({"languages": ["en"]}))],
+                "supports_handled_streaming": false,
+            })
+        )]);
+    }
     if !wake_models.is_empty() {
         data["wake"] = json!([artifact(
             "hauski-wake",
@@ -286,19 +330,19 @@ async fn synthesize(state: &SharedAssistant, text: String) -> Vec<WireEvent> {
     events
 }
 
-async fn detect(state: &SharedAssistant, names: &[String], capture: Capture) -> WireEvent {
-    let wake = state.wake_words.clone();
-    let names = names.to_vec();
-    let result =
-        tokio::task::spawn_blocking(move || wake.detect(&capture.samples, capture.rate, &names)).await;
-    match result {
-        Ok(Ok(Some(found))) => WireEvent::new(
-            "detection",
-            json!({"name": found.name, "timestamp": found.timestamp_ms}),
-        ),
-        Ok(Ok(None)) => WireEvent::new("not-detected", json!({})),
-        Ok(Err(e)) => error(&e, "wake-failed"),
-        Err(e) => error(&e.to_string(), "wake-failed"),
+/// `handle`: the assistant's reply to a transcript, as the voice loop would
+/// give it (intents included: it is the owner speaking through Home Assistant).
+async fn handle(state: &SharedAssistant, text: String) -> WireEvent {
+    if text.trim().is_empty() {
+        return error("nothing to answer: the transcript is empty", "empty-text");
+    }
+    let assistant = state.clone();
+    let reply =
+        tokio::task::spawn_blocking(move || assistant.reply(&text, Door::HomeAssistant, Allow::ALL)).await;
+    match reply {
+        Ok(Ok(answer)) => WireEvent::new("handled", json!({"text": answer})),
+        Ok(Err(e)) => error(&e.to_string(), "handle-failed"),
+        Err(e) => error(&e.to_string(), "handle-failed"),
     }
 }
 

@@ -15,6 +15,7 @@ from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.error import Error
 from wyoming.info import Describe, Info
+from wyoming.ping import Ping, Pong
 from wyoming.tts import Synthesize
 from wyoming.wake import Detect, Detection, NotDetected
 
@@ -77,6 +78,10 @@ async def main():
                 result[label] = {"detected": False}
             else:
                 result[label] = {"error": Error.from_event(event).text}
+            # Detections come as they are heard: collect any more up to a ping's pong.
+            await client.write_event(Ping().event())
+            while not Pong.is_type((event := await client.read_event()).type):
+                result[label].setdefault("more", []).append(event.type)
 
         await client.write_event(AudioChunk(rate=16000, width=2, channels=1, audio=b"\0\0").event())
         event = await client.read_event()

@@ -292,6 +292,12 @@ impl WakeStream {
         })
     }
 
+    /// Ends the input: the helper finishes what it was given, sends its
+    /// last detections and exits, which closes `detections`.
+    pub fn close_input(&mut self) {
+        drop(self.stdin.take());
+    }
+
     /// The helper's process id (for supervision and tests).
     pub fn id(&self) -> u32 {
         self.child.id()
