@@ -131,3 +131,93 @@ fn home_assistants_pipeline_hears_the_wake_word_mid_stream_and_gets_answers() {
         "the profile did not switch: {profile}"
     );
 }
+
+/// This machine's first non-loopback IPv4 address: a peer that is not loopback.
+fn lan_address() -> String {
+    let out = std::process::Command::new("hostname")
+        .arg("-I")
+        .output()
+        .expect("hostname runs");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find(|a| a.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| !ip.is_loopback()))
+        .expect("this test needs a network interface with an IPv4 address besides loopback")
+        .to_string()
+}
+
+#[test]
+fn wyoming_beyond_loopback_takes_only_the_allowed_networks() {
+    // Without networks named, Wyoming on every interface is refused at start.
+    let err = common::run_err(hauski().args([
+        "serve",
+        "--no-voice",
+        "--listen",
+        "127.0.0.1:0",
+        "--wyoming",
+        "0.0.0.0:0",
+    ]));
+    assert!(
+        err.contains("wyoming.allow") && err.contains("routing.yaml"),
+        "{err}"
+    );
+
+    // An owner's routing.yaml that names one network (TEST-NET-3), not this machine's.
+    let config = common::fresh_dir("wyoming-allow");
+    for name in ["models.yml", "profiles.yaml"] {
+        std::fs::copy(repo().join(name), config.join(name)).expect("copy config");
+    }
+    std::fs::create_dir_all(config.join("policies")).expect("mkdir");
+    std::fs::write(
+        config.join("policies/routing.yaml"),
+        "wyoming:\n  allow: [203.0.113.0/24]\n",
+    )
+    .expect("write");
+    let mut cmd = hauski();
+    cmd.env("HAUSKI_CONFIG", &config);
+    let server = Server::start_with_wyoming(cmd, "0.0.0.0:0", &["--no-voice"]);
+    let port = server.wyoming.rsplit_once(':').expect("host:port").1.to_string();
+    let describe = |host: &str| -> String {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(format!("{host}:{port}")).expect("connects");
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .expect("timeout");
+        stream.write_all(b"{\"type\": \"describe\"}\n").expect("write");
+        let mut reply = Vec::new();
+        let mut buf = [0u8; 4096];
+        // The first line is the info event's header; a refused peer reads EOF.
+        while !reply.contains(&b'\n') {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => reply.extend_from_slice(&buf[..n]),
+            }
+        }
+        String::from_utf8_lossy(&reply).into_owned()
+    };
+    assert!(
+        describe("127.0.0.1").contains("\"info\""),
+        "loopback is always allowed"
+    );
+    let lan = lan_address();
+    assert_eq!(describe(&lan), "", "a peer at {lan} is not in 203.0.113.0/24");
+    server.wait_for("the refusal in the log", || {
+        server.log().contains("wyoming connection refused")
+    });
+
+    // Listening beyond loopback, the server is advertised for Home Assistant to discover.
+    let output = std::process::Command::new(repo().join(".venv/bin/python"))
+        .arg(repo().join("tests/python/zeroconf_browse.py"))
+        .arg(&port)
+        .output()
+        .expect("python runs (scripts/install-deps.sh installs zeroconf)");
+    let found: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("zeroconf browser: {}", String::from_utf8_lossy(&output.stderr)));
+    let service = &found["found"];
+    assert!(
+        service["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("HausKI on ") && n.ends_with("._wyoming._tcp.local.")),
+        "no _wyoming._tcp service on port {port}: {found}\n{}",
+        server.log()
+    );
+}

@@ -16,8 +16,15 @@ use hauski::engines::App;
 pub fn run(app: App, args: &ServeArgs) -> Result<()> {
     let token = args.token.clone().filter(|t| !t.is_empty());
     check_binding(args.listen, token.is_some())?;
-    if let Some(addr) = args.wyoming {
-        check_binding(addr, token.is_some())?;
+    if let Some(addr) = args.wyoming
+        && !addr.ip().is_loopback()
+        && app.config.routing.wyoming.allow.is_empty()
+    {
+        bail!(
+            "refusing to serve Wyoming on {addr}: the protocol carries no token, so name the networks that may \
+             use it under wyoming.allow in {} (e.g. [192.168.0.0/16]), or listen on 127.0.0.1",
+            app.config.source_of("policies/routing.yaml")
+        );
     }
     let assistant = Assistant::load(&app)?;
     // Kept for the daemon's lifetime.
@@ -114,8 +121,21 @@ async fn serve(state: SharedState, args: &ServeArgs) -> Result<()> {
         let wyoming = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr} for Wyoming; pick another --wyoming"))?;
-        println!("wyoming on tcp://{}", wyoming.local_addr()?);
-        tokio::spawn(hauski::wyoming::serve(wyoming, state.assistant.clone()));
+        let local = wyoming.local_addr()?;
+        println!("wyoming on tcp://{local}");
+        // Home Assistant discovers Wyoming services over zeroconf; only worth
+        // saying where someone else can connect. Kept for the daemon's life.
+        let advertisement = (!local.ip().is_loopback())
+            .then(|| hauski::wyoming::advertise::advertise(local.port()))
+            .and_then(|a| {
+                a.inspect_err(|e| tracing::warn!(error = %e, "Wyoming is not advertised"))
+                    .ok()
+            });
+        let assistant = state.assistant.clone();
+        tokio::spawn(async move {
+            let _advertisement = advertisement;
+            hauski::wyoming::serve(wyoming, assistant).await;
+        });
     }
     hauski::service::ready(&format!("answering on http://{local}"));
     // Tests and scripts wait for this line (it carries the port for --listen :0).

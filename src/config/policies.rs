@@ -164,11 +164,34 @@ impl MemoryFile {
     }
 }
 
-/// `policies/routing.yaml`: egress is denied unless a rule allows the host.
+/// `policies/routing.yaml`: egress is denied unless a rule allows the host;
+/// the Wyoming server takes peers beyond this box only from named networks.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Routing {
     pub egress: Egress,
+    #[serde(default)]
+    pub wyoming: WyomingIngress,
+}
+
+/// Who may reach the Wyoming server: the protocol carries no token, so a
+/// peer's network is all there is to go by. Loopback is always allowed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WyomingIngress {
+    #[serde(default)]
+    pub allow: Vec<ipnet::IpNet>,
+}
+
+impl WyomingIngress {
+    pub fn admits(&self, peer: std::net::IpAddr) -> bool {
+        let peer = match peer {
+            // An IPv4 peer on a dual-stack socket arrives as ::ffff:a.b.c.d.
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(peer, std::net::IpAddr::V4),
+            v4 => v4,
+        };
+        peer.is_loopback() || self.allow.iter().any(|net| net.contains(&peer))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -231,6 +254,25 @@ fn is_loopback(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wyoming_admits_loopback_and_the_named_networks_only() {
+        let ingress: WyomingIngress =
+            serde_yaml::from_str("allow: [192.168.0.0/16, fd00::/8]").expect("parses");
+        for admitted in [
+            "127.0.0.1",
+            "::1",
+            "192.168.4.20",
+            "::ffff:192.168.4.20",
+            "fd00::2",
+        ] {
+            assert!(ingress.admits(admitted.parse().expect("ip")), "{admitted}");
+        }
+        for refused in ["10.0.0.5", "192.169.0.1", "2001:db8::1"] {
+            assert!(!ingress.admits(refused.parse().expect("ip")), "{refused}");
+        }
+        assert!(serde_yaml::from_str::<WyomingIngress>("allow: [not-a-net]").is_err());
+    }
 
     #[test]
     fn egress_is_denied_unless_allowed() {

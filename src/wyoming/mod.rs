@@ -2,6 +2,7 @@
 //! wake-word detection (streamed, as Home Assistant's pipeline sends it) and
 //! its conversation stage (`handle`) with the daemon's engines.
 
+pub mod advertise;
 mod protocol;
 mod session;
 mod wake;
@@ -15,6 +16,14 @@ pub async fn serve(listener: TcpListener, state: SharedAssistant) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
+                if !state.config.routing.wyoming.admits(peer.ip()) {
+                    tracing::warn!(
+                        %peer,
+                        "wyoming connection refused: its network is not under wyoming.allow in policies/routing.yaml"
+                    );
+                    drop(stream);
+                    continue;
+                }
                 let state = state.clone();
                 tokio::spawn(async move {
                     let _span = tracing::info_span!("wyoming", %peer);

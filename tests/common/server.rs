@@ -20,7 +20,12 @@ pub struct Server {
 
 impl Server {
     /// Starts `cmd` (a `hauski` command) as `serve` with `extra` flags.
-    pub fn start(mut cmd: Command, extra: &[&str]) -> Self {
+    pub fn start(cmd: Command, extra: &[&str]) -> Self {
+        Self::start_with_wyoming(cmd, "127.0.0.1:0", extra)
+    }
+
+    /// As [`Server::start`], with Wyoming listening on `wyoming`.
+    pub fn start_with_wyoming(mut cmd: Command, wyoming: &str, extra: &[&str]) -> Self {
         let stderr = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
             "serve-{}-{}.log",
             std::process::id(),
@@ -33,7 +38,7 @@ impl Server {
                 "RUST_LOG",
                 "info,llama.cpp=warn,tower_http=warn,hauski::assistant::bus=debug,hauski_brain::conversation=debug",
             )
-            .args(["serve", "--listen", "127.0.0.1:0", "--wyoming", "127.0.0.1:0"])
+            .args(["serve", "--listen", "127.0.0.1:0", "--wyoming", wyoming])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(log)
