@@ -7,6 +7,7 @@ mod api;
 mod brain;
 mod bus;
 mod nats;
+mod procfs;
 mod report;
 mod service;
 mod spine;

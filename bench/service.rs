@@ -5,7 +5,6 @@
 //! daemon and of its `hauski-wake` helper while the voice loop listens to a
 //! private PipeWire's silence.
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -17,6 +16,7 @@ use hauski_audio::live::lab::PipeWireLab;
 use serde_json::{Value, json};
 
 use crate::BenchArgs;
+use crate::procfs::{child_pids, rss_mib};
 use crate::report::{percentile, publish};
 
 /// Silence the daemon listens to before its memory is read.
@@ -156,10 +156,11 @@ impl Started {
         }
         std::thread::sleep(SETTLE);
         let pid = self.child.id();
-        let mut found = vec![("hauski".to_string(), rss_mib(pid)?)];
-        for child in children(pid) {
+        let rss = |pid: u32| rss_mib(pid).with_context(|| format!("no VmRSS for process {pid}"));
+        let mut found = vec![("hauski".to_string(), rss(pid)?)];
+        for child in child_pids(pid) {
             let name = std::fs::read_to_string(format!("/proc/{child}/comm")).unwrap_or_default();
-            found.push((name.trim().to_string(), rss_mib(child)?));
+            found.push((name.trim().to_string(), rss(child)?));
         }
         Ok(found)
     }
@@ -180,37 +181,6 @@ fn model_roots() -> Result<String> {
         .map(|r| std::path::absolute(r).map(|p| p.display().to_string()))
         .collect::<std::io::Result<_>>()?;
     Ok(roots.join(":"))
-}
-
-fn rss_mib(pid: u32) -> Result<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .with_context(|| format!("no VmRSS for {pid}"))?;
-    Ok(kib / 1024.0)
-}
-
-fn children(pid: u32) -> Vec<u32> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    tasks
-        .flatten()
-        .filter_map(|t| std::fs::File::open(t.path().join("children")).ok())
-        .flat_map(|f| {
-            BufReader::new(f)
-                .lines()
-                .map_while(Result::ok)
-                .flat_map(|l| {
-                    l.split_whitespace()
-                        .filter_map(|p| p.parse().ok())
-                        .collect::<Vec<u32>>()
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect()
 }
 
 fn markdown_table(r: &Value) -> String {

@@ -19,6 +19,7 @@ use hauski_audio::live::{Capture, CaptureConfig, Playback, PlaybackEvent};
 use serde_json::{Value, json};
 
 use crate::BenchArgs;
+use crate::procfs::{child_pids, stat_cpu_s};
 use crate::report::{percentile, publish};
 use hauski::engines::App;
 
@@ -242,9 +243,15 @@ impl Daemon {
         (self.cpu_s() - cpu_before) / elapsed * 100.0
     }
 
-    /// CPU seconds used so far (user + system), from /proc.
+    /// CPU seconds used so far (user + system) by every HausKI process: the
+    /// daemon and its children (the `hauski-wake` helper), from /proc.
     fn cpu_s(&self) -> f64 {
-        stat_cpu_s(&format!("/proc/{}/stat", self.child.id()))
+        let pid = self.child.id();
+        let helpers: f64 = child_pids(pid)
+            .iter()
+            .map(|child| stat_cpu_s(&format!("/proc/{child}/stat")))
+            .sum();
+        stat_cpu_s(&format!("/proc/{pid}/stat")) + helpers
     }
 }
 
@@ -267,17 +274,6 @@ fn thread_cpu_s(pid: u32) -> Vec<(String, f64)> {
         }
     }
     threads
-}
-
-/// utime + stime of a /proc `stat` file, in seconds.
-fn stat_cpu_s(file: &str) -> f64 {
-    let stat = std::fs::read_to_string(file).unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start at ')'.
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: f64 = fields
-        .get(11..13)
-        .map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
-    ticks / 100.0
 }
 
 impl Drop for Daemon {
@@ -573,7 +569,7 @@ fn markdown_table(r: &Value) -> String {
             f(&t["barge_in_ms"], 0)
         ),
         format!(
-            "| idle CPU while listening to silence (% of one core) | {} | < {} |",
+            "| idle CPU while listening to silence, daemon and wake helper together (% of one core) | {} | < {} |",
             f(&r["idle_cpu_percent_of_one_core"], 1),
             f(&t["idle_cpu_percent"], 0)
         ),
