@@ -434,7 +434,7 @@ fn assert_every_documented_route_is_served(server: &Server, doc: &Value) {
             );
         }
     }
-    assert!(operations >= 13, "only {operations} operations documented");
+    assert!(operations >= 19, "only {operations} operations documented");
 }
 
 /// Under systemd (`Type=notify`), the daemon says READY once it serves and
@@ -479,4 +479,80 @@ fn the_service_manager_hears_ready_and_watchdog_pings() {
     assert!(gaps.iter().all(|g| (0.05..2.0).contains(g)), "ping gaps {gaps:?}");
     let (status, _) = get(&server.url("/healthz"), None);
     assert_eq!(status, 200);
+}
+
+/// Ollama's API, with the official `ollama` client (as Home Assistant's
+/// Ollama integration and Open WebUI speak it).
+#[test]
+fn the_official_ollama_client_works_unchanged() {
+    let mut cmd = hauski();
+    cmd.env("HAUSKI_LLM", "tiny-random-llama");
+    let server = Server::start(cmd, &[]);
+    let output = std::process::Command::new(python())
+        .arg(repo().join("tests/python/ollama_client.py"))
+        .arg(&server.base)
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "the ollama client script failed:\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        server.log()
+    );
+    let r: Value = serde_json::from_slice(&output.stdout).expect("the script prints JSON");
+
+    assert!(
+        r["version"].as_str().is_some_and(|v| v.split('.').count() == 3),
+        "{r}"
+    );
+    let mut tags: Vec<&str> = r["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    tags.sort_unstable();
+    assert_eq!(tags, ["minilm-l6-v2:latest", "tiny-random-llama:latest"], "{r}");
+    assert_eq!(r["show"]["capabilities"][0], "completion");
+    assert_eq!(r["show"]["quantization"], "F32");
+
+    let chat = &r["chat"];
+    assert_eq!(chat["role"], "assistant");
+    assert_eq!(chat["done"], true);
+    assert_eq!(chat["done_reason"], "length", "num_predict 12 runs out: {chat}");
+    assert_eq!(chat["eval_count"], 12);
+    assert!(chat["prompt_eval_count"].as_u64() > Some(0));
+    // Streamed, the same seeded greedy answer arrives in pieces, `done` only on the last.
+    let stream = &r["chat_stream"];
+    assert!(stream["chunks"].as_u64() > Some(2), "{stream}");
+    assert_eq!(stream["text"], chat["content"], "{stream} vs {chat}");
+    assert_eq!(stream["last_done"], true);
+    assert_eq!(stream["done_before_last"], false);
+    assert_eq!(r["generate"]["done"], true);
+    assert_eq!(r["generate"]["eval_count"], 8);
+
+    let embed = &r["embed"];
+    assert_eq!(embed["count"], 2);
+    assert_eq!(embed["dims"], 384);
+    let cosine = embed["cosine"].as_f64().expect("cosine");
+    assert!(
+        (cosine - 0.755).abs() < 0.02,
+        "MiniLM's reference is 0.755: {cosine}"
+    );
+
+    assert_eq!(r["unknown_model"]["status"], 404, "{r}");
+    assert!(
+        r["unknown_model"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("/api/tags"))
+    );
+    assert_eq!(r["too_many_tokens"]["status"], 400);
+    assert!(
+        r["too_many_tokens"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("num_predict")),
+        "{r}"
+    );
+    assert_eq!(r["format"]["status"], 400);
+    server.assert_alive();
 }

@@ -11,6 +11,7 @@ pub mod error;
 mod guard;
 mod meta;
 mod models;
+mod ollama;
 mod profile;
 pub mod schema;
 pub mod state;
@@ -40,6 +41,7 @@ pub use state::{ApiState, SharedState};
         (name = "hauski", description = "Speech and the audio profile"),
         (name = "editors", description = "For the VS Code and Obsidian plugins"),
         (name = "meta", description = "Health, metrics and this document"),
+        (name = "ollama", description = "Ollama-compatible: its clients (Home Assistant, Open WebUI, the ollama packages) work unchanged"),
     ),
     components(schemas(schema::ErrorBody)),
     modifiers(&BearerToken)
@@ -81,6 +83,12 @@ fn routes() -> OpenApiRouter<SharedState> {
         .routes(routes!(meta::healthz))
         .routes(routes!(meta::metrics))
         .routes(routes!(meta::openapi))
+        .routes(routes!(ollama::version))
+        .routes(routes!(ollama::tags))
+        .routes(routes!(ollama::show))
+        .routes(routes!(ollama::chat))
+        .routes(routes!(ollama::generate))
+        .routes(routes!(ollama::embed))
 }
 
 /// The OpenAPI document as JSON, written once: by [`router`] from the same
@@ -206,6 +214,8 @@ mod tests {
             include_str!("meta.rs"),
             include_str!("models.rs"),
             include_str!("profile.rs"),
+            include_str!("ollama/mod.rs"),
+            include_str!("ollama/wire.rs"),
         ];
         let needle = [".rou", "te("].concat();
         for source in sources {

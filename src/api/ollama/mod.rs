@@ -1,0 +1,518 @@
+//! Ollama's API beside OpenAI's, for the clients that speak only Ollama
+//! (Home Assistant's Ollama integration, Open WebUI, the `ollama` packages):
+//! `/api/version`, `/api/tags`, `/api/show`, `/api/chat`, `/api/generate`
+//! (NDJSON streaming, or one object with `stream: false`) and `/api/embed`.
+//! The same engines, limits, system prompt and bus events as `/v1/*`;
+//! errors in Ollama's shape, `{"error": "..."}`.
+
+mod wire;
+
+use std::convert::Infallible;
+use std::time::{Duration, SystemTime};
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hauski_brain::{ChatMessage, ChatRole, FinishReason, GenerationParams, GenerationStats};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+pub use wire::*;
+
+use super::chat::collect;
+use super::error::ApiError;
+use super::schema::TokenErrors;
+use super::state::SharedState;
+use crate::assistant::bus::Event as BusEvent;
+use crate::assistant::context::system_prompt;
+use crate::assistant::generation::{Door, Requested, generation_params};
+use crate::config::{ModelEntry, ModelKind};
+use crate::llm_pool::{Generation, GenerationEvent, SubmitError};
+
+/// The Ollama API version whose shapes these routes follow.
+const API_VERSION: &str = "0.12.0";
+
+/// An error as Ollama sends it.
+#[derive(Debug)]
+pub struct OllamaFail(StatusCode, String);
+
+impl IntoResponse for OllamaFail {
+    fn into_response(self) -> Response {
+        (self.0, Json(OllamaError { error: self.1 })).into_response()
+    }
+}
+
+impl From<ApiError> for OllamaFail {
+    fn from(e: ApiError) -> Self {
+        Self(e.status, e.message)
+    }
+}
+
+impl From<JsonRejection> for OllamaFail {
+    fn from(rejection: JsonRejection) -> Self {
+        ApiError::from(rejection).into()
+    }
+}
+
+fn bad(message: impl Into<String>) -> OllamaFail {
+    OllamaFail(StatusCode::BAD_REQUEST, message.into())
+}
+
+type OllamaResult<T> = Result<T, OllamaFail>;
+
+/// The server's Ollama API version.
+#[utoipa::path(get, path = "/api/version", tag = "ollama", responses(
+    (status = 200, description = "The Ollama API version followed", body = Version),
+    TokenErrors,
+))]
+pub async fn version() -> Json<Version> {
+    Json(Version {
+        version: API_VERSION.into(),
+    })
+}
+
+/// The loaded models, named `ID:latest` (the LLM and the embedding model).
+#[utoipa::path(get, path = "/api/tags", tag = "ollama", responses(
+    (status = 200, description = "The models this server answers with", body = Tags),
+    TokenErrors,
+))]
+pub async fn tags(State(state): State<SharedState>) -> Json<Tags> {
+    let models = loaded_entries(&state)
+        .into_iter()
+        .map(|(entry, _)| {
+            let file = state.model_roots.locate(&entry.path);
+            let meta = std::fs::metadata(&file).ok();
+            Tag {
+                name: format!("{}:latest", entry.id),
+                model: format!("{}:latest", entry.id),
+                modified_at: rfc3339(meta.as_ref().and_then(|m| m.modified().ok())),
+                size: meta.map_or(0, |m| m.len()),
+                digest: entry.checksum().hex().to_string(),
+                details: details(entry),
+            }
+        })
+        .collect();
+    Json(Tags { models })
+}
+
+/// One model's details and what it can do.
+#[utoipa::path(post, path = "/api/show", tag = "ollama", request_body = ShowRequest, responses(
+    (status = 200, description = "The model", body = Show),
+    OllamaErrors,
+))]
+pub async fn show(
+    State(state): State<SharedState>,
+    body: Result<Json<ShowRequest>, JsonRejection>,
+) -> OllamaResult<Json<Show>> {
+    let Json(request) = body?;
+    let (entry, stage) = find_loaded(&state, &request.model, None)?;
+    let file = state.model_roots.locate(&entry.path);
+    let modified = std::fs::metadata(&file).ok().and_then(|m| m.modified().ok());
+    Ok(Json(Show {
+        modelfile: String::new(),
+        parameters: String::new(),
+        template: String::new(),
+        details: details(entry),
+        model_info: json!({"general.architecture": "", "hauski.id": entry.id}),
+        capabilities: vec![
+            if stage == "embed" {
+                "embedding"
+            } else {
+                "completion"
+            }
+            .into(),
+        ],
+        modified_at: rfc3339(modified),
+    }))
+}
+
+/// Chat, as Ollama's: NDJSON chunks while `stream` is true (the default),
+/// the last with `done: true` and the figures; one object otherwise.
+#[utoipa::path(post, path = "/api/chat", tag = "ollama", request_body = ChatRequest, responses(
+    (status = 200, description = "The answer, or its NDJSON stream", content(
+        (ChatChunk = "application/json"),
+        (ChatChunk = "application/x-ndjson"),
+    )),
+    OllamaErrors,
+))]
+pub async fn chat(
+    State(state): State<SharedState>,
+    body: Result<Json<ChatRequest>, JsonRejection>,
+) -> OllamaResult<Response> {
+    let Json(request) = body?;
+    unsupported(request.format.as_ref(), request.tools.as_ref())?;
+    let (entry, _) = find_loaded(&state, &request.model, Some("llm"))?;
+    let model = format!("{}:latest", entry.id);
+    let mut messages = Vec::with_capacity(request.messages.len() + 1);
+    for (i, m) in request.messages.into_iter().enumerate() {
+        let role = match m.role.as_str() {
+            "system" => ChatRole::System,
+            "user" => ChatRole::User,
+            "assistant" => ChatRole::Assistant,
+            other => {
+                return Err(bad(format!(
+                    "messages[{i}].role {other:?} is not system, user or assistant"
+                )));
+            }
+        };
+        messages.push(ChatMessage::new(role, m.content));
+    }
+    let question = messages
+        .iter()
+        .rev()
+        .find(|m| m.role == ChatRole::User && !m.content.trim().is_empty())
+        .map(|m| m.content.clone())
+        .ok_or_else(|| bad("no user message with text; ask something"))?;
+    if !messages.iter().any(|m| m.role == ChatRole::System) {
+        messages.insert(0, ChatMessage::new(ChatRole::System, system_prompt(None)));
+    }
+    let params = params(&state, request.options)?;
+    let generation = start(&state, messages, params, question)?;
+    let reply = Reply { model, chat: true };
+    answer(&state, generation, reply, request.stream.unwrap_or(true)).await
+}
+
+/// One prompt (with an optional system prompt), answered as `/api/chat`
+/// answers, the text under `response`.
+#[utoipa::path(post, path = "/api/generate", tag = "ollama", request_body = GenerateRequest, responses(
+    (status = 200, description = "The answer, or its NDJSON stream", content(
+        (GenerateChunk = "application/json"),
+        (GenerateChunk = "application/x-ndjson"),
+    )),
+    OllamaErrors,
+))]
+pub async fn generate(
+    State(state): State<SharedState>,
+    body: Result<Json<GenerateRequest>, JsonRejection>,
+) -> OllamaResult<Response> {
+    let Json(request) = body?;
+    unsupported(request.format.as_ref(), None)?;
+    let (entry, _) = find_loaded(&state, &request.model, Some("llm"))?;
+    let model = format!("{}:latest", entry.id);
+    if request.prompt.trim().is_empty() {
+        return Err(bad("prompt is empty; send something to answer"));
+    }
+    let system = request.system.unwrap_or_else(|| system_prompt(None));
+    let messages = vec![
+        ChatMessage::new(ChatRole::System, system),
+        ChatMessage::new(ChatRole::User, request.prompt.clone()),
+    ];
+    let params = params(&state, request.options)?;
+    let generation = start(&state, messages, params, request.prompt)?;
+    let reply = Reply { model, chat: false };
+    answer(&state, generation, reply, request.stream.unwrap_or(true)).await
+}
+
+/// Embeddings of one string or several, with the loaded embedding model.
+#[utoipa::path(post, path = "/api/embed", tag = "ollama", request_body = EmbedRequest, responses(
+    (status = 200, description = "One vector per input", body = Embeddings),
+    OllamaErrors,
+))]
+pub async fn embed(
+    State(state): State<SharedState>,
+    body: Result<Json<EmbedRequest>, JsonRejection>,
+) -> OllamaResult<Json<Embeddings>> {
+    let Json(request) = body?;
+    let (entry, _) = find_loaded(&state, &request.model, Some("embed"))?;
+    let model = format!("{}:latest", entry.id);
+    let embedder = state.engines.embedder.clone().ok_or_else(|| {
+        OllamaFail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no embedding model is loaded".into(),
+        )
+    })?;
+    let inputs = match request.input {
+        EmbedInput::One(s) => vec![s],
+        EmbedInput::Many(v) => v,
+    };
+    let max = state.limits().max_embedding_inputs;
+    if inputs.is_empty() || inputs.len() > max {
+        return Err(bad(format!(
+            "input must hold 1 to {max} strings (api.max_embedding_inputs in policies/limits.yaml)"
+        )));
+    }
+    let started = Instant::now();
+    let (embeddings, tokens) = tokio::task::spawn_blocking(move || {
+        let texts: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let tokens: usize = texts.iter().map(|t| t.split_whitespace().count()).sum();
+        embedder.embed(&texts).map(|v| (v, tokens))
+    })
+    .await
+    .map_err(|e| OllamaFail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    .map_err(|e| OllamaFail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(Json(Embeddings {
+        model,
+        embeddings,
+        total_duration: nanos(started.elapsed()),
+        load_duration: 0,
+        prompt_eval_count: tokens,
+    }))
+}
+
+/// Structured output and tools are not built yet: said, not ignored.
+fn unsupported(format: Option<&Value>, tools: Option<&Value>) -> OllamaResult<()> {
+    if format.is_some_and(|f| !f.is_null() && f != "") {
+        return Err(bad(
+            "format (structured output) is not supported by HausKI yet; leave it out",
+        ));
+    }
+    if tools.is_some_and(|t| t.as_array().is_some_and(|a| !a.is_empty())) {
+        return Err(bad("tools are not supported by HausKI yet; leave them out"));
+    }
+    Ok(())
+}
+
+/// The loaded models HausKI answers with over Ollama's API: (entry, stage).
+fn loaded_entries(state: &SharedState) -> Vec<(&ModelEntry, &'static str)> {
+    state
+        .engines
+        .loaded
+        .iter()
+        .filter(|(_, stage)| matches!(*stage, "llm" | "embed"))
+        .filter_map(|(id, stage)| Some((state.config.models.find(id)?, *stage)))
+        .collect()
+}
+
+/// The loaded model `requested` names (`ID`, `ID:latest`, or `hauski` for
+/// the LLM), at `stage` when given; Ollama's 404 otherwise.
+fn find_loaded<'s>(
+    state: &'s SharedState,
+    requested: &str,
+    stage: Option<&str>,
+) -> OllamaResult<(&'s ModelEntry, &'static str)> {
+    let name = requested.strip_suffix(":latest").unwrap_or(requested);
+    let loaded = loaded_entries(state);
+    loaded
+        .iter()
+        .find(|(entry, s)| {
+            stage.is_none_or(|want| want == *s) && (entry.id == name || (name == "hauski" && *s == "llm"))
+        })
+        .copied()
+        .ok_or_else(|| {
+            let names: Vec<String> = loaded.iter().map(|(e, _)| format!("{}:latest", e.id)).collect();
+            OllamaFail(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "model \"{requested}\" not found; this server has {} (GET /api/tags)",
+                    names.join(", ")
+                ),
+            )
+        })
+}
+
+fn details(entry: &ModelEntry) -> ModelDetails {
+    ModelDetails {
+        parent_model: String::new(),
+        format: if entry.kind == ModelKind::Llm {
+            "gguf"
+        } else {
+            "safetensors"
+        }
+        .into(),
+        family: String::new(),
+        families: Vec::new(),
+        parameter_size: String::new(),
+        quantization_level: entry.quantisation.to_uppercase(),
+    }
+}
+
+/// Ollama's options within policies/limits.yaml, as the API's own requests are.
+fn params(state: &SharedState, options: Option<Options>) -> OllamaResult<GenerationParams> {
+    let options = options.unwrap_or_default();
+    let requested = Requested {
+        max_tokens: options
+            .num_predict
+            .filter(|n| *n > 0)
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+        temperature: options.temperature,
+        top_p: options.top_p,
+        seed: options.seed.map(|s| s as u32),
+        stop: options.stop.filter(|s| !s.is_empty()),
+    };
+    generation_params(&state.config.limits, Door::Api, &requested)
+        .map_err(|e| bad(format!("options.{}: {}", ollama_option(e.param), e.message)))
+}
+
+/// The option as an Ollama client calls it.
+fn ollama_option(param: &str) -> &str {
+    match param {
+        "max_tokens" => "num_predict",
+        other => other,
+    }
+}
+
+fn start(
+    state: &SharedState,
+    messages: Vec<ChatMessage>,
+    params: GenerationParams,
+    question: String,
+) -> OllamaResult<Generation> {
+    let pool = state
+        .engines
+        .llm
+        .as_ref()
+        .ok_or_else(|| OllamaFail(StatusCode::SERVICE_UNAVAILABLE, "no LLM is loaded".into()))?;
+    let generation = pool.submit(messages, params).map_err(|e| match e {
+        SubmitError::Busy { .. } => OllamaFail(StatusCode::TOO_MANY_REQUESTS, e.to_string()),
+        SubmitError::Stopped => OllamaFail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    })?;
+    state.bus.publish(BusEvent::TurnStart {
+        door: Door::Api.name().into(),
+        question,
+    });
+    Ok(generation)
+}
+
+/// How the answer's chunks are shaped: `/api/chat`'s or `/api/generate`'s.
+struct Reply {
+    model: String,
+    chat: bool,
+}
+
+impl Reply {
+    fn chunk(&self, text: &str, figures: Option<Figures>) -> Value {
+        let done = figures.is_some();
+        let created_at = rfc3339(Some(SystemTime::now()));
+        let value = if self.chat {
+            serde_json::to_value(ChatChunk {
+                model: self.model.clone(),
+                created_at,
+                message: AssistantMessage {
+                    role: "assistant".into(),
+                    content: text.into(),
+                },
+                done,
+                figures,
+            })
+        } else {
+            serde_json::to_value(GenerateChunk {
+                model: self.model.clone(),
+                created_at,
+                response: text.into(),
+                done,
+                figures,
+            })
+        };
+        value.unwrap_or_default()
+    }
+}
+
+async fn answer(
+    state: &SharedState,
+    generation: Generation,
+    reply: Reply,
+    stream: bool,
+) -> OllamaResult<Response> {
+    let timeout = Duration::from_millis(state.limits().request_timeout_ms);
+    let bus = state.bus.clone();
+    let turn_end = move |stats: &GenerationStats| {
+        bus.publish(BusEvent::TurnEnd {
+            door: Door::Api.name().into(),
+            answer: stats.text.clone(),
+        });
+    };
+    if !stream {
+        let stats = collect(generation, timeout).await?;
+        turn_end(&stats);
+        return Ok(Json(reply.chunk(&stats.text, Some(figures(&stats)))).into_response());
+    }
+    let deadline = Instant::now() + timeout;
+    let lines = futures_util::stream::unfold(
+        (generation, reply, false),
+        move |(mut generation, reply, finished)| {
+            let turn_end = turn_end.clone();
+            async move {
+                if finished {
+                    return None;
+                }
+                let line = match tokio::time::timeout_at(deadline, generation.events.recv()).await {
+                    Ok(Some(GenerationEvent::Text(piece))) => (reply.chunk(&piece, None), false),
+                    Ok(Some(GenerationEvent::Done(Ok(stats)))) => {
+                        turn_end(&stats);
+                        (reply.chunk("", Some(figures(&stats))), true)
+                    }
+                    Ok(Some(GenerationEvent::Done(Err(e)))) => (json!({"error": e.to_string()}), true),
+                    Ok(None) => (json!({"error": "the generation stopped"}), true),
+                    Err(_) => {
+                        generation.cancel();
+                        (
+                            json!({"error": format!("took longer than {} ms; cancelled", timeout.as_millis())}),
+                            true,
+                        )
+                    }
+                };
+                let mut bytes = line.0.to_string().into_bytes();
+                bytes.push(b'\n');
+                Some((
+                    Ok::<_, Infallible>(Bytes::from(bytes)),
+                    (generation, reply, line.1),
+                ))
+            }
+        },
+    );
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(lines),
+    )
+        .into_response())
+}
+
+fn figures(stats: &GenerationStats) -> Figures {
+    Figures {
+        done_reason: match stats.finish {
+            FinishReason::Length => "length",
+            _ => "stop",
+        }
+        .into(),
+        total_duration: nanos(stats.prompt_eval + stats.generation),
+        load_duration: 0,
+        prompt_eval_count: stats.prompt_tokens,
+        prompt_eval_duration: nanos(stats.prompt_eval),
+        eval_count: stats.completion_tokens,
+        eval_duration: nanos(stats.generation),
+    }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// RFC 3339 in UTC, as Ollama writes times (the epoch when unknown).
+fn rfc3339(time: Option<SystemTime>) -> String {
+    let secs = time
+        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs() as i64);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_rfc3339_utc() {
+        let at = |s: u64| rfc3339(Some(SystemTime::UNIX_EPOCH + Duration::from_secs(s)));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_796_083_200 + 3_661), "2026-12-01T01:01:01Z");
+    }
+}
