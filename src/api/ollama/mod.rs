@@ -65,27 +65,27 @@ type OllamaResult<T> = Result<T, OllamaFail>;
 
 /// The server's Ollama API version.
 #[utoipa::path(get, path = "/api/version", tag = "ollama", responses(
-    (status = 200, description = "The Ollama API version followed", body = Version),
+    (status = 200, description = "The Ollama API version followed", body = OllamaVersion),
     TokenErrors,
 ))]
-pub async fn version() -> Json<Version> {
-    Json(Version {
+pub async fn version() -> Json<OllamaVersion> {
+    Json(OllamaVersion {
         version: API_VERSION.into(),
     })
 }
 
 /// The loaded models, named `ID:latest` (the LLM and the embedding model).
 #[utoipa::path(get, path = "/api/tags", tag = "ollama", responses(
-    (status = 200, description = "The models this server answers with", body = Tags),
+    (status = 200, description = "The models this server answers with", body = OllamaTags),
     TokenErrors,
 ))]
-pub async fn tags(State(state): State<SharedState>) -> Json<Tags> {
+pub async fn tags(State(state): State<SharedState>) -> Json<OllamaTags> {
     let models = loaded_entries(&state)
         .into_iter()
         .map(|(entry, _)| {
             let file = state.model_roots.locate(&entry.path);
             let meta = std::fs::metadata(&file).ok();
-            Tag {
+            OllamaTag {
                 name: format!("{}:latest", entry.id),
                 model: format!("{}:latest", entry.id),
                 modified_at: rfc3339(meta.as_ref().and_then(|m| m.modified().ok())),
@@ -95,23 +95,23 @@ pub async fn tags(State(state): State<SharedState>) -> Json<Tags> {
             }
         })
         .collect();
-    Json(Tags { models })
+    Json(OllamaTags { models })
 }
 
 /// One model's details and what it can do.
-#[utoipa::path(post, path = "/api/show", tag = "ollama", request_body = ShowRequest, responses(
-    (status = 200, description = "The model", body = Show),
+#[utoipa::path(post, path = "/api/show", tag = "ollama", request_body = OllamaShowRequest, responses(
+    (status = 200, description = "The model", body = OllamaShow),
     OllamaErrors,
 ))]
 pub async fn show(
     State(state): State<SharedState>,
-    body: Result<Json<ShowRequest>, JsonRejection>,
-) -> OllamaResult<Json<Show>> {
+    body: Result<Json<OllamaShowRequest>, JsonRejection>,
+) -> OllamaResult<Json<OllamaShow>> {
     let Json(request) = body?;
     let (entry, stage) = find_loaded(&state, &request.model, None)?;
     let file = state.model_roots.locate(&entry.path);
     let modified = std::fs::metadata(&file).ok().and_then(|m| m.modified().ok());
-    Ok(Json(Show {
+    Ok(Json(OllamaShow {
         modelfile: String::new(),
         parameters: String::new(),
         template: String::new(),
@@ -131,16 +131,16 @@ pub async fn show(
 
 /// Chat, as Ollama's: NDJSON chunks while `stream` is true (the default),
 /// the last with `done: true` and the figures; one object otherwise.
-#[utoipa::path(post, path = "/api/chat", tag = "ollama", request_body = ChatRequest, responses(
+#[utoipa::path(post, path = "/api/chat", tag = "ollama", request_body = OllamaChatRequest, responses(
     (status = 200, description = "The answer, or its NDJSON stream", content(
-        (ChatChunk = "application/json"),
-        (ChatChunk = "application/x-ndjson"),
+        (OllamaChatChunk = "application/json"),
+        (OllamaChatChunk = "application/x-ndjson"),
     )),
     OllamaErrors,
 ))]
 pub async fn chat(
     State(state): State<SharedState>,
-    body: Result<Json<ChatRequest>, JsonRejection>,
+    body: Result<Json<OllamaChatRequest>, JsonRejection>,
 ) -> OllamaResult<Response> {
     let Json(request) = body?;
     unsupported(request.format.as_ref(), request.tools.as_ref())?;
@@ -177,16 +177,16 @@ pub async fn chat(
 
 /// One prompt (with an optional system prompt), answered as `/api/chat`
 /// answers, the text under `response`.
-#[utoipa::path(post, path = "/api/generate", tag = "ollama", request_body = GenerateRequest, responses(
+#[utoipa::path(post, path = "/api/generate", tag = "ollama", request_body = OllamaGenerateRequest, responses(
     (status = 200, description = "The answer, or its NDJSON stream", content(
-        (GenerateChunk = "application/json"),
-        (GenerateChunk = "application/x-ndjson"),
+        (OllamaGenerateChunk = "application/json"),
+        (OllamaGenerateChunk = "application/x-ndjson"),
     )),
     OllamaErrors,
 ))]
 pub async fn generate(
     State(state): State<SharedState>,
-    body: Result<Json<GenerateRequest>, JsonRejection>,
+    body: Result<Json<OllamaGenerateRequest>, JsonRejection>,
 ) -> OllamaResult<Response> {
     let Json(request) = body?;
     unsupported(request.format.as_ref(), None)?;
@@ -206,15 +206,15 @@ pub async fn generate(
     answer(&state, generation, reply, request.stream.unwrap_or(true)).await
 }
 
-/// Embeddings of one string or several, with the loaded embedding model.
-#[utoipa::path(post, path = "/api/embed", tag = "ollama", request_body = EmbedRequest, responses(
-    (status = 200, description = "One vector per input", body = Embeddings),
+/// OllamaEmbeddings of one string or several, with the loaded embedding model.
+#[utoipa::path(post, path = "/api/embed", tag = "ollama", request_body = OllamaEmbedRequest, responses(
+    (status = 200, description = "One vector per input", body = OllamaEmbeddings),
     OllamaErrors,
 ))]
 pub async fn embed(
     State(state): State<SharedState>,
-    body: Result<Json<EmbedRequest>, JsonRejection>,
-) -> OllamaResult<Json<Embeddings>> {
+    body: Result<Json<OllamaEmbedRequest>, JsonRejection>,
+) -> OllamaResult<Json<OllamaEmbeddings>> {
     let Json(request) = body?;
     let (entry, _) = find_loaded(&state, &request.model, Some("embed"))?;
     let model = format!("{}:latest", entry.id);
@@ -225,8 +225,8 @@ pub async fn embed(
         )
     })?;
     let inputs = match request.input {
-        EmbedInput::One(s) => vec![s],
-        EmbedInput::Many(v) => v,
+        OllamaEmbedInput::One(s) => vec![s],
+        OllamaEmbedInput::Many(v) => v,
     };
     let max = state.limits().max_embedding_inputs;
     if inputs.is_empty() || inputs.len() > max {
@@ -243,7 +243,7 @@ pub async fn embed(
     .await
     .map_err(|e| OllamaFail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
     .map_err(|e| OllamaFail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    Ok(Json(Embeddings {
+    Ok(Json(OllamaEmbeddings {
         model,
         embeddings,
         total_duration: nanos(started.elapsed()),
@@ -303,8 +303,8 @@ fn find_loaded<'s>(
         })
 }
 
-fn details(entry: &ModelEntry) -> ModelDetails {
-    ModelDetails {
+fn details(entry: &ModelEntry) -> OllamaModelDetails {
+    OllamaModelDetails {
         parent_model: String::new(),
         format: if entry.kind == ModelKind::Llm {
             "gguf"
@@ -320,7 +320,7 @@ fn details(entry: &ModelEntry) -> ModelDetails {
 }
 
 /// Ollama's options within policies/limits.yaml, as the API's own requests are.
-fn params(state: &SharedState, options: Option<Options>) -> OllamaResult<GenerationParams> {
+fn params(state: &SharedState, options: Option<OllamaOptions>) -> OllamaResult<GenerationParams> {
     let options = options.unwrap_or_default();
     let requested = Requested {
         max_tokens: options
@@ -373,14 +373,14 @@ struct Reply {
 }
 
 impl Reply {
-    fn chunk(&self, text: &str, figures: Option<Figures>) -> Value {
+    fn chunk(&self, text: &str, figures: Option<OllamaFigures>) -> Value {
         let done = figures.is_some();
         let created_at = rfc3339(Some(SystemTime::now()));
         let value = if self.chat {
-            serde_json::to_value(ChatChunk {
+            serde_json::to_value(OllamaChatChunk {
                 model: self.model.clone(),
                 created_at,
-                message: AssistantMessage {
+                message: OllamaAssistantMessage {
                     role: "assistant".into(),
                     content: text.into(),
                 },
@@ -388,7 +388,7 @@ impl Reply {
                 figures,
             })
         } else {
-            serde_json::to_value(GenerateChunk {
+            serde_json::to_value(OllamaGenerateChunk {
                 model: self.model.clone(),
                 created_at,
                 response: text.into(),
@@ -460,8 +460,8 @@ async fn answer(
         .into_response())
 }
 
-fn figures(stats: &GenerationStats) -> Figures {
-    Figures {
+fn figures(stats: &GenerationStats) -> OllamaFigures {
+    OllamaFigures {
         done_reason: match stats.finish {
             FinishReason::Length => "length",
             _ => "stop",

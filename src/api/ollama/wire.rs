@@ -14,12 +14,12 @@ pub struct OllamaError {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Version {
+pub struct OllamaVersion {
     pub version: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ModelDetails {
+pub struct OllamaModelDetails {
     pub parent_model: String,
     pub format: String,
     pub family: String,
@@ -29,33 +29,33 @@ pub struct ModelDetails {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Tag {
+pub struct OllamaTag {
     pub name: String,
     pub model: String,
     pub modified_at: String,
     pub size: u64,
     pub digest: String,
-    pub details: ModelDetails,
+    pub details: OllamaModelDetails,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Tags {
-    pub models: Vec<Tag>,
+pub struct OllamaTags {
+    pub models: Vec<OllamaTag>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct ShowRequest {
+pub struct OllamaShowRequest {
     /// A model name from `/api/tags` (`:latest` may be left off).
     #[serde(alias = "name")]
     pub model: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Show {
+pub struct OllamaShow {
     pub modelfile: String,
     pub parameters: String,
     pub template: String,
-    pub details: ModelDetails,
+    pub details: OllamaModelDetails,
     #[schema(value_type = Object)]
     pub model_info: serde_json::Value,
     /// `completion` (chat, generate) or `embedding`.
@@ -66,7 +66,7 @@ pub struct Show {
 /// Sampling and budget options; others Ollama knows (num_ctx, mirostat …)
 /// are accepted and ignored.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct Options {
+pub struct OllamaOptions {
     pub temperature: Option<f32>,
     pub top_p: Option<f32>,
     pub seed: Option<i64>,
@@ -76,7 +76,7 @@ pub struct Options {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct Message {
+pub struct OllamaMessage {
     /// `system`, `user` or `assistant`.
     pub role: String,
     #[serde(default)]
@@ -84,14 +84,14 @@ pub struct Message {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct ChatRequest {
+pub struct OllamaChatRequest {
     pub model: String,
     #[serde(default)]
-    pub messages: Vec<Message>,
+    pub messages: Vec<OllamaMessage>,
     /// NDJSON chunks as tokens arrive; Ollama's default is true.
     pub stream: Option<bool>,
     #[serde(default)]
-    pub options: Option<Options>,
+    pub options: Option<OllamaOptions>,
     /// Structured output: not supported yet (a 400 says so).
     #[schema(value_type = Object)]
     pub format: Option<serde_json::Value>,
@@ -101,20 +101,20 @@ pub struct ChatRequest {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct GenerateRequest {
+pub struct OllamaGenerateRequest {
     pub model: String,
     #[serde(default)]
     pub prompt: String,
     pub system: Option<String>,
     pub stream: Option<bool>,
     #[serde(default)]
-    pub options: Option<Options>,
+    pub options: Option<OllamaOptions>,
     #[schema(value_type = Object)]
     pub format: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AssistantMessage {
+pub struct OllamaAssistantMessage {
     pub role: String,
     pub content: String,
 }
@@ -122,29 +122,29 @@ pub struct AssistantMessage {
 /// One NDJSON line of `/api/chat` (or the whole answer without streaming):
 /// the last has `done: true` and the figures.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ChatChunk {
+pub struct OllamaChatChunk {
     pub model: String,
     pub created_at: String,
-    pub message: AssistantMessage,
+    pub message: OllamaAssistantMessage,
     pub done: bool,
     #[serde(flatten)]
-    pub figures: Option<Figures>,
+    pub figures: Option<OllamaFigures>,
 }
 
 /// One NDJSON line of `/api/generate`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct GenerateChunk {
+pub struct OllamaGenerateChunk {
     pub model: String,
     pub created_at: String,
     pub response: String,
     pub done: bool,
     #[serde(flatten)]
-    pub figures: Option<Figures>,
+    pub figures: Option<OllamaFigures>,
 }
 
 /// How a generation went, on the last chunk.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Figures {
+pub struct OllamaFigures {
     /// `stop` or `length`.
     pub done_reason: String,
     pub total_duration: u64,
@@ -157,19 +157,19 @@ pub struct Figures {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
-pub enum EmbedInput {
+pub enum OllamaEmbedInput {
     One(String),
     Many(Vec<String>),
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct EmbedRequest {
+pub struct OllamaEmbedRequest {
     pub model: String,
-    pub input: EmbedInput,
+    pub input: OllamaEmbedInput,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Embeddings {
+pub struct OllamaEmbeddings {
     pub model: String,
     pub embeddings: Vec<Vec<f32>>,
     pub total_duration: u64,
