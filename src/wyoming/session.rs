@@ -29,19 +29,56 @@ const CHUNK_SAMPLES: usize = 2048;
 pub async fn run(stream: TcpStream, state: SharedAssistant) -> Result<(), ProtocolError> {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
-    let mut purpose = Purpose::Transcribe;
-    let mut capture: Option<Capture> = None;
-    // A `detect` stream: fed chunk by chunk, answered mid-stream.
-    let mut detector: Option<StreamingDetector> = None;
-    let mut streamed_text: Option<String> = None;
-    let max_audio_s = state.config.limits.speech.max_audio_s as usize;
+    let mut session = Session::new(state);
     while let Some(event) = read_event(&mut reader).await? {
         tracing::debug!(kind = %event.kind, "wyoming event");
-        let replies = match event.kind.as_str() {
-            "describe" => vec![info(&state)],
+        for reply in &session.on_event(event).await {
+            write_event(&mut write, reply).await?;
+        }
+    }
+    Ok(())
+}
+
+/// One connection's state between events.
+struct Session {
+    state: SharedAssistant,
+    purpose: Purpose,
+    capture: Option<Capture>,
+    /// A `detect` stream: fed chunk by chunk, answered mid-stream.
+    detector: Option<StreamingDetector>,
+    /// Text of a streamed `synthesize-start` … `synthesize-stop`.
+    streamed_text: Option<String>,
+    max_audio_s: usize,
+}
+
+impl Session {
+    fn new(state: SharedAssistant) -> Self {
+        let max_audio_s = state.config.limits.speech.max_audio_s as usize;
+        Self {
+            state,
+            purpose: Purpose::Transcribe,
+            capture: None,
+            detector: None,
+            streamed_text: None,
+            max_audio_s,
+        }
+    }
+
+    /// The replies to one event, in order.
+    async fn on_event(&mut self, event: WireEvent) -> Vec<WireEvent> {
+        let text = || {
+            event
+                .data
+                .get("text")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        match event.kind.as_str() {
+            "describe" => vec![info(&self.state)],
             "ping" => vec![WireEvent::new("pong", json!({"text": event.data.get("text")}))],
             "transcribe" => {
-                purpose = Purpose::Transcribe;
+                self.purpose = Purpose::Transcribe;
                 Vec::new()
             }
             "detect" => {
@@ -51,110 +88,32 @@ pub async fn run(stream: TcpStream, state: SharedAssistant) -> Result<(), Protoc
                     .and_then(Value::as_array)
                     .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
                     .unwrap_or_default();
-                purpose = Purpose::Detect(names);
+                self.purpose = Purpose::Detect(names);
                 Vec::new()
             }
-            "audio-start" => match (audio_format(&event), &purpose) {
-                (Ok((rate, _, _)), Purpose::Detect(names)) => {
-                    capture = Some(Capture {
-                        rate,
-                        samples: Vec::new(),
-                    });
-                    match StreamingDetector::start(&state.wake_words, names, rate) {
-                        Ok(d) => {
-                            detector = Some(d);
-                            Vec::new()
-                        }
-                        Err(e) => vec![error(&e, "wake-failed")],
-                    }
-                }
-                (Ok((rate, _, _)), Purpose::Transcribe) => {
-                    capture = Some(Capture {
-                        rate,
-                        samples: Vec::new(),
-                    });
-                    Vec::new()
-                }
-                (Err(e), _) => vec![error(&e, "bad-audio-format")],
-            },
-            "audio-chunk" if detector.is_some() => match (audio_format(&event), detector.as_mut()) {
-                (Ok((_, width, channels)), Some(d)) => d
-                    .push(&pcm_to_mono(&event.payload, width, channels))
-                    .unwrap_or_else(|e| {
-                        detector = None;
-                        vec![error(&e, "wake-failed")]
-                    }),
-                (Err(e), _) => vec![error(&e, "bad-audio-format")],
-                (_, None) => Vec::new(),
-            },
-            "audio-chunk" => {
-                let mut replies = Vec::new();
-                match (audio_format(&event), capture.as_mut()) {
-                    (Ok((rate, width, channels)), Some(c)) if rate == c.rate => {
-                        if c.samples.len() / rate.max(1) as usize > max_audio_s {
-                            replies.push(error(
-                                "the audio is over speech.max_audio_s in policies/limits.yaml",
-                                "too-long",
-                            ));
-                            capture = None;
-                        } else {
-                            c.samples.extend(pcm_to_mono(&event.payload, width, channels));
-                        }
-                    }
-                    (Ok(_), Some(_)) => replies.push(error(
-                        "audio-chunk rate differs from audio-start",
-                        "bad-audio-format",
-                    )),
-                    (_, None) => replies.push(error("audio-chunk before audio-start", "no-audio-start")),
-                    (Err(e), _) => replies.push(error(&e, "bad-audio-format")),
-                }
-                replies
-            }
-            "audio-stop" => match (capture.take(), detector.take()) {
-                (None, _) => vec![error("audio-stop before audio-start", "no-audio-start")],
-                (Some(_), Some(d)) => tokio::task::spawn_blocking(move || d.finish())
-                    .await
-                    .unwrap_or_else(|e| vec![error(&e.to_string(), "wake-failed")]),
-                // The helper could not start: the error was said at audio-start.
-                (Some(_), None) if matches!(purpose, Purpose::Detect(_)) => Vec::new(),
-                (Some(c), None) => vec![transcribe(&state, c).await],
-            },
+            "audio-start" => self.audio_start(&event),
+            "audio-chunk" if self.detector.is_some() => self.detect_chunk(&event),
+            "audio-chunk" => self.audio_chunk(&event),
+            "audio-stop" => self.audio_stop().await,
             // Home Assistant's conversation stage: a question in, the answer out.
-            "transcript" => {
-                let text = event.data.get("text").and_then(Value::as_str).unwrap_or_default();
-                vec![handle(&state, text.to_string()).await]
-            }
-            "synthesize" => {
-                // With streaming, the same text also arrives as synthesize-start/chunk/stop:
-                // answer only those then.
-                if streamed_text.is_some() {
-                    Vec::new()
-                } else {
-                    let text = event
-                        .data
-                        .get("text")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string();
-                    synthesize(&state, text).await
-                }
-            }
+            "transcript" => vec![handle(&self.state, text()).await],
+            // With streaming, the same text also arrives as synthesize-start/chunk/stop:
+            // answer only those then.
+            "synthesize" if self.streamed_text.is_some() => Vec::new(),
+            "synthesize" => synthesize(&self.state, text()).await,
             "synthesize-start" => {
-                streamed_text = Some(String::new());
+                self.streamed_text = Some(String::new());
                 Vec::new()
             }
             "synthesize-chunk" => {
-                if let (Some(buffer), Some(text)) = (
-                    streamed_text.as_mut(),
-                    event.data.get("text").and_then(Value::as_str),
-                ) {
-                    buffer.push_str(text);
+                if let Some(buffer) = self.streamed_text.as_mut() {
+                    buffer.push_str(&text());
                 }
                 Vec::new()
             }
             "synthesize-stop" => {
-                let text = streamed_text.take().unwrap_or_default();
-                let mut replies = synthesize(&state, text).await;
+                let text = self.streamed_text.take().unwrap_or_default();
+                let mut replies = synthesize(&self.state, text).await;
                 replies.push(WireEvent::new("synthesize-stopped", json!({})));
                 replies
             }
@@ -162,12 +121,77 @@ pub async fn run(stream: TcpStream, state: SharedAssistant) -> Result<(), Protoc
                 tracing::debug!(kind = other, "wyoming event ignored");
                 Vec::new()
             }
-        };
-        for reply in &replies {
-            write_event(&mut write, reply).await?;
         }
     }
-    Ok(())
+
+    fn audio_start(&mut self, event: &WireEvent) -> Vec<WireEvent> {
+        let rate = match audio_format(event) {
+            Ok((rate, _, _)) => rate,
+            Err(e) => return vec![error(&e, "bad-audio-format")],
+        };
+        self.capture = Some(Capture {
+            rate,
+            samples: Vec::new(),
+        });
+        let Purpose::Detect(names) = &self.purpose else {
+            return Vec::new();
+        };
+        match StreamingDetector::start(&self.state.wake_words, names, rate) {
+            Ok(d) => {
+                self.detector = Some(d);
+                Vec::new()
+            }
+            Err(e) => vec![error(&e, "wake-failed")],
+        }
+    }
+
+    /// A chunk of a `detect` stream: detections as soon as they are heard.
+    fn detect_chunk(&mut self, event: &WireEvent) -> Vec<WireEvent> {
+        let (Ok((_, width, channels)), Some(detector)) = (audio_format(event), self.detector.as_mut()) else {
+            return vec![error("audio-chunk format is not valid", "bad-audio-format")];
+        };
+        detector
+            .push(&pcm_to_mono(&event.payload, width, channels))
+            .unwrap_or_else(|e| {
+                self.detector = None;
+                vec![error(&e, "wake-failed")]
+            })
+    }
+
+    /// A chunk of audio to transcribe: gathered up to `speech.max_audio_s`.
+    fn audio_chunk(&mut self, event: &WireEvent) -> Vec<WireEvent> {
+        match (audio_format(event), self.capture.as_mut()) {
+            (Ok((rate, width, channels)), Some(c)) if rate == c.rate => {
+                if c.samples.len() / rate.max(1) as usize > self.max_audio_s {
+                    self.capture = None;
+                    return vec![error(
+                        "the audio is over speech.max_audio_s in policies/limits.yaml",
+                        "too-long",
+                    )];
+                }
+                c.samples.extend(pcm_to_mono(&event.payload, width, channels));
+                Vec::new()
+            }
+            (Ok(_), Some(_)) => vec![error(
+                "audio-chunk rate differs from audio-start",
+                "bad-audio-format",
+            )],
+            (_, None) => vec![error("audio-chunk before audio-start", "no-audio-start")],
+            (Err(e), _) => vec![error(&e, "bad-audio-format")],
+        }
+    }
+
+    async fn audio_stop(&mut self) -> Vec<WireEvent> {
+        match (self.capture.take(), self.detector.take()) {
+            (None, _) => vec![error("audio-stop before audio-start", "no-audio-start")],
+            (Some(_), Some(d)) => tokio::task::spawn_blocking(move || d.finish())
+                .await
+                .unwrap_or_else(|e| vec![error(&e.to_string(), "wake-failed")]),
+            // The helper could not start: the error was said at audio-start.
+            (Some(_), None) if matches!(self.purpose, Purpose::Detect(_)) => Vec::new(),
+            (Some(c), None) => vec![transcribe(&self.state, c).await],
+        }
+    }
 }
 
 fn error(text: &str, code: &str) -> WireEvent {
