@@ -51,11 +51,10 @@ impl App {
             config,
             roots,
             threads,
-            data_dir: global.data_dir.clone().unwrap_or_else(|| {
-                dirs::data_dir()
-                    .unwrap_or_else(|| PathBuf::from(".local/share"))
-                    .join("hauski")
-            }),
+            data_dir: global
+                .data_dir
+                .clone()
+                .unwrap_or_else(crate::config::default_data_dir),
             llm_override: global.llm.clone(),
         })
     }

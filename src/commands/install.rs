@@ -9,9 +9,9 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use crate::cli::{GlobalArgs, InstallArgs, InstallTarget};
-use hauski::config::ModelKind;
 use hauski::config::init::{self, Outcome};
 use hauski::config::policies::host_after_scheme;
+use hauski::config::{ModelKind, default_data_dir, shipped_root, user_data_root};
 use hauski::engines::App;
 use hauski::install::{self, ENABLED_UNITS, Layout, Scope, Sources};
 
@@ -125,14 +125,13 @@ fn init_config(global: &GlobalArgs, app: &App) -> Result<()> {
         .clone()
         .or_else(init::user_dir)
         .context("no config directory ($XDG_CONFIG_HOME or $HOME)")?;
-    let data_root = dirs::data_dir().map(|d| d.join("hauski/models"));
+    let (data_root, shipped) = (user_data_root(), shipped_root());
     let roots: Vec<PathBuf> = app
         .roots
         .0
         .iter()
-        .filter(|r| Some(*r) != data_root.as_ref() && r.is_dir())
+        .filter(|r| **r != data_root && Some(*r) != shipped.as_ref() && r.is_dir())
         .filter_map(|r| r.canonicalize().ok())
-        .filter(|r| !r.ends_with("lib/hauski/models"))
         .collect();
     let outcomes = init::init_with_roots(&dir, &roots)?;
     let written = outcomes
@@ -211,10 +210,7 @@ pub fn uninstall(global: &GlobalArgs, target: &InstallTarget, purge: bool) -> Re
     let removed = install::uninstall(&layout)?;
     println!("removed {} files from {}", removed.len(), layout.prefix.display());
     let config = global.config.clone().or_else(init::user_dir);
-    let data = global
-        .data
-        .clone()
-        .or_else(|| dirs::data_dir().map(|d| d.join("hauski")));
+    let data = Some(global.data.clone().unwrap_or_else(default_data_dir));
     for (what, dir) in [("config", config), ("data", data)] {
         let Some(dir) = dir.filter(|d| d.exists()) else {
             continue;

@@ -19,7 +19,7 @@ mod profiles;
 use std::path::{Path, PathBuf};
 
 pub use layered::Problem;
-pub use models::{Checksum, ModelEntry, ModelKind, ModelRoots, ModelsFile};
+pub use models::{Checksum, ModelEntry, ModelKind, ModelRoots, ModelsFile, shipped_root, user_data_root};
 pub use policies::{Limits, MemoryFile, Routing};
 pub use profiles::{Profile, ProfilesFile};
 
@@ -222,13 +222,19 @@ pub struct BusFile {
     pub nats_url: Option<String>,
 }
 
+/// Where HausKI keeps its data (memory, notes index, pulled models) unless
+/// told otherwise: `~/.local/share/hauski`.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from(".local/share"))
+        .join("hauski")
+}
+
 fn default_dir() -> Option<PathBuf> {
     if Path::new("models.yml").is_file() {
         return Some(PathBuf::from("."));
     }
-    dirs::config_dir()
-        .map(|d| d.join("hauski"))
-        .filter(|d| d.is_dir())
+    init::user_dir().filter(|d| d.is_dir())
 }
 
 #[cfg(test)]

@@ -226,7 +226,7 @@ impl ModelRoots {
 
 /// What an installed HausKI ships beside its binary (the wake word): last,
 /// so the owner's own files win.
-fn shipped_root() -> Option<PathBuf> {
+pub fn shipped_root() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let root = exe
         .parent()?
@@ -235,10 +235,9 @@ fn shipped_root() -> Option<PathBuf> {
     root.is_dir().then_some(root)
 }
 
-fn user_data_root() -> PathBuf {
-    dirs::data_dir()
-        .unwrap_or_else(|| PathBuf::from(".local/share"))
-        .join("hauski/models")
+/// Where `pull` puts models when no root is named: always searched.
+pub fn user_data_root() -> PathBuf {
+    super::default_data_dir().join("models")
 }
 
 #[cfg(test)]
