@@ -15,7 +15,7 @@ use hauski_voice::ASR_RATE;
 use serde_json::{Value, json};
 
 use crate::BenchArgs;
-use crate::report::{median, publish};
+use crate::report::{cell, median, publish};
 use hauski::engines::App;
 
 const PROMPT: &str = "Tell me about the history of Rome.";
@@ -313,10 +313,6 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
 }
 
 fn markdown_table(r: &Value) -> String {
-    let f = |v: &Value, digits: usize| {
-        v.as_f64()
-            .map_or_else(|| "–".to_string(), |x| format!("{x:.digits$}"))
-    };
     let model = r["chat"]["model"].as_str().unwrap_or("llm");
     let mut rows = vec![
         "| figure | direct | over HTTP | overhead |".to_string(),
@@ -326,41 +322,41 @@ fn markdown_table(r: &Value) -> String {
     rows.push(format!(
         "| chat time to first token (ms), {model}, median of {} | {} | {} | {} % |",
         c["runs"],
-        f(&c["time_to_first_token_ms"]["direct"], 1),
-        f(&c["time_to_first_token_ms"]["http"], 1),
-        f(&c["time_to_first_token_ms"]["overhead_pct"], 1)
+        cell(&c["time_to_first_token_ms"]["direct"], 1),
+        cell(&c["time_to_first_token_ms"]["http"], 1),
+        cell(&c["time_to_first_token_ms"]["overhead_pct"], 1)
     ));
     rows.push(format!(
         "| chat time to first token, median of the {} paired differences (ms) | | {} | {} % |",
         c["runs"],
-        f(&c["time_to_first_token_ms"]["paired_overhead_ms"], 1),
-        f(&c["time_to_first_token_ms"]["paired_overhead_pct"], 1)
+        cell(&c["time_to_first_token_ms"]["paired_overhead_ms"], 1),
+        cell(&c["time_to_first_token_ms"]["paired_overhead_pct"], 1)
     ));
     rows.push(format!(
         "| chat generation (tokens/s) | {} | {} | {} % |",
-        f(&c["tokens_per_s"]["direct"], 1),
-        f(&c["tokens_per_s"]["http"], 1),
-        f(&c["tokens_per_s"]["overhead_pct"], 1)
+        cell(&c["tokens_per_s"]["direct"], 1),
+        cell(&c["tokens_per_s"]["http"], 1),
+        cell(&c["tokens_per_s"]["overhead_pct"], 1)
     ));
     for batch in ["1", "32"] {
         let e = &r["embeddings"][format!("batch_{batch}")];
         rows.push(format!(
             "| embeddings, batch {batch} (inputs/s) | {} | {} | |",
-            f(&e["direct_inputs_per_s"], 0),
-            f(&e["http_inputs_per_s"], 0)
+            cell(&e["direct_inputs_per_s"], 0),
+            cell(&e["http_inputs_per_s"], 0)
         ));
     }
     rows.push(format!(
         "| ASR, jfk.wav (ms) | {} | {} | {} % |",
-        f(&r["asr_jfk_ms"]["direct"], 0),
-        f(&r["asr_jfk_ms"]["http"], 0),
-        f(&r["asr_jfk_ms"]["overhead_pct"], 1)
+        cell(&r["asr_jfk_ms"]["direct"], 0),
+        cell(&r["asr_jfk_ms"]["http"], 0),
+        cell(&r["asr_jfk_ms"]["overhead_pct"], 1)
     ));
     rows.push(format!(
         "| TTS, two sentences to WAV (ms) | {} | {} | {} % |",
-        f(&r["tts_ms"]["direct"], 0),
-        f(&r["tts_ms"]["http"], 0),
-        f(&r["tts_ms"]["overhead_pct"], 1)
+        cell(&r["tts_ms"]["direct"], 0),
+        cell(&r["tts_ms"]["http"], 0),
+        cell(&r["tts_ms"]["overhead_pct"], 1)
     ));
     rows.join("\n")
 }

@@ -10,7 +10,7 @@ use hauski_brain::retrieval::{Document, Filter, HybridStore, Query, VectorStore}
 use serde_json::{Value, json};
 
 use crate::BenchArgs;
-use crate::report::{percentile, publish};
+use crate::report::{cell, percentile, publish};
 use hauski::config::ModelKind;
 use hauski::engines::App;
 
@@ -351,7 +351,6 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
 }
 
 fn table(r: &Value) -> String {
-    let f = |v: &Value, d: usize| v.as_f64().map_or_else(|| "–".to_string(), |x| format!("{x:.d$}"));
     [
         format!(
             "| figure ({} synthetic chunks, 2 cores) | value |",
@@ -365,34 +364,37 @@ fn table(r: &Value) -> String {
             } else {
                 ""
             },
-            f(&r["embedding"]["chunks_per_s"], 1)
+            cell(&r["embedding"]["chunks_per_s"], 1)
         ),
         format!(
             "| index build after embedding (s) | {} |",
-            f(&r["index"]["build_s"], 1)
+            cell(&r["index"]["build_s"], 1)
         ),
-        format!("| index load on start (s) | {} |", f(&r["index"]["load_s"], 2)),
+        format!("| index load on start (s) | {} |", cell(&r["index"]["load_s"], 2)),
         format!(
             "| top-20 hybrid search latency p50 / p95 (ms) | {} / {} |",
-            f(&r["search"]["latency_ms"]["p50"], 2),
-            f(&r["search"]["latency_ms"]["p95"], 2)
+            cell(&r["search"]["latency_ms"]["p50"], 2),
+            cell(&r["search"]["latency_ms"]["p95"], 2)
         ),
         format!(
             "| … each ranker alone, BM25 / HNSW, p50 (ms); the search runs them side by side | {} / {} |",
-            f(&r["search"]["bm25_alone_ms"]["p50"], 2),
-            f(&r["search"]["hnsw_alone_ms"]["p50"], 2)
+            cell(&r["search"]["bm25_alone_ms"]["p50"], 2),
+            cell(&r["search"]["hnsw_alone_ms"]["p50"], 2)
         ),
         format!(
             "| query embedding (ms) | {} |",
-            f(&r["search"]["query_embedding_ms"], 1)
+            cell(&r["search"]["query_embedding_ms"], 1)
         ),
-        format!("| HNSW recall@10 vs exact | {} |", f(&r["hnsw_recall_at_10"], 3)),
+        format!(
+            "| HNSW recall@10 vs exact | {} |",
+            cell(&r["hnsw_recall_at_10"], 3)
+        ),
         {
             let sweep = r["hnsw_ef_sweep"].as_array().cloned().unwrap_or_default();
             let efs: Vec<String> = sweep.iter().map(|s| s["ef"].to_string()).collect();
             let figures: Vec<String> = sweep
                 .iter()
-                .map(|s| format!("{} / {}", f(&s["recall_at_10"], 3), f(&s["mean_ms"], 1)))
+                .map(|s| format!("{} / {}", cell(&s["recall_at_10"], 3), cell(&s["mean_ms"], 1)))
                 .collect();
             format!(
                 "| HNSW recall@10 / mean ms at ef {} | {} |",

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::BenchArgs;
-use crate::report::{percentile, publish};
+use crate::report::{cell, percentile, publish};
 
 /// Events per run: enough for a steady rate, seconds at most.
 const EVENTS: usize = 200_000;
@@ -133,10 +133,6 @@ fn latency_us() -> Result<Vec<f64>> {
 }
 
 fn markdown_table(r: &Value) -> String {
-    let f = |v: &Value, digits: usize| {
-        v.as_f64()
-            .map_or_else(|| "–".to_string(), |x| format!("{x:.digits$}"))
-    };
     let nats = &r["nats"];
     [
         "| figure | in-process | over NATS (loopback) |".to_string(),
@@ -145,21 +141,21 @@ fn markdown_table(r: &Value) -> String {
             "| events per second to one subscriber (in-process: median of {} runs of {}) | {} | {} |",
             r["runs"],
             r["events_per_run"],
-            f(&r["events_per_s"]["p50"], 0),
-            f(&nats["events_per_s"], 0)
+            cell(&r["events_per_s"]["p50"], 0),
+            cell(&nats["events_per_s"], 0)
         ),
         format!(
             "| publish → received (µs), p50 / p95 over {} | {} / {} | {} / {} |",
             r["publish_to_receive_us"]["n"],
-            f(&r["publish_to_receive_us"]["p50"], 1),
-            f(&r["publish_to_receive_us"]["p95"], 1),
-            f(&nats["publish_to_receive_us"]["p50"], 1),
-            f(&nats["publish_to_receive_us"]["p95"], 1)
+            cell(&r["publish_to_receive_us"]["p50"], 1),
+            cell(&r["publish_to_receive_us"]["p95"], 1),
+            cell(&nats["publish_to_receive_us"]["p50"], 1),
+            cell(&nats["publish_to_receive_us"]["p95"], 1)
         ),
         format!(
             "| added by NATS per event (µs), p50 / p95 | – | {} / {} |",
-            f(&nats["added_us"]["p50"], 1),
-            f(&nats["added_us"]["p95"], 1)
+            cell(&nats["added_us"]["p50"], 1),
+            cell(&nats["added_us"]["p95"], 1)
         ),
     ]
     .join("\n")

@@ -41,6 +41,13 @@ fn write_report(out: &Path, report: &Value) -> Result<()> {
         .with_context(|| format!("cannot write {}", out.display()))
 }
 
+/// A README table cell: the number with `digits` decimals, or "–" when the
+/// report has none.
+pub fn cell(v: &Value, digits: usize) -> String {
+    v.as_f64()
+        .map_or_else(|| "–".to_string(), |x| format!("{x:.digits$}"))
+}
+
 pub fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     percentile(&values, 50.0)

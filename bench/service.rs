@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::BenchArgs;
 use crate::procfs::{child_pids, rss_mib};
-use crate::report::{percentile, publish};
+use crate::report::{cell, percentile, publish};
 
 /// Silence the daemon listens to before its memory is read.
 const SETTLE: Duration = Duration::from_secs(10);
@@ -184,10 +184,6 @@ fn model_roots() -> Result<String> {
 }
 
 fn markdown_table(r: &Value) -> String {
-    let f = |v: &Value, digits: usize| {
-        v.as_f64()
-            .map_or_else(|| "–".to_string(), |x| format!("{x:.digits$}"))
-    };
     let s = &r["start_to_ready_ms"];
     let m = &r["idle_rss_mib"];
     [
@@ -196,16 +192,16 @@ fn markdown_table(r: &Value) -> String {
         format!(
             "| service start → READY=1 (ms): first / p50 / max over {} starts | {} / {} / {} |",
             r["runs"],
-            f(&s["first"], 0),
-            f(&s["p50"], 0),
-            f(&s["max"], 0)
+            cell(&s["first"], 0),
+            cell(&s["p50"], 0),
+            cell(&s["max"], 0)
         ),
         format!(
             "| idle memory after {} s listening (RSS, MiB): daemon + wake helper = total | {} + {} = {} |",
             r["settled_s"],
-            f(&m["daemon"], 0),
-            f(&m["wake_helper"], 0),
-            f(&m["total"], 0)
+            cell(&m["daemon"], 0),
+            cell(&m["wake_helper"], 0),
+            cell(&m["total"], 0)
         ),
     ]
     .join("\n")

@@ -13,7 +13,7 @@ use hauski_voice::ASR_RATE;
 use serde_json::{Value, json};
 
 use crate::BenchArgs;
-use crate::report::{median, percentile, publish};
+use crate::report::{cell, median, percentile, publish};
 use hauski::assistant::context::{TurnContext, system_prompt};
 use hauski::assistant::generation::{Door, Requested, generation_params};
 use hauski::config::ModelKind;
@@ -351,60 +351,56 @@ fn median_seconds(mut f: impl FnMut() -> Result<(), hauski_voice::VoiceError>) -
 }
 
 fn markdown_table(r: &Value) -> String {
-    let f = |v: &Value, digits: usize| {
-        v.as_f64()
-            .map_or_else(|| "–".to_string(), |x| format!("{x:.digits$}"))
-    };
     let mut rows = vec![
         "| figure | HausKI | reference | ratio (HausKI / reference) |".to_string(),
         "|---|---|---|---|".to_string(),
     ];
     rows.push(format!(
         "| ASR real-time factor, jfk.wav (11 s), whisper tiny.en q8_0 | {} | {} ({}) | {} |",
-        f(&r["asr"]["rtf"], 3),
-        f(&r["asr"]["reference"]["rtf"], 3),
+        cell(&r["asr"]["rtf"], 3),
+        cell(&r["asr"]["reference"]["rtf"], 3),
         r["asr"]["reference"]["impl"].as_str().unwrap_or("–"),
-        f(&r["asr"]["ratio"], 2)
+        cell(&r["asr"]["ratio"], 2)
     ));
     let whole = &r["asr"]["whole_process"];
     rows.push(format!(
         "| ASR whole process, jfk.wav: `hauski transcribe` vs `pwcpp` (s) | {} | {} | {} |",
-        f(&whole["hauski_s"], 2),
-        f(&whole["reference_s"], 2),
-        f(&whole["ratio"], 2)
+        cell(&whole["hauski_s"], 2),
+        cell(&whole["reference_s"], 2),
+        cell(&whole["ratio"], 2)
     ));
     rows.push(format!(
         "| TTS real-time factor, two sentences, piper joe | {} | {} ({}) | {} |",
-        f(&r["tts"]["rtf"], 3),
-        f(&r["tts"]["reference"]["rtf"], 3),
+        cell(&r["tts"]["rtf"], 3),
+        cell(&r["tts"]["reference"]["rtf"], 3),
         r["tts"]["reference"]["impl"].as_str().unwrap_or("–"),
-        f(&r["tts"]["ratio"], 2)
+        cell(&r["tts"]["ratio"], 2)
     ));
     rows.push(format!(
         "| TTS time to first audio (ms) | {} | {} | {} |",
-        f(&r["tts"]["first_audio_ms"], 1),
-        f(&r["tts"]["reference"]["first_audio_ms"], 1),
-        f(&r["tts"]["first_audio_ratio"], 2)
+        cell(&r["tts"]["first_audio_ms"], 1),
+        cell(&r["tts"]["reference"]["first_audio_ms"], 1),
+        cell(&r["tts"]["first_audio_ratio"], 2)
     ));
     let llm = r["llm"]["model"].as_str().unwrap_or("llm");
     rows.push(format!(
         "| LLM prompt eval (tokens/s), {llm} | {} | | |",
-        f(&r["llm"]["prompt_eval_tokens_per_s"], 1)
+        cell(&r["llm"]["prompt_eval_tokens_per_s"], 1)
     ));
     rows.push(format!(
         "| LLM generation (tokens/s), {llm} | {} | | |",
-        f(&r["llm"]["generation_tokens_per_s"], 1)
+        cell(&r["llm"]["generation_tokens_per_s"], 1)
     ));
     rows.push(format!(
         "| LLM time to first token (ms), {llm} | {} | | |",
-        f(&r["llm"]["time_to_first_token_ms"], 1)
+        cell(&r["llm"]["time_to_first_token_ms"], 1)
     ));
     let c = &r["converse"]["speech_end_to_first_audio_ms"];
     rows.push(format!(
         "| converse speech end → first audio (ms), p50 / p95 over {} runs | {} / {} | | |",
         r["converse"]["runs"],
-        f(&c["p50"], 0),
-        f(&c["p95"], 0)
+        cell(&c["p50"], 0),
+        cell(&c["p95"], 0)
     ));
     rows.join("\n")
 }

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::BenchArgs;
 use crate::procfs::{child_pids, stat_cpu_s};
-use crate::report::{percentile, publish};
+use crate::report::{cell, percentile, publish};
 use hauski::engines::App;
 
 const RATE: u32 = 16_000;
@@ -535,10 +535,6 @@ fn keep_log(daemon: &Daemon) {
 }
 
 fn markdown_table(r: &Value) -> String {
-    let f = |v: &Value, digits: usize| {
-        v.as_f64()
-            .map_or_else(|| "–".to_string(), |x| format!("{x:.digits$}"))
-    };
     let t = &r["targets"];
     let s = &r["speech_end_to_first_audio_at_sink_ms"];
     let b = &r["barge_in_stop_ms"];
@@ -550,39 +546,39 @@ fn markdown_table(r: &Value) -> String {
         format!(
             "| speech end → first answer audio at the sink (ms), p50 / p95 over {} | {} / {} | p95 < {} |",
             s["n"],
-            f(&s["p50"], 0),
-            f(&s["p95"], 0),
-            f(&t["speech_end_to_first_audio_p95_ms"], 0)
+            cell(&s["p50"], 0),
+            cell(&s["p95"], 0),
+            cell(&t["speech_end_to_first_audio_p95_ms"], 0)
         ),
         format!(
             "| … of it: speech end → endpoint / endpoint → audio queued / queued → at the sink (ms), p50 | {} / {} / {} | |",
-            f(&st["speech_end_to_endpoint"]["p50"], 0),
-            f(&st["endpoint_to_queued"]["p50"], 0),
-            f(&st["queued_to_sink"]["p50"], 0)
+            cell(&st["speech_end_to_endpoint"]["p50"], 0),
+            cell(&st["endpoint_to_queued"]["p50"], 0),
+            cell(&st["queued_to_sink"]["p50"], 0)
         ),
-        format!("| wake word end → listening (ms), p95 | {} | |", f(&w["p95"], 0)),
+        format!("| wake word end → listening (ms), p95 | {} | |", cell(&w["p95"], 0)),
         format!(
             "| barge-in: wake word end → silence at the sink (ms), p50 / p95 over {} | {} / {} | < {} |",
             b["n"],
-            f(&b["p50"], 0),
-            f(&b["p95"], 0),
-            f(&t["barge_in_ms"], 0)
+            cell(&b["p50"], 0),
+            cell(&b["p95"], 0),
+            cell(&t["barge_in_ms"], 0)
         ),
         format!(
             "| idle CPU while listening to silence, daemon and wake helper together (% of one core) | {} | < {} |",
-            f(&r["idle_cpu_percent_of_one_core"], 1),
-            f(&t["idle_cpu_percent"], 0)
+            cell(&r["idle_cpu_percent_of_one_core"], 1),
+            cell(&t["idle_cpu_percent"], 0)
         ),
         format!(
             "| … with {} notes indexed and watched | {} | < {} |",
             r["indexed_notes"],
-            f(&r["idle_cpu_with_notes_percent_of_one_core"], 1),
-            f(&t["idle_cpu_percent"], 0)
+            cell(&r["idle_cpu_with_notes_percent_of_one_core"], 1),
+            cell(&t["idle_cpu_percent"], 0)
         ),
         format!(
             "| wake-word false accepts per hour / detection rate (tests/wake_word_quality.rs) | {} / {} | |",
-            f(&r["false_accepts_per_hour"], 0),
-            f(&r["wake_detection_rate"], 2)
+            cell(&r["false_accepts_per_hour"], 0),
+            cell(&r["wake_detection_rate"], 2)
         ),
     ]
     .join("\n")
