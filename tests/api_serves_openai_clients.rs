@@ -5,40 +5,19 @@
 mod common;
 
 use common::server::{RawRequest, Server, assert_error, config_with_limits, get, post, post_json};
-use common::{audio, hauski, repo, require_gemma, run_err, wer};
+use common::{audio, hauski, require_gemma, run_err, wer};
 use serde_json::{Value, json};
 
 const JFK: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
-
-fn python() -> String {
-    let venv = repo().join(".venv/bin/python");
-    assert!(
-        venv.is_file(),
-        "{} is missing: run scripts/install-deps.sh (it installs the openai and wyoming packages)",
-        venv.display()
-    );
-    venv.display().to_string()
-}
 
 #[test]
 fn the_official_openai_sdk_works_unchanged() {
     require_gemma();
     let server = Server::start(hauski(), &[]);
     let out_dir = common::fresh_dir("openai-sdk");
-    let output = std::process::Command::new(python())
-        .arg(repo().join("tests/python/openai_client.py"))
-        .arg(&server.base)
-        .arg(audio("jfk.wav"))
-        .arg(&out_dir)
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "the openai SDK script failed:\n{}\nserver log:\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        server.log()
-    );
-    let r: Value = serde_json::from_slice(&output.stdout).expect("the script prints JSON");
+    let jfk = audio("jfk.wav");
+    let args = [server.base.as_ref(), jfk.as_os_str(), out_dir.as_os_str()];
+    let r = common::python_json("openai_client.py", args, &server.log());
 
     let chat = &r["chat"];
     assert_eq!(chat["role"], "assistant");
@@ -488,18 +467,7 @@ fn the_official_ollama_client_works_unchanged() {
     let mut cmd = hauski();
     cmd.env("HAUSKI_LLM", "tiny-random-llama");
     let server = Server::start(cmd, &[]);
-    let output = std::process::Command::new(python())
-        .arg(repo().join("tests/python/ollama_client.py"))
-        .arg(&server.base)
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "the ollama client script failed:\n{}\nserver log:\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        server.log()
-    );
-    let r: Value = serde_json::from_slice(&output.stdout).expect("the script prints JSON");
+    let r = common::python_json("ollama_client.py", [&server.base], &server.log());
 
     assert!(
         r["version"].as_str().is_some_and(|v| v.split('.').count() == 3),

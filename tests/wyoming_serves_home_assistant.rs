@@ -7,7 +7,6 @@ mod common;
 
 use common::server::Server;
 use common::{audio, espeak, hauski, padded, repo, wer, write_wav_16k};
-use serde_json::Value;
 
 #[test]
 fn home_assistants_wyoming_client_gets_asr_tts_and_wake_words() {
@@ -20,27 +19,15 @@ fn home_assistants_wyoming_client_gets_asr_tts_and_wake_words() {
     write_wav_16k(&wake, &padded(&espeak("hey hauski", "en-us", 185, 55), 1.0));
     let synthesized = dir.join("synthesized.wav");
     let (host, port) = server.wyoming.rsplit_once(':').expect("host:port");
-    let python = repo().join(".venv/bin/python");
-    assert!(
-        python.is_file(),
-        "run scripts/install-deps.sh: {} is missing",
-        python.display()
-    );
-    let output = std::process::Command::new(python)
-        .arg(repo().join("tests/python/wyoming_client.py"))
-        .args([host, port])
-        .arg(audio("jfk.wav"))
-        .arg(&wake)
-        .arg(&synthesized)
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "the wyoming client failed:\n{}\nserver log:\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        server.log()
-    );
-    let r: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let jfk = audio("jfk.wav");
+    let args = [
+        host.as_ref(),
+        port.as_ref(),
+        jfk.as_os_str(),
+        wake.as_os_str(),
+        synthesized.as_os_str(),
+    ];
+    let r = common::python_json("wyoming_client.py", args, &server.log());
 
     assert_eq!(r["info"]["asr"][0], "whisper-tiny-en-test");
     assert_eq!(r["info"]["tts"][0], "piper-joe");
@@ -88,19 +75,8 @@ fn home_assistants_pipeline_hears_the_wake_word_mid_stream_and_gets_answers() {
     let wake = dir.join("wake.wav");
     write_wav_16k(&wake, &padded(&espeak("hey hauski", "en-us", 185, 55), 0.5));
     let (host, port) = server.wyoming.rsplit_once(':').expect("host:port");
-    let output = std::process::Command::new(repo().join(".venv/bin/python"))
-        .arg(repo().join("tests/python/wyoming_pipeline.py"))
-        .args([host, port])
-        .arg(&wake)
-        .output()
-        .expect("python runs (scripts/install-deps.sh makes .venv)");
-    assert!(
-        output.status.success(),
-        "the wyoming client failed:\n{}\nserver log:\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        server.log()
-    );
-    let r: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let args = [host.as_ref(), port.as_ref(), wake.as_os_str()];
+    let r = common::python_json("wyoming_pipeline.py", args, &server.log());
 
     let wake = &r["wake"];
     assert_eq!(
@@ -205,13 +181,7 @@ fn wyoming_beyond_loopback_takes_only_the_allowed_networks() {
     });
 
     // Listening beyond loopback, the server is advertised for Home Assistant to discover.
-    let output = std::process::Command::new(repo().join(".venv/bin/python"))
-        .arg(repo().join("tests/python/zeroconf_browse.py"))
-        .arg(&port)
-        .output()
-        .expect("python runs (scripts/install-deps.sh installs zeroconf)");
-    let found: Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|_| panic!("zeroconf browser: {}", String::from_utf8_lossy(&output.stderr)));
+    let found = common::python_json("zeroconf_browse.py", [&port], &server.log());
     let service = &found["found"];
     assert!(
         service["name"]

@@ -52,6 +52,44 @@ pub fn require_gemma() {
     );
 }
 
+/// The venv's Python, which scripts/install-deps.sh makes with the real
+/// clients the tests drive (openai, ollama, wyoming, nats-py, zeroconf).
+pub fn python() -> PathBuf {
+    let venv = repo().join(".venv/bin/python");
+    assert!(
+        venv.is_file(),
+        "{} is missing: run scripts/install-deps.sh (it installs the Python clients the tests drive)",
+        venv.display()
+    );
+    venv
+}
+
+/// Runs `tests/python/SCRIPT` with `args` and reads the one JSON document it
+/// prints. A script that fails fails the test with its stderr and `context`
+/// (the server's log).
+pub fn python_json<I, S>(script: &str, args: I, context: &str) -> serde_json::Value
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let output = Command::new(python())
+        .arg(repo().join("tests/python").join(script))
+        .args(args)
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{}\nserver log:\n{context}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{script} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
 /// A `hauski` command with the repository's config and model roots, and a
 /// fresh data dir of its own, so no test sees another's (or the user's) memory.
 pub fn hauski() -> Command {

@@ -67,7 +67,7 @@ pub struct Subscriber {
 impl Subscriber {
     pub fn start(url: &str) -> Self {
         let mut child = crate::common::pipewire::child::Running::new(
-            std::process::Command::new(crate::common::repo().join(".venv/bin/python"))
+            std::process::Command::new(crate::common::python())
                 .arg(crate::common::repo().join("tests/python/nats_client.py"))
                 .arg(url)
                 .stdin(std::process::Stdio::piped())
