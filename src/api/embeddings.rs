@@ -72,16 +72,7 @@ pub async fn create(
         Input::One(s) => vec![s],
         Input::Many(v) => v,
     };
-    let max = state.limits().max_embedding_inputs;
-    if inputs.is_empty() || inputs.len() > max {
-        return Err(ApiError::invalid(
-            "input",
-            format!("input must hold 1 to {max} strings (api.max_embedding_inputs in policies/limits.yaml)"),
-        ));
-    }
-    if let Some(i) = inputs.iter().position(|s| s.is_empty()) {
-        return Err(ApiError::invalid("input", format!("input[{i}] is empty")));
-    }
+    check_inputs(&inputs, state.limits().max_embedding_inputs)?;
     if let Some(d) = request.dimensions
         && d != embedder.dimensions()
     {
@@ -100,14 +91,7 @@ pub async fn create(
             ));
         }
     };
-    let (vectors, tokens) = tokio::task::spawn_blocking(move || {
-        let texts: Vec<&str> = inputs.iter().map(String::as_str).collect();
-        let tokens: usize = texts.iter().map(|t| t.split_whitespace().count()).sum();
-        embedder.embed(&texts).map(|v| (v, tokens))
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
+    let (vectors, tokens) = embed_texts(embedder, inputs).await?;
     let data = vectors
         .into_iter()
         .enumerate()
@@ -135,4 +119,35 @@ pub async fn create(
             total_tokens: tokens,
         },
     }))
+}
+
+/// What every embedding route holds its inputs to: 1 to
+/// `api.max_embedding_inputs` strings, none empty (OpenAI's and Ollama's).
+pub(super) fn check_inputs(inputs: &[String], max: usize) -> ApiResult<()> {
+    if inputs.is_empty() || inputs.len() > max {
+        return Err(ApiError::invalid(
+            "input",
+            format!("input must hold 1 to {max} strings (api.max_embedding_inputs in policies/limits.yaml)"),
+        ));
+    }
+    if let Some(i) = inputs.iter().position(|s| s.is_empty()) {
+        return Err(ApiError::invalid("input", format!("input[{i}] is empty")));
+    }
+    Ok(())
+}
+
+/// The vectors of `inputs`, computed off the async threads, and their word
+/// count (the usage figure).
+pub(super) async fn embed_texts(
+    embedder: std::sync::Arc<hauski_brain::Embedder>,
+    inputs: Vec<String>,
+) -> ApiResult<(Vec<Vec<f32>>, usize)> {
+    tokio::task::spawn_blocking(move || {
+        let texts: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let tokens: usize = texts.iter().map(|t| t.split_whitespace().count()).sum();
+        embedder.embed(&texts).map(|v| (v, tokens))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)
 }

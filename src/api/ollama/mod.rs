@@ -23,6 +23,7 @@ use tokio::time::Instant;
 pub use wire::*;
 
 use super::chat::collect;
+use super::embeddings::{check_inputs, embed_texts};
 use super::error::ApiError;
 use super::schema::TokenErrors;
 use super::state::SharedState;
@@ -228,21 +229,9 @@ pub async fn embed(
         OllamaEmbedInput::One(s) => vec![s],
         OllamaEmbedInput::Many(v) => v,
     };
-    let max = state.limits().max_embedding_inputs;
-    if inputs.is_empty() || inputs.len() > max {
-        return Err(bad(format!(
-            "input must hold 1 to {max} strings (api.max_embedding_inputs in policies/limits.yaml)"
-        )));
-    }
+    check_inputs(&inputs, state.limits().max_embedding_inputs)?;
     let started = Instant::now();
-    let (embeddings, tokens) = tokio::task::spawn_blocking(move || {
-        let texts: Vec<&str> = inputs.iter().map(String::as_str).collect();
-        let tokens: usize = texts.iter().map(|t| t.split_whitespace().count()).sum();
-        embedder.embed(&texts).map(|v| (v, tokens))
-    })
-    .await
-    .map_err(|e| OllamaFail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-    .map_err(|e| OllamaFail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let (embeddings, tokens) = embed_texts(embedder, inputs).await?;
     Ok(Json(OllamaEmbeddings {
         model,
         embeddings,
