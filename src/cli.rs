@@ -41,7 +41,7 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Transcribe a WAV or FLAC file.
+    /// Transcribe a recording (WAV, FLAC, MP3, M4A, Ogg, WebM).
     Transcribe {
         file: PathBuf,
         /// Print text, segments and timings as JSON.

@@ -521,6 +521,5 @@ fn the_official_ollama_client_works_unchanged() {
             .is_some_and(|e| e.contains("num_predict")),
         "{r}"
     );
-    assert_eq!(r["format"]["status"], 400);
     server.assert_alive();
 }

@@ -98,7 +98,7 @@ fn text_file_is_not_audio() {
     std::fs::write(&notes, "Buy milk.\nCall the plumber.\n").expect("write");
     let err = run_err(hauski().arg("transcribe").arg(&notes));
     assert!(
-        err.contains("notes.txt") && err.contains("not a WAV or FLAC file"),
+        err.contains("notes.txt") && err.contains("not a WAV, FLAC, MP3"),
         "{err}"
     );
     assert!(err.contains("sox"), "suggests a conversion: {err}");

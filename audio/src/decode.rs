@@ -1,9 +1,14 @@
-//! Decoding WAV (hound) and FLAC (claxon) into interleaved `f32` samples.
+//! Decoding WAV (hound), FLAC (claxon) and compressed recordings
+//! ([`crate::compressed`]) into interleaved `f32` samples.
 
 use std::io::Cursor;
 use std::path::Path;
 
 use crate::AudioError;
+use crate::compressed::{self, Container};
+
+/// The longest audio decoded when the caller names no limit: an hour.
+pub const MAX_DECODED_SECONDS: f64 = 3600.0;
 
 /// Decoded audio, interleaved, in the file's own rate and channel count.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,28 +51,48 @@ pub fn read_file(path: &Path) -> Result<AudioBuffer, AudioError> {
     decode_bytes(&bytes, &path.display().to_string())
 }
 
-/// Decodes an in-memory WAV or FLAC file; `source_name` is used in errors.
+/// Decodes an in-memory recording (WAV, FLAC, MP3, M4A, Ogg, WebM); `source_name` is used in errors.
 pub fn decode_bytes(bytes: &[u8], source_name: &str) -> Result<AudioBuffer, AudioError> {
+    decode_bytes_within(bytes, source_name, MAX_DECODED_SECONDS)
+}
+
+/// Like [`decode_bytes`], refusing audio longer than `max_seconds`.
+pub fn decode_bytes_within(
+    bytes: &[u8],
+    source_name: &str,
+    max_seconds: f64,
+) -> Result<AudioBuffer, AudioError> {
     let _span = tracing::debug_span!("decode", source = source_name, bytes = bytes.len()).entered();
-    if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WAVE" {
-        decode_wav(bytes, source_name)
+    let buffer = if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WAVE" {
+        decode_wav(bytes, source_name)?
     } else if bytes.len() >= 4 && &bytes[0..4] == b"fLaC" {
-        decode_flac(bytes, source_name)
+        decode_flac(bytes, source_name)?
+    } else if let Some(container) = Container::sniff(bytes) {
+        compressed::decode(bytes, container, source_name, max_seconds)?
     } else if bytes.is_empty() {
-        Err(AudioError::Empty {
+        return Err(AudioError::Empty {
             source_name: source_name.to_string(),
-        })
+        });
     } else {
         let magic: String = bytes
             .iter()
             .take(4)
             .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
             .collect();
-        Err(AudioError::NotAudio {
+        return Err(AudioError::NotAudio {
             source_name: source_name.to_string(),
             magic,
-        })
+        });
+    };
+    // WAV and FLAC decode to about their own size, so the upload's byte
+    // limit bounds them; the length limit still holds for every format.
+    if buffer.duration_s() > max_seconds {
+        return Err(AudioError::TooLong {
+            source_name: source_name.to_string(),
+            max_seconds,
+        });
     }
+    Ok(buffer)
 }
 
 fn decode_wav(bytes: &[u8], source_name: &str) -> Result<AudioBuffer, AudioError> {

@@ -13,7 +13,7 @@ pub enum AudioError {
         source: std::io::Error,
     },
     #[error(
-        "{source_name} is not a WAV or FLAC file (it starts with {magic:?}); convert it first, e.g. `sox {source_name} -r 16000 -c 1 out.wav`"
+        "{source_name} is not a WAV, FLAC, MP3, M4A/MP4, Ogg (Vorbis, Opus) or WebM file (it starts with {magic:?}); convert it first, e.g. `sox {source_name} -r 16000 -c 1 out.wav`"
     )]
     NotAudio { source_name: String, magic: String },
     #[error(
@@ -22,6 +22,16 @@ pub enum AudioError {
     CorruptWav { source_name: String, reason: String },
     #[error("{source_name} is a damaged FLAC file ({reason}); re-encode it, e.g. `flac -d {source_name}`")]
     CorruptFlac { source_name: String, reason: String },
+    #[error(
+        "{source_name} is a damaged {container} file ({reason}); re-encode it, e.g. `ffmpeg -i {source_name} out.wav`"
+    )]
+    CorruptCompressed {
+        source_name: String,
+        container: &'static str,
+        reason: String,
+    },
+    #[error("{source_name} is longer than {max_seconds} s; send a shorter recording or cut it first")]
+    TooLong { source_name: String, max_seconds: f64 },
     #[error("{source_name} holds no audio samples; record at least a second of speech")]
     Empty { source_name: String },
     #[error(

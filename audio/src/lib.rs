@@ -1,17 +1,18 @@
 //! Audio files in and out, and conversion to the pipeline's sample rate.
 //!
-//! This crate is the edge of the audio graph that touches files: it decodes WAV
-//! and FLAC into floating-point samples, folds channels to mono, resamples with
+//! This crate is the edge of the audio graph that touches files: it decodes WAV,
+//! FLAC and compressed recordings (MP3, M4A, Ogg, WebM) into floating-point samples, folds channels to mono, resamples with
 //! rubato and writes WAV. It knows nothing of speech: voice activity, wake words
 //! and transcription live in `hauski-voice`, which only ever sees `&[f32]`.
 
+mod compressed;
 mod decode;
 mod error;
 pub mod live;
 mod resample;
 mod wav_out;
 
-pub use decode::{AudioBuffer, decode_bytes, read_file};
+pub use decode::{AudioBuffer, MAX_DECODED_SECONDS, decode_bytes, decode_bytes_within, read_file};
 pub use error::AudioError;
 pub use resample::resample;
 pub use wav_out::{encode_wav, write_wav};
@@ -39,7 +40,18 @@ pub fn load_mono(path: &std::path::Path, rate: u32) -> Result<Vec<f32>, AudioErr
 /// Like [`load_mono`], for audio that arrived in memory (an upload, a stream);
 /// `source_name` names it in errors.
 pub fn decode_mono(bytes: &[u8], source_name: &str, rate: u32) -> Result<Vec<f32>, AudioError> {
-    let buffer = decode_bytes(bytes, source_name)?;
+    decode_mono_within(bytes, source_name, rate, MAX_DECODED_SECONDS)
+}
+
+/// Like [`decode_mono`], refusing audio longer than `max_seconds` before it
+/// is decoded whole (an upload's limit).
+pub fn decode_mono_within(
+    bytes: &[u8],
+    source_name: &str,
+    rate: u32,
+    max_seconds: f64,
+) -> Result<Vec<f32>, AudioError> {
+    let buffer = decode_bytes_within(bytes, source_name, max_seconds)?;
     if buffer.frames() == 0 {
         return Err(AudioError::Empty {
             source_name: source_name.to_string(),

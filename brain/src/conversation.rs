@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;
-use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 
+use crate::sampling::TokenPicker;
 use crate::stop::{Scan, StopScanner};
 use crate::utf8::Utf8Joiner;
 use crate::{BrainError, ChatMessage, GenerationParams, LanguageModel, Turn};
@@ -123,7 +123,7 @@ impl<'m> Conversation<'m> {
         let prompt_eval = started.elapsed();
         tracing::debug!(prompt = prompt.len(), evaluated, "prompt evaluated");
 
-        let mut sampler = sampler(params);
+        let mut picker = TokenPicker::new(&self.model.model, params)?;
         let mut scanner = StopScanner::new(&params.stop);
         let mut joiner = Utf8Joiner::default();
         let mut completion_tokens = 0usize;
@@ -133,8 +133,8 @@ impl<'m> Conversation<'m> {
         let vocab = self.model.model.vocab();
 
         while completion_tokens < params.max_tokens as usize {
-            let token = sampler.sample(&self.context, -1);
-            sampler.accept(token);
+            let token = picker.pick(&self.context);
+            picker.accept(token);
             if vocab.is_eog(token) {
                 finish = FinishReason::Stop;
                 break;
@@ -265,25 +265,5 @@ impl<'m> Conversation<'m> {
         }
         self.cached.extend_from_slice(todo);
         Ok(todo.len())
-    }
-}
-
-/// Candidates kept before top-p: llama.cpp's default.
-const SAMPLED_TOP_K: i32 = 40;
-
-fn sampler(params: &GenerationParams) -> LlamaSampler {
-    if params.temperature <= 0.0 {
-        LlamaSampler::greedy()
-    } else {
-        // Top-k first, as llama.cpp's own default chain has it: top-p alone
-        // sorts the whole vocabulary every token (262 144 entries for Gemma 3),
-        // which halved generation speed, while the 40 likeliest tokens hold
-        // all but a sliver of the probability at these temperatures.
-        LlamaSampler::chain_simple([
-            LlamaSampler::top_k(SAMPLED_TOP_K),
-            LlamaSampler::top_p(params.top_p.clamp(0.01, 1.0), 1),
-            LlamaSampler::temp(params.temperature),
-            LlamaSampler::dist(params.seed),
-        ])
     }
 }

@@ -1,5 +1,7 @@
 //! What a turn asks and how the answer may be generated.
 
+use crate::OutputGrammar;
+
 /// One question to the model, under a system prompt that stays the same
 /// across turns (and so is served from the prompt cache).
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +42,8 @@ pub struct GenerationParams {
     /// answer. The default, a newline, ends a spoken answer at its paragraph:
     /// base models otherwise run on into the next "User:" turn or echo notes.
     pub stop: Vec<String>,
+    /// When set, the answer is held to this grammar (structured output, tool calls).
+    pub grammar: Option<OutputGrammar>,
 }
 
 impl Default for GenerationParams {
@@ -50,6 +54,7 @@ impl Default for GenerationParams {
             top_p: 0.95,
             seed: 42,
             stop: vec!["\n".to_string()],
+            grammar: None,
         }
     }
 }

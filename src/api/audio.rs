@@ -56,14 +56,22 @@ async fn transcribe_bytes(state: &SharedState, bytes: Bytes, name: String) -> Ap
     let max_s = state.config.limits.speech.max_audio_s;
     let started = Instant::now();
     let (transcript, audio_s) = tokio::task::spawn_blocking(move || {
-        let samples = hauski_audio::decode_mono(&bytes, &name, ASR_RATE)
-            .map_err(|e| ApiError::invalid("file", e.to_string()))?;
+        let too_long = |how_long: String| {
+            ApiError::invalid(
+                "file",
+                format!("{name} is {how_long}, over the limit of {max_s} s (speech.max_audio_s in policies/limits.yaml)"),
+            )
+        };
+        // The limit is handed to the decoder: compressed audio is refused
+        // while it decodes, before hours of samples fill memory.
+        let samples = hauski_audio::decode_mono_within(&bytes, &name, ASR_RATE, f64::from(max_s))
+            .map_err(|e| match e {
+                hauski_audio::AudioError::TooLong { .. } => too_long("longer".into()),
+                other => ApiError::invalid("file", other.to_string()),
+            })?;
         let audio_s = samples.len() as f64 / f64::from(ASR_RATE);
         if audio_s > f64::from(max_s) {
-            return Err(ApiError::invalid(
-                "file",
-                format!("{name} is {audio_s:.0} s long, over the limit of {max_s} s (speech.max_audio_s in policies/limits.yaml)"),
-            ));
+            return Err(too_long(format!("{audio_s:.0} s long")));
         }
         let transcript = transcriber
             .transcribe(&samples, ASR_RATE)
@@ -94,7 +102,7 @@ fn multipart_error(e: impl std::fmt::Display, status: StatusCode) -> ApiError {
 #[derive(ToSchema)]
 #[allow(dead_code, reason = "describes the form for the OpenAPI document")]
 pub struct TranscriptionForm {
-    /// WAV or FLAC, any rate and channel count.
+    /// WAV, FLAC, MP3, M4A/MP4, Ogg (Vorbis, Opus) or WebM; any rate and channel count.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
     /// The loaded ASR model's id, `whisper-1` or `hauski`.
@@ -209,9 +217,9 @@ pub async fn transcriptions(
     })
 }
 
-/// Speech to text: a WAV or FLAC file as the raw body.
+/// Speech to text: a recording (WAV, FLAC, MP3, M4A, Ogg, WebM) as the raw body.
 #[utoipa::path(post, path = "/asr/transcribe", tag = "hauski",
-    request_body(description = "A WAV or FLAC file", content(
+    request_body(description = "A WAV, FLAC, MP3, M4A, Ogg or WebM file", content(
         (Vec<u8> = "audio/wav"),
         (Vec<u8> = "audio/flac"),
     )),

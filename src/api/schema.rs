@@ -203,7 +203,7 @@ pub struct ChatChoice {
     /// Always null: HausKI does not report log-probabilities.
     #[schema(value_type = Option<Object>)]
     pub logprobs: Option<()>,
-    /// `stop` or `length`.
+    /// `stop`, `length` or `tool_calls`.
     pub finish_reason: String,
 }
 
@@ -211,7 +211,28 @@ pub struct ChatChoice {
 pub struct AssistantMessage {
     /// Always `assistant`.
     pub role: String,
-    pub content: String,
+    /// The words; null when the answer is only a tool call.
+    pub content: Option<String>,
+    /// The call the model made, when `tools` were offered and it made one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<ResponseToolCall>>,
+}
+
+/// A tool call in OpenAI's shape.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResponseToolCall {
+    pub id: String,
+    /// Always `function`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub function: FunctionCall,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FunctionCall {
+    pub name: String,
+    /// The arguments as a JSON string; they validate against the tool's `parameters`.
+    pub arguments: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -114,6 +114,7 @@ pub fn generation_params(
         top_p,
         seed: requested.seed.unwrap_or(llm.seed),
         stop,
+        grammar: None,
     })
 }
 

@@ -39,6 +39,7 @@ impl Assistant {
                 .map(|m| Arc::new(Mutex::new(m))),
             bus: super::bus::Bus::new(),
             health,
+            pending_choice: super::intents::PendingChoice::default(),
         }))
     }
 }

@@ -63,6 +63,8 @@ pub struct Assistant {
     pub bus: bus::Bus,
     /// Which parts work right now (`/healthz`).
     pub health: health::Health,
+    /// The profiles HausKI just asked the owner to choose between.
+    pub pending_choice: intents::PendingChoice,
 }
 
 pub type SharedAssistant = Arc<Assistant>;

@@ -42,6 +42,24 @@ impl ProfilesFile {
         self.profiles.get(&self.active)
     }
 
+    /// How each profile is said aloud: its first synonym ("kitchen" for
+    /// `kueche`), else its name. Replies use it, and live speech recognition
+    /// is biased towards it.
+    pub fn spoken_names(&self) -> Vec<String> {
+        self.profiles
+            .iter()
+            .map(|(name, p)| p.synonyms.first().unwrap_or(name).clone())
+            .collect()
+    }
+
+    /// The spoken name of the profile `name`.
+    pub fn spoken_name<'p>(&'p self, name: &'p str) -> &'p str {
+        self.profiles
+            .get(name)
+            .and_then(|p| p.synonyms.first())
+            .map_or(name, String::as_str)
+    }
+
     pub fn known_names(&self) -> String {
         self.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
     }

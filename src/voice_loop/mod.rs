@@ -78,6 +78,11 @@ pub fn start(
     if state.engines.transcriber.is_none() || state.engines.llm.is_none() {
         return Err("speech recognition and the LLM must both be loaded".into());
     }
+    let profile_names = state.profile.profiles().spoken_names();
+    partial_asr.expect_words(&profile_names);
+    if let Some(transcriber) = &state.engines.transcriber {
+        transcriber.expect_words(&profile_names);
+    }
     let wake = state.wake_words.engine(&[])?;
     let wake = wake.clone().with_settings(WakeSettings {
         eager: true,

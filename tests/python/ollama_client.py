@@ -55,7 +55,6 @@ def main():
     for label, call in (
         ("unknown_model", lambda: client.chat(model="llama3:8b", messages=messages)),
         ("too_many_tokens", lambda: client.chat(model=llm, messages=messages, options={"num_predict": 1_000_000})),
-        ("format", lambda: client.chat(model=llm, messages=messages, format="json")),
     ):
         try:
             call()

@@ -33,6 +33,9 @@ pub struct Transcriber {
     state: Mutex<WhisperState>,
     threads: usize,
     language: String,
+    /// Words spoken commands use (profile names), given to Whisper as its
+    /// initial prompt on the live path only; see [`Self::expect_words`].
+    live_prompt: Mutex<Option<String>>,
 }
 
 impl Transcriber {
@@ -60,7 +63,31 @@ impl Transcriber {
             state: Mutex::new(state),
             threads: threads.max(1),
             language: language.to_string(),
+            live_prompt: Mutex::new(None),
         })
+    }
+
+    /// Biases live transcription towards `words` (the profile names a
+    /// spoken command may use) through Whisper's initial prompt, on the live
+    /// path only: uploads and files are transcribed without it.
+    ///
+    /// The prompt puts each name in a short command, cycling through three
+    /// framings ("Switch to the kitchen. Use the headphones. The night
+    /// profile."). Measured with the live loop's 512-frame window on 10
+    /// espeak-ng voices × 7 phrases (5 switches, 2 questions): 67/70 right,
+    /// against 57/70 without a prompt, 62/70 with the bare names and 59/70
+    /// with "kitchen profile, …"; no name appeared in a question that held none.
+    pub fn expect_words(&self, words: &[String]) {
+        const FRAMES: [(&str, &str); 3] = [("Switch to the ", "."), ("Use the ", "."), ("The ", " profile.")];
+        let prompt = (!words.is_empty()).then(|| {
+            words
+                .iter()
+                .zip(FRAMES.iter().cycle())
+                .map(|(word, (before, after))| format!("{before}{word}{after}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        *self.live_prompt.lock().unwrap_or_else(|p| p.into_inner()) = prompt;
     }
 
     /// Transcribes 16 kHz mono samples.
@@ -107,6 +134,7 @@ impl Transcriber {
         let options = LiveOptions {
             window: window_at(fitting),
             abort,
+            prompt: self.live_prompt.lock().unwrap_or_else(|p| p.into_inner()).clone(),
         };
         let mut transcript = self.transcribe_with(samples, rate, &options)?;
         // Now and then a short window hears nothing in a short clip that a
@@ -150,6 +178,9 @@ impl Transcriber {
         params.set_print_timestamps(false);
         params.set_no_context(true);
         params.set_suppress_blank(true);
+        if let Some(prompt) = &options.prompt {
+            params.set_initial_prompt(prompt);
+        }
         if let Some(frames) = options.window {
             params.set_audio_ctx(frames);
             // A live command must be answered in bounded time. Whisper's
@@ -250,6 +281,8 @@ struct LiveOptions {
     window: Option<i32>,
     /// Set from another thread to give up (a partial transcript no longer needed).
     abort: Option<Arc<AtomicBool>>,
+    /// Whisper's initial prompt: words the speech is likely to hold.
+    prompt: Option<String>,
 }
 
 /// The text with a sentence that repeats the one before it dropped: on a

@@ -5,6 +5,7 @@
 //! The same engines, limits, system prompt and bus events as `/v1/*`;
 //! errors in Ollama's shape, `{"error": "..."}`.
 
+mod input;
 mod wire;
 
 use std::convert::Infallible;
@@ -27,6 +28,7 @@ use super::embeddings::{check_inputs, embed_texts};
 use super::error::ApiError;
 use super::schema::TokenErrors;
 use super::state::SharedState;
+use super::tools::{self, AnswerShape};
 use crate::assistant::bus::Event as BusEvent;
 use crate::assistant::context::system_prompt;
 use crate::assistant::generation::{Door, Requested, generation_params};
@@ -144,23 +146,10 @@ pub async fn chat(
     body: Result<Json<OllamaChatRequest>, JsonRejection>,
 ) -> OllamaResult<Response> {
     let Json(request) = body?;
-    unsupported(request.format.as_ref(), request.tools.as_ref())?;
     let (entry, _) = find_loaded(&state, &request.model, Some("llm"))?;
     let model = format!("{}:latest", entry.id);
-    let mut messages = Vec::with_capacity(request.messages.len() + 1);
-    for (i, m) in request.messages.into_iter().enumerate() {
-        let role = match m.role.as_str() {
-            "system" => ChatRole::System,
-            "user" => ChatRole::User,
-            "assistant" => ChatRole::Assistant,
-            other => {
-                return Err(bad(format!(
-                    "messages[{i}].role {other:?} is not system, user or assistant"
-                )));
-            }
-        };
-        messages.push(ChatMessage::new(role, m.content));
-    }
+    let shape = input::answer_shape(request.format, request.tools)?;
+    let mut messages = input::chat_messages(request.messages)?;
     let question = messages
         .iter()
         .rev()
@@ -170,9 +159,14 @@ pub async fn chat(
     if !messages.iter().any(|m| m.role == ChatRole::System) {
         messages.insert(0, ChatMessage::new(ChatRole::System, system_prompt(None)));
     }
-    let params = params(&state, request.options)?;
+    tools::instruct(&mut messages, &shape);
+    let params = params(&state, request.options, &shape)?;
     let generation = start(&state, messages, params, question)?;
-    let reply = Reply { model, chat: true };
+    let reply = Reply {
+        model,
+        chat: true,
+        shape,
+    };
     answer(&state, generation, reply, request.stream.unwrap_or(true)).await
 }
 
@@ -190,20 +184,25 @@ pub async fn generate(
     body: Result<Json<OllamaGenerateRequest>, JsonRejection>,
 ) -> OllamaResult<Response> {
     let Json(request) = body?;
-    unsupported(request.format.as_ref(), None)?;
+    let shape = input::answer_shape(request.format, None)?;
     let (entry, _) = find_loaded(&state, &request.model, Some("llm"))?;
     let model = format!("{}:latest", entry.id);
     if request.prompt.trim().is_empty() {
         return Err(bad("prompt is empty; send something to answer"));
     }
     let system = request.system.unwrap_or_else(|| system_prompt(None));
-    let messages = vec![
+    let mut messages = vec![
         ChatMessage::new(ChatRole::System, system),
         ChatMessage::new(ChatRole::User, request.prompt.clone()),
     ];
-    let params = params(&state, request.options)?;
+    tools::instruct(&mut messages, &shape);
+    let params = params(&state, request.options, &shape)?;
     let generation = start(&state, messages, params, request.prompt)?;
-    let reply = Reply { model, chat: false };
+    let reply = Reply {
+        model,
+        chat: false,
+        shape,
+    };
     answer(&state, generation, reply, request.stream.unwrap_or(true)).await
 }
 
@@ -239,19 +238,6 @@ pub async fn embed(
         load_duration: 0,
         prompt_eval_count: tokens,
     }))
-}
-
-/// Structured output and tools are not built yet: said, not ignored.
-fn unsupported(format: Option<&Value>, tools: Option<&Value>) -> OllamaResult<()> {
-    if format.is_some_and(|f| !f.is_null() && f != "") {
-        return Err(bad(
-            "format (structured output) is not supported by HausKI yet; leave it out",
-        ));
-    }
-    if tools.is_some_and(|t| t.as_array().is_some_and(|a| !a.is_empty())) {
-        return Err(bad("tools are not supported by HausKI yet; leave them out"));
-    }
-    Ok(())
 }
 
 /// The loaded models HausKI answers with over Ollama's API: (entry, stage).
@@ -309,7 +295,12 @@ fn details(entry: &ModelEntry) -> OllamaModelDetails {
 }
 
 /// Ollama's options within policies/limits.yaml, as the API's own requests are.
-fn params(state: &SharedState, options: Option<OllamaOptions>) -> OllamaResult<GenerationParams> {
+/// With `shape`'s grammar, if it has one.
+fn params(
+    state: &SharedState,
+    options: Option<OllamaOptions>,
+    shape: &AnswerShape,
+) -> OllamaResult<GenerationParams> {
     let options = options.unwrap_or_default();
     let requested = Requested {
         max_tokens: options
@@ -321,8 +312,13 @@ fn params(state: &SharedState, options: Option<OllamaOptions>) -> OllamaResult<G
         seed: options.seed.map(|s| s as u32),
         stop: options.stop.filter(|s| !s.is_empty()),
     };
-    generation_params(&state.config.limits, Door::Api, &requested)
-        .map_err(|e| bad(format!("options.{}: {}", ollama_option(e.param), e.message)))
+    let mut params = generation_params(&state.config.limits, Door::Api, &requested)
+        .map_err(|e| bad(format!("options.{}: {}", ollama_option(e.param), e.message)))?;
+    params.grammar = shape.grammar().map_err(|e| {
+        let field = if shape.has_tools() { "tools" } else { "format" };
+        bad(format!("{field}: {e}"))
+    })?;
+    Ok(params)
 }
 
 /// The option as an Ollama client calls it.
@@ -359,10 +355,35 @@ fn start(
 struct Reply {
     model: String,
     chat: bool,
+    /// What the answer was held to: a tool call is read out of it at the end.
+    shape: AnswerShape,
 }
 
 impl Reply {
     fn chunk(&self, text: &str, figures: Option<OllamaFigures>) -> Value {
+        self.message_chunk(text, None, figures)
+    }
+
+    /// The whole answer, read for a tool call.
+    fn shaped_chunk(&self, stats: &GenerationStats, figures: Option<OllamaFigures>) -> Value {
+        let answer = self.shape.read(&stats.text);
+        let calls = answer.call.map(|c| {
+            vec![OllamaToolCall {
+                function: OllamaFunctionCall {
+                    name: c.name,
+                    arguments: c.arguments,
+                },
+            }]
+        });
+        self.message_chunk(&answer.text, calls, figures)
+    }
+
+    fn message_chunk(
+        &self,
+        text: &str,
+        tool_calls: Option<Vec<OllamaToolCall>>,
+        figures: Option<OllamaFigures>,
+    ) -> Value {
         let done = figures.is_some();
         let created_at = rfc3339(Some(SystemTime::now()));
         let value = if self.chat {
@@ -372,6 +393,7 @@ impl Reply {
                 message: OllamaAssistantMessage {
                     role: "assistant".into(),
                     content: text.into(),
+                    tool_calls,
                 },
                 done,
                 figures,
@@ -406,7 +428,7 @@ async fn answer(
     if !stream {
         let stats = collect(generation, timeout).await?;
         turn_end(&stats);
-        return Ok(Json(reply.chunk(&stats.text, Some(figures(&stats)))).into_response());
+        return Ok(Json(reply.shaped_chunk(&stats, Some(figures(&stats)))).into_response());
     }
     let deadline = Instant::now() + timeout;
     let lines = futures_util::stream::unfold(
@@ -417,24 +439,42 @@ async fn answer(
                 if finished {
                     return None;
                 }
-                let line = match tokio::time::timeout_at(deadline, generation.events.recv()).await {
-                    Ok(Some(GenerationEvent::Text(piece))) => (reply.chunk(&piece, None), false),
-                    Ok(Some(GenerationEvent::Done(Ok(stats)))) => {
-                        turn_end(&stats);
-                        (reply.chunk("", Some(figures(&stats))), true)
-                    }
-                    Ok(Some(GenerationEvent::Done(Err(e)))) => (json!({"error": e.to_string()}), true),
-                    Ok(None) => (json!({"error": "the generation stopped"}), true),
-                    Err(_) => {
-                        generation.cancel();
-                        (
-                            json!({"error": format!("took longer than {} ms; cancelled", timeout.as_millis())}),
-                            true,
-                        )
-                    }
+                let line = loop {
+                    break match tokio::time::timeout_at(deadline, generation.events.recv()).await {
+                        // With tools the words are held back (a call must not leak out as text).
+                        Ok(Some(GenerationEvent::Text(_))) if reply.shape.has_tools() => continue,
+                        Ok(Some(GenerationEvent::Text(piece))) => (reply.chunk(&piece, None), false),
+                        Ok(Some(GenerationEvent::Done(Ok(stats)))) => {
+                            turn_end(&stats);
+                            let done = reply.chunk("", Some(figures(&stats)));
+                            if reply.shape.has_tools() {
+                                // The answer as Ollama streams a call: its own line, then the done line.
+                                let held = reply.shaped_chunk(&stats, None);
+                                (json!([held, done]), true)
+                            } else {
+                                (done, true)
+                            }
+                        }
+                        Ok(Some(GenerationEvent::Done(Err(e)))) => (json!({"error": e.to_string()}), true),
+                        Ok(None) => (json!({"error": "the generation stopped"}), true),
+                        Err(_) => {
+                            generation.cancel();
+                            (
+                                json!({"error": format!("took longer than {} ms; cancelled", timeout.as_millis())}),
+                                true,
+                            )
+                        }
+                    };
                 };
-                let mut bytes = line.0.to_string().into_bytes();
-                bytes.push(b'\n');
+                let mut bytes = Vec::new();
+                let lines = match line.0 {
+                    Value::Array(lines) => lines,
+                    one => vec![one],
+                };
+                for one in lines {
+                    bytes.extend(one.to_string().into_bytes());
+                    bytes.push(b'\n');
+                }
                 Some((
                     Ok::<_, Infallible>(Bytes::from(bytes)),
                     (generation, reply, line.1),

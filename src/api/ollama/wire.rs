@@ -77,10 +77,52 @@ pub struct OllamaOptions {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct OllamaMessage {
-    /// `system`, `user` or `assistant`.
+    /// `system`, `user`, `assistant` or `tool`.
     pub role: String,
     #[serde(default)]
     pub content: String,
+    /// An assistant message's earlier calls.
+    #[serde(default)]
+    pub tool_calls: Option<Vec<OllamaToolCall>>,
+    /// A `tool` message: which tool's result it is.
+    #[serde(default)]
+    pub tool_name: Option<String>,
+}
+
+/// A function the model may call.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OllamaTool {
+    /// Only `function`.
+    #[serde(rename = "type", default = "function_kind")]
+    pub kind: String,
+    pub function: OllamaFunctionSpec,
+}
+
+fn function_kind() -> String {
+    "function".into()
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OllamaFunctionSpec {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// A JSON schema for the arguments.
+    #[schema(value_type = Object)]
+    pub parameters: Option<serde_json::Value>,
+}
+
+/// A tool call: Ollama's arguments are an object, not a string.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OllamaToolCall {
+    pub function: OllamaFunctionCall,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OllamaFunctionCall {
+    pub name: String,
+    #[schema(value_type = Object)]
+    pub arguments: serde_json::Value,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -92,12 +134,12 @@ pub struct OllamaChatRequest {
     pub stream: Option<bool>,
     #[serde(default)]
     pub options: Option<OllamaOptions>,
-    /// Structured output: not supported yet (a 400 says so).
+    /// `"json"` (any JSON object) or a JSON schema the answer must validate
+    /// against; held by grammar sampling, so it always parses.
     #[schema(value_type = Object)]
     pub format: Option<serde_json::Value>,
-    /// Tool calling: not supported yet (a 400 says so).
-    #[schema(value_type = Object)]
-    pub tools: Option<serde_json::Value>,
+    /// Functions the model may call; a call comes back as `message.tool_calls`.
+    pub tools: Option<Vec<OllamaTool>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -109,6 +151,7 @@ pub struct OllamaGenerateRequest {
     pub stream: Option<bool>,
     #[serde(default)]
     pub options: Option<OllamaOptions>,
+    /// As `/api/chat`'s.
     #[schema(value_type = Object)]
     pub format: Option<serde_json::Value>,
 }
@@ -117,6 +160,8 @@ pub struct OllamaGenerateRequest {
 pub struct OllamaAssistantMessage {
     pub role: String,
     pub content: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<OllamaToolCall>>,
 }
 
 /// One NDJSON line of `/api/chat` (or the whole answer without streaming):

@@ -14,6 +14,26 @@ use super::{Allow, Assistant};
 use crate::config::ProfilesFile;
 pub use profile::ProfileIntent;
 
+/// How long a "which one?" waits for its answer.
+const CHOICE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Profiles HausKI asked the owner to choose between, and when: the next
+/// turn may be the answer ("the kitchen").
+#[derive(Debug, Default)]
+pub struct PendingChoice(std::sync::Mutex<Option<(Vec<String>, std::time::Instant)>>);
+
+impl PendingChoice {
+    fn ask(&self, candidates: Vec<String>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some((candidates, std::time::Instant::now()));
+    }
+
+    /// The candidates still waiting for an answer; asked once, then forgotten.
+    fn take(&self) -> Option<Vec<String>> {
+        let taken = self.0.lock().unwrap_or_else(|p| p.into_inner()).take()?;
+        (taken.1.elapsed() < CHOICE_WAIT).then_some(taken.0)
+    }
+}
+
 /// The acknowledgement of "never mind", "stop" and the like.
 pub const DISMISSED: &str = "Okay.";
 
@@ -68,7 +88,14 @@ impl Assistant {
             memory_writes: allow.memory_writes && self.memory.is_some(),
             ..allow
         };
-        recognise(text, allow, Some(self.profile.profiles()))
+        let profiles = self.profile.profiles();
+        if allow.intents
+            && let Some(candidates) = self.pending_choice.take()
+            && let Some(name) = profile::choose(text, &candidates, profiles)
+        {
+            return Some(Intent::Profile(ProfileIntent::Switch(name)));
+        }
+        recognise(text, allow, Some(profiles))
     }
 
     /// Carries out an intent; a profile switch is published on the bus.
@@ -83,15 +110,21 @@ impl Assistant {
                 let name = self.set_profile(&name)?;
                 // "kueche" read aloud by an English voice is "cute": say its first synonym.
                 let profiles = self.profile.profiles();
-                let spoken = profiles
-                    .profiles
-                    .get(&name)
-                    .and_then(|p| p.synonyms.first())
-                    .unwrap_or(&name);
+                let spoken = profiles.spoken_name(&name);
                 Ok(Done {
                     reply: format!("Switched to the {spoken} profile."),
                     change: Some(format!("profile {name}")),
                 })
+            }
+            Intent::Profile(ProfileIntent::Ambiguous(first, second)) => {
+                let profiles = self.profile.profiles();
+                let reply = format!(
+                    "The {} or the {} profile?",
+                    profiles.spoken_name(&first),
+                    profiles.spoken_name(&second)
+                );
+                self.pending_choice.ask(vec![first, second]);
+                Ok(Done { reply, change: None })
             }
             Intent::Profile(ProfileIntent::Unknown(name)) => {
                 let known = self.profile.profiles().known_names();
