@@ -5,6 +5,7 @@
 //! "switch to the kitchen" switches the room's profile, the same words in an
 //! OpenAI chat are a question like any other.
 
+mod clock;
 mod dismissal;
 mod profile;
 
@@ -12,6 +13,7 @@ use hauski_brain::memory::{Layer, MemoryIntent, MemoryStore, parse_intent};
 
 use super::{Allow, Assistant};
 use crate::config::ProfilesFile;
+pub use clock::ClockQuestion;
 pub use profile::ProfileIntent;
 
 /// How long a "which one?" waits for its answer.
@@ -43,6 +45,8 @@ pub enum Intent {
     Dismiss,
     Profile(ProfileIntent),
     Memory(MemoryIntent),
+    /// "What time is it?": answered from the clock, never by the LLM.
+    Clock(ClockQuestion),
 }
 
 /// What an intent did: the reply to speak or show, and for the log and
@@ -69,6 +73,9 @@ pub fn recognise(text: &str, allow: Allow, profiles: Option<&ProfilesFile>) -> O
     if allow.intents {
         if dismissal::is_dismissal(text) {
             return Some(Intent::Dismiss);
+        }
+        if let Some(question) = clock::parse(text) {
+            return Some(Intent::Clock(question));
         }
         if let Some(profile) = profiles.and_then(|p| profile::parse(text, p)) {
             return Some(Intent::Profile(profile));
@@ -104,6 +111,10 @@ impl Assistant {
         match intent {
             Intent::Dismiss => Ok(Done {
                 reply: DISMISSED.into(),
+                change: None,
+            }),
+            Intent::Clock(question) => Ok(Done {
+                reply: clock::answer(question, &jiff::ZonedDateTime::now()),
                 change: None,
             }),
             Intent::Profile(ProfileIntent::Switch(name)) => {
@@ -227,5 +238,10 @@ mod tests {
             recognise("what is the capital of France", voice, Some(&profiles)),
             None
         );
+        assert_eq!(
+            recognise("What time is it?", voice, Some(&profiles)),
+            Some(Intent::Clock(ClockQuestion::Time))
+        );
+        assert_eq!(recognise("What time is it?", chat, Some(&profiles)), None);
     }
 }

@@ -131,9 +131,10 @@ pub fn parse(text: &str, profiles: &ProfilesFile) -> Option<ProfileIntent> {
     let said = normalise(text);
     let said = said.strip_prefix("hey hauski ").unwrap_or(&said);
     // A short request that ends in "<name> profile" is a switch, however its
-    // first word came through ("which to the kitchen profile").
+    // first words came through ("which to the kitchen profile", "it's
+    // switched to the garage profile").
     let words: Vec<&str> = said.split_whitespace().collect();
-    if words.len() <= 6 && matches!(words.last(), Some(&"profile" | &"profil")) {
+    if words.len() <= 8 && matches!(words.last(), Some(&"profile" | &"profil")) {
         let before = &words[..words.len() - 1];
         for take in [2, 1] {
             if before.len() >= take
@@ -143,11 +144,23 @@ pub fn parse(text: &str, profiles: &ProfilesFile) -> Option<ProfileIntent> {
             }
         }
         let named: Vec<&str> = before.iter().copied().filter(|w| !FILLER.contains(w)).collect();
-        for take in [2, 1] {
+        // Up to three heard words for a two-word name ("live in room").
+        for take in [3, 2, 1] {
             if named.len() >= take
                 && let Some(near) = nearest(&named[named.len() - take..].join(" "), profiles)
             {
                 return Some(near);
+            }
+        }
+        // "… to the garage profile": a switch to a profile nobody knows.
+        if let Some(to) = before.iter().rposition(|w| *w == "to") {
+            let wanted: Vec<&str> = before[to + 1..]
+                .iter()
+                .copied()
+                .filter(|w| !FILLER.contains(w))
+                .collect();
+            if (1..=3).contains(&wanted.len()) {
+                return Some(ProfileIntent::Unknown(wanted.join(" ")));
             }
         }
     }
@@ -226,6 +239,14 @@ mod tests {
             parse("Switch to the garage profile.", &p),
             Some(ProfileIntent::Unknown("garage".into()))
         );
+        assert_eq!(
+            parse("It's switched to the garage profile.", &p),
+            Some(ProfileIntent::Unknown("garage".into()))
+        );
+        assert_eq!(
+            parse("It's switched to the kitchen profile.", &p),
+            Some(ProfileIntent::Switch("kueche".into()))
+        );
         assert_eq!(parse("Use the oven timer for the cake tonight.", &p), None);
         assert_eq!(parse("Use butter.", &p), None);
         assert_eq!(parse("Use the light.", &p), None, "not asked for as a profile");
@@ -242,6 +263,7 @@ mod tests {
         let p = profiles();
         for (heard, profile) in [
             ("Switch to the leaving room profile.", "wohnzimmer"),
+            ("Which to live in room profile.", "wohnzimmer"),
             ("Switch to the Light profile.", "nacht"),
             ("switch to the kichen profile", "kueche"),
             ("Use the head phones profile.", "kopfhoerer"),
