@@ -106,6 +106,16 @@ fn home_assistants_pipeline_hears_the_wake_word_mid_stream_and_gets_answers() {
         profile.contains("kueche"),
         "the profile did not switch: {profile}"
     );
+    // The time comes from the clock, not the LLM: the local time Python read
+    // just before or just after asking.
+    let time = r["time"]["handled"].as_str().unwrap_or_default();
+    let clock: Vec<String> = r["time_clock"]
+        .as_array()
+        .expect("clock readings")
+        .iter()
+        .filter_map(|t| t.as_str().map(|t| format!("It's {t}.")))
+        .collect();
+    assert!(clock.iter().any(|c| c == time), "{time:?} is not {clock:?}");
 }
 
 /// This machine's first non-loopback IPv4 address: a peer that is not loopback.

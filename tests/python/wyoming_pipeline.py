@@ -85,7 +85,14 @@ async def main():
 
     # A new connection, as HA opens one per stage.
     async with AsyncTcpClient(host, port) as client:
-        for label, text in (("question", "What is the capital of France?"), ("command", "Switch to the kitchen profile.")):
+        questions = (
+            ("question", "What is the capital of France?"),
+            ("command", "Switch to the kitchen profile."),
+            ("time", "What time is it?"),
+        )
+        for label, text in questions:
+            # The local clock around the question, read by Python: what a right answer says.
+            result[f"{label}_clock"] = [time.strftime("%-H:%M")]
             await client.write_event(Transcript(text=text).event())
             event = await client.read_event()
             if Handled.is_type(event.type):
@@ -94,6 +101,7 @@ async def main():
                 result[label] = {"error": Error.from_event(event).text}
             else:
                 result[label] = {"event": event.type}
+            result[f"{label}_clock"].append(time.strftime("%-H:%M"))
     print(json.dumps(result))
 
 
