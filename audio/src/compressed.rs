@@ -79,7 +79,7 @@ pub(crate) fn decode(
         container: container.name(),
         reason,
     };
-    let stream = MediaSourceStream::new(Box::new(Cursor::new(bytes.to_vec())), Default::default());
+    let stream = MediaSourceStream::new(Box::new(Cursor::new(bytes)), Default::default());
     let mut format = symphonia::default::get_probe()
         .probe(
             &Hint::new(),

@@ -43,13 +43,9 @@ impl TokenPicker {
         let Some(grammar) = self.grammar.as_mut() else {
             return free;
         };
-        let logits = context.get_logits_ith(-1);
-        let free_logit = usize::try_from(free.0)
-            .ok()
-            .and_then(|i| logits.get(i))
-            .copied()
-            .unwrap_or(0.0);
-        let mut alone = LlamaTokenDataArray::new(vec![LlamaTokenData::new(free, free_logit, 0.0)], false);
+        // The grammar only masks (sets refused tokens to -inf): the logit
+        // a lone candidate carries does not matter.
+        let mut alone = LlamaTokenDataArray::new(vec![LlamaTokenData::new(free, 0.0, 0.0)], false);
         grammar.apply(&mut alone);
         if alone.data.first().is_some_and(|d| d.logit().is_finite()) {
             return free;

@@ -439,45 +439,45 @@ async fn answer(
                 if finished {
                     return None;
                 }
-                let line = loop {
+                let (lines, finished) = loop {
                     break match tokio::time::timeout_at(deadline, generation.events.recv()).await {
                         // With tools the words are held back (a call must not leak out as text).
                         Ok(Some(GenerationEvent::Text(_))) if reply.shape.has_tools() => continue,
-                        Ok(Some(GenerationEvent::Text(piece))) => (reply.chunk(&piece, None), false),
+                        Ok(Some(GenerationEvent::Text(piece))) => (vec![reply.chunk(&piece, None)], false),
                         Ok(Some(GenerationEvent::Done(Ok(stats)))) => {
                             turn_end(&stats);
                             let done = reply.chunk("", Some(figures(&stats)));
                             if reply.shape.has_tools() {
                                 // The answer as Ollama streams a call: its own line, then the done line.
                                 let held = reply.shaped_chunk(&stats, None);
-                                (json!([held, done]), true)
+                                (vec![held, done], true)
                             } else {
-                                (done, true)
+                                (vec![done], true)
                             }
                         }
-                        Ok(Some(GenerationEvent::Done(Err(e)))) => (json!({"error": e.to_string()}), true),
-                        Ok(None) => (json!({"error": "the generation stopped"}), true),
+                        Ok(Some(GenerationEvent::Done(Err(e)))) => {
+                            (vec![json!({"error": e.to_string()})], true)
+                        }
+                        Ok(None) => (vec![json!({"error": "the generation stopped"})], true),
                         Err(_) => {
                             generation.cancel();
                             (
-                                json!({"error": format!("took longer than {} ms; cancelled", timeout.as_millis())}),
+                                vec![
+                                    json!({"error": format!("took longer than {} ms; cancelled", timeout.as_millis())}),
+                                ],
                                 true,
                             )
                         }
                     };
                 };
                 let mut bytes = Vec::new();
-                let lines = match line.0 {
-                    Value::Array(lines) => lines,
-                    one => vec![one],
-                };
-                for one in lines {
-                    bytes.extend(one.to_string().into_bytes());
+                for line in lines {
+                    bytes.extend(line.to_string().into_bytes());
                     bytes.push(b'\n');
                 }
                 Some((
                     Ok::<_, Infallible>(Bytes::from(bytes)),
-                    (generation, reply, line.1),
+                    (generation, reply, finished),
                 ))
             }
         },

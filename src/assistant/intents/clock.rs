@@ -10,19 +10,6 @@ pub enum ClockQuestion {
     Date,
 }
 
-/// Lower case, letters and digits only, single spaces; "what's" → "what is".
-fn normalise(text: &str) -> String {
-    let spaced: String = text
-        .to_lowercase()
-        .replace("what's", "what is")
-        .replace('\u{2019}', "'")
-        .replace("what's", "what is")
-        .chars()
-        .map(|c| if c.is_alphanumeric() || c == '\'' { c } else { ' ' })
-        .collect();
-    spaced.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// Words that may come before or after the question without changing it.
 const AROUND: &[&str] = &[
     "hey hauski",
@@ -66,7 +53,7 @@ const DATE: &[&str] = &[
 /// The clock question `text` asks, if it is one and nothing more ("what
 /// time does the bakery open" is not).
 pub fn parse(text: &str) -> Option<ClockQuestion> {
-    let mut said = normalise(text);
+    let mut said = super::spoken_words(text).replace("what's", "what is");
     // Peel the polite and the filler words off both ends, longest first,
     // looking after each step ("what day is today" must keep its "today").
     let mut around: Vec<&str> = AROUND.to_vec();

@@ -21,11 +21,7 @@ const DISMISSALS: &[&str] = &[
 
 /// Whether `text` (a whole transcript) only dismisses.
 pub fn is_dismissal(text: &str) -> bool {
-    let normalised = text
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_alphanumeric() || c == '\'' { c } else { ' ' })
-        .collect::<String>()
+    let normalised = super::spoken_words(text)
         .split_whitespace()
         .filter(|w| !matches!(*w, "hauski" | "please" | "oh" | "ok" | "okay"))
         .collect::<Vec<_>>()

@@ -16,6 +16,23 @@ use crate::config::ProfilesFile;
 pub use clock::ClockQuestion;
 pub use profile::ProfileIntent;
 
+/// A transcript as the phrase lists compare it: lower case, typographic
+/// apostrophes straightened and kept ("that's"), other punctuation gone,
+/// single spaces.
+fn spoken_words(text: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            '\u{2019}' => '\'',
+            c if c.is_alphanumeric() || c == '\'' => c,
+            _ => ' ',
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// How long a "which one?" waits for its answer.
 const CHOICE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 

@@ -79,15 +79,10 @@ pub fn choose(answer: &str, candidates: &[String], profiles: &ProfilesFile) -> O
         .map(|(_, name)| name.clone())
 }
 
-/// Lower case, umlauts kept, punctuation gone, single spaces.
+/// Lower case, umlauts kept, punctuation gone (apostrophes too: "it's" is
+/// "it s", so an opening Whisper mangled stays apart from the name), single spaces.
 fn normalise(text: &str) -> String {
-    text.to_lowercase()
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    super::spoken_words(&text.replace(['\'', '\u{2019}'], " "))
 }
 
 /// Phrases that open a switch request; what follows names the profile.
