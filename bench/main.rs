@@ -10,6 +10,7 @@ mod nats;
 mod procfs;
 mod report;
 mod service;
+mod skills;
 mod spine;
 mod voice;
 
@@ -33,6 +34,8 @@ pub enum BenchSuite {
     Bus,
     /// The installed daemon: service start → READY=1, idle memory (target/bench/service.json).
     Service,
+    /// Timers, reminders and lists: fast path against the LLM tool path (target/bench/skills.json).
+    Skills,
 }
 
 /// Measures HausKI's speed figures.
@@ -111,6 +114,7 @@ fn run(args: &BenchArgs) -> anyhow::Result<()> {
         BenchSuite::Voice => voice::run(&app, args),
         BenchSuite::Bus => bus::run(args, &app.config.routing),
         BenchSuite::Service => service::run(&app, args),
+        BenchSuite::Skills => skills::run(&app, args),
     }
 }
 

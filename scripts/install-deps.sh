@@ -39,6 +39,8 @@ fi
 export PATH="$cargo_bin:$PATH"
 if command -v rustup >/dev/null 2>&1; then
   rustup component add clippy rustfmt >/dev/null 2>&1 || true
+  # The built-in skills are WebAssembly modules (skills/builtin), built by skills/build.rs.
+  rustup target add wasm32-unknown-unknown >/dev/null
 fi
 
 if [ ! -x "$venv/bin/python" ]; then

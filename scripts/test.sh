@@ -19,9 +19,12 @@ scripts/clean-stale-links.sh
 echo "==> cargo fmt --check"
 cargo fmt --all --check
 cargo fmt --manifest-path voice/wake-engine/Cargo.toml --check
+cargo fmt --manifest-path skills/builtin/Cargo.toml --all --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy --manifest-path voice/wake-engine/Cargo.toml --locked --target-dir "${CARGO_TARGET_DIR:-target}" -- -D warnings
+cargo clippy --manifest-path skills/builtin/Cargo.toml --locked --target wasm32-unknown-unknown \
+  --target-dir "${CARGO_TARGET_DIR:-target}/wasm-skills" -- -D warnings
 echo "==> supply chain"
 scripts/supply-chain.sh
 echo "==> wake-word engine"
@@ -34,5 +37,6 @@ cargo run --locked --quiet --bin hauski-bench -- api --runs 30 --update-readme R
 cargo run --locked --quiet --bin hauski-bench -- voice --runs 20 --update-readme README.md
 cargo run --locked --quiet --bin hauski-bench -- bus --runs 5 --update-readme README.md
 cargo run --locked --quiet --bin hauski-bench -- service --runs 5 --update-readme README.md
+cargo run --locked --quiet --bin hauski-bench -- skills --runs 10 --update-readme README.md
 echo "==> systemd units"
 scripts/units-report.sh README.md

@@ -172,6 +172,26 @@ impl App {
         )?)
     }
 
+    /// Timers, reminders, lists and the owner's skills (`skills/` in the
+    /// data dir), kept beside the memory database.
+    pub fn open_everyday(
+        &self,
+        bus: crate::assistant::bus::Bus,
+    ) -> Result<crate::assistant::everyday::Everyday> {
+        use crate::assistant::everyday::{Everyday, EverydayPlaces};
+        let places = EverydayPlaces {
+            store: &self.data_dir.join("skills.sqlite"),
+            audit: &self.data_dir.join("audit.log"),
+            skills_dir: Some(&self.data_dir.join("skills")),
+        };
+        Ok(Everyday::open(
+            &places,
+            self.config.skills.clone(),
+            Arc::new(SystemClock),
+            bus,
+        )?)
+    }
+
     pub fn vad_config(&self) -> VadConfig {
         let s = &self.config.limits.speech;
         VadConfig {

@@ -404,6 +404,10 @@ fn assert_every_documented_route_is_served(server: &Server, doc: &Value) {
                     };
                     post(&server.url(path), &content_type, body, None)
                 }
+                "delete" => {
+                    let (status, body) = common::server::delete(&server.url(path));
+                    (status, body.to_string().into_bytes())
+                }
                 other => panic!("{other} {path}: a method the test does not know"),
             };
             let text = String::from_utf8_lossy(&body);

@@ -70,7 +70,7 @@ fn profile_switches_survive_voices_and_speeds_whisper_mishears() {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let plain = Transcriber::load(&model, threads, "en").expect("whisper model");
     let biased = Transcriber::load(&model, threads, "en").expect("whisper model");
-    biased.expect_words(&profiles.spoken_names());
+    biased.expect_words(&hauski::assistant::intents::expected_words(&profiles));
 
     let (mut right, mut baseline_right, mut total) = (0, 0, 0);
     let mut wrong = Vec::new();

@@ -116,6 +116,29 @@ fn home_assistants_pipeline_hears_the_wake_word_mid_stream_and_gets_answers() {
         .filter_map(|t| t.as_str().map(|t| format!("It's {t}.")))
         .collect();
     assert!(clock.iter().any(|c| c == time), "{time:?} is not {clock:?}");
+
+    // Lists: said to Home Assistant, shown by the API.
+    let list = r["list"]["handled"].as_str().unwrap_or_default();
+    assert_eq!(
+        list, "Okay, I added oat milk to the shopping list.",
+        "{}",
+        r["list"]
+    );
+    let (_, shopping) = common::server::get(&server.url("/lists/shopping"), None);
+    assert!(shopping.contains("oat milk"), "{shopping}");
+    // A phrasing the fast path does not know goes to the LLM with the skills as tools.
+    let by_llm = r["skill_by_llm"]["handled"].as_str().unwrap_or_default();
+    assert!(
+        server.log().contains("the LLM called a skill"),
+        "{by_llm:?}; no skill call in the log:\n{}",
+        server.log()
+    );
+    eprintln!("wyoming: skill by LLM answered {by_llm:?}");
+    // Gemma 3 270M, held to one call by grammar, picks the timer and its length.
+    assert!(
+        by_llm.contains("4-minute") && by_llm.contains("timer"),
+        "{by_llm:?}"
+    );
 }
 
 /// This machine's first non-loopback IPv4 address: a peer that is not loopback.

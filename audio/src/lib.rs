@@ -10,6 +10,7 @@ mod decode;
 mod error;
 pub mod live;
 mod resample;
+pub mod tones;
 mod wav_out;
 
 pub use decode::{AudioBuffer, MAX_DECODED_SECONDS, decode_bytes, decode_bytes_within, read_file};

@@ -9,13 +9,13 @@ mod editors;
 mod embeddings;
 pub mod error;
 mod guard;
+mod lists;
 mod meta;
 mod models;
 mod ollama;
 mod profile;
 pub mod schema;
 pub mod state;
-mod tools;
 mod track;
 
 use std::sync::OnceLock;
@@ -79,6 +79,8 @@ fn routes() -> OpenApiRouter<SharedState> {
         .routes(routes!(audio::speech))
         .routes(routes!(audio::asr_transcribe))
         .routes(routes!(profile::get, profile::set))
+        .routes(routes!(lists::read, lists::add))
+        .routes(routes!(lists::remove))
         .routes(routes!(editors::canvas_suggest))
         .routes(routes!(editors::pr_draft))
         .routes(routes!(meta::healthz))

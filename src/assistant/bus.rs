@@ -47,6 +47,18 @@ pub enum Event {
         text: String,
         urgency: Urgency,
     },
+    /// A timer or reminder rings (`kind`: timer or reminder); `ring` counts
+    /// from 1 until "stop"; `late`: it was due while the daemon was down.
+    Alarm {
+        id: i64,
+        kind: String,
+        text: String,
+        profile: Option<String>,
+        ring: u32,
+        late: bool,
+    },
+    /// "Stop" or "okay": the ringing alarms are done.
+    AlarmStopped { count: usize },
 }
 
 /// How much a notification may interrupt.
@@ -75,6 +87,8 @@ impl Event {
             Self::TtsStop { .. } => "hauski.tts.stop",
             Self::ProfileChanged { .. } => "hauski.profile.changed",
             Self::Notification { .. } => "hauski.notification",
+            Self::Alarm { .. } => "hauski.alarm",
+            Self::AlarmStopped { .. } => "hauski.alarm.stopped",
         }
     }
 
@@ -159,6 +173,15 @@ mod tests {
                 text: "I'm on the train.".into(),
                 urgency: Urgency::Normal,
             },
+            Event::Alarm {
+                id: 7,
+                kind: "timer".into(),
+                text: "Your 10-minute pasta timer is done.".into(),
+                profile: Some("kueche".into()),
+                ring: 1,
+                late: false,
+            },
+            Event::AlarmStopped { count: 1 },
         ]
     }
 

@@ -24,6 +24,15 @@ impl Assistant {
         tracing::info!(profile = %profile.name(), "active audio profile");
         let health = super::health::Health::default();
         report_engines(&engines, &health);
+        let bus = super::bus::Bus::new();
+        let everyday = app
+            .open_everyday(bus.clone())
+            .map_err(|e| tracing::warn!(error = %format!("{e:#}"), "timers, reminders and lists are off"))
+            .ok()
+            .map(Arc::new);
+        if let Some(everyday) = &everyday {
+            everyday.start_ringing(bus.clone())?;
+        }
         Ok(Arc::new(Self {
             model_roots: app.roots.clone(),
             config: app.config.clone(),
@@ -37,9 +46,10 @@ impl Assistant {
                 .map_err(|e| tracing::warn!(error = %format!("{e:#}"), "memory is off"))
                 .ok()
                 .map(|m| Arc::new(Mutex::new(m))),
-            bus: super::bus::Bus::new(),
+            bus,
             health,
             pending_choice: super::intents::PendingChoice::default(),
+            everyday,
         }))
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod bus;
 pub mod context;
+pub mod everyday;
 pub mod generation;
 pub mod health;
 pub mod intents;
@@ -15,7 +16,9 @@ mod load;
 pub mod metrics;
 pub mod reply;
 pub mod sentences;
+mod skill_turn;
 mod speech;
+pub mod tools;
 
 use std::sync::{Arc, Mutex};
 
@@ -65,6 +68,9 @@ pub struct Assistant {
     pub health: health::Health,
     /// The profiles HausKI just asked the owner to choose between.
     pub pending_choice: intents::PendingChoice,
+    /// Timers, reminders and lists; `None` when their database cannot be
+    /// opened (the log says why).
+    pub everyday: Option<Arc<everyday::Everyday>>,
 }
 
 pub type SharedAssistant = Arc<Assistant>;
@@ -76,7 +82,7 @@ pub struct Allow {
     pub memories: bool,
     /// Notes that fit the question go into the prompt.
     pub notes: bool,
-    /// Spoken commands act: profile switches, "never mind".
+    /// Spoken commands act: profile switches, timers, lists, "never mind".
     pub intents: bool,
     /// "Remember that …" and "forget …" change the memory.
     pub memory_writes: bool,

@@ -7,7 +7,7 @@ use super::bus::Event;
 use super::context::{TurnContext, prompt_for};
 use super::generation::{Door, Requested, generation_params};
 use super::{Allow, Assistant};
-use crate::llm_pool::{GenerationEvent, SubmitError};
+use crate::llm_pool::{Generation, GenerationEvent, SubmitError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplyError {
@@ -36,6 +36,7 @@ impl Assistant {
                 .act(intent)
                 .map(|done| done.reply)
                 .map_err(|e| ReplyError::Generation(e.to_string()))?,
+            None if self.wants_skill_tools(question, allow) => self.act_by_llm(question, door)?.reply,
             None => self.ask(question, door, allow)?,
         };
         tracing::info!(%answer, "answer");
@@ -54,15 +55,8 @@ impl Assistant {
         });
         let params = generation_params(&self.config.limits, door, &Requested::default())
             .map_err(|e| ReplyError::Limits(e.to_string()))?;
-        let mut generation = pool.submit(prompt_for(None, question, &context), params)?;
-        let mut answer = String::new();
-        while let Some(event) = generation.events.blocking_recv() {
-            match event {
-                GenerationEvent::Text(piece) => answer.push_str(&piece),
-                GenerationEvent::Done(Err(e)) => return Err(ReplyError::Generation(e.to_string())),
-                GenerationEvent::Done(Ok(_)) => break,
-            }
-        }
+        let generation = pool.submit(prompt_for(None, question, &context), params)?;
+        let answer = whole_text(generation)?;
         let answer = answer.trim();
         Ok(if answer.is_empty() {
             crate::pipeline::FALLBACK_ANSWER.to_string()
@@ -70,4 +64,17 @@ impl Assistant {
             answer.to_string()
         })
     }
+}
+
+/// A generation's text once it is complete.
+pub(super) fn whole_text(mut generation: Generation) -> Result<String, ReplyError> {
+    let mut text = String::new();
+    while let Some(event) = generation.events.blocking_recv() {
+        match event {
+            GenerationEvent::Text(piece) => text.push_str(&piece),
+            GenerationEvent::Done(Err(e)) => return Err(ReplyError::Generation(e.to_string())),
+            GenerationEvent::Done(Ok(_)) => break,
+        }
+    }
+    Ok(text)
 }

@@ -45,7 +45,7 @@ fn more(count: usize) -> String {
 }
 
 /// Every config file: its name under the config dir and its built-in text.
-pub const FILES: [(&str, &str); 6] = [
+pub const FILES: [(&str, &str); 7] = [
     ("models.yml", include_str!("../../models.yml")),
     ("profiles.yaml", include_str!("../../profiles.yaml")),
     ("bus.yaml", include_str!("../../bus.yaml")),
@@ -55,6 +55,7 @@ pub const FILES: [(&str, &str); 6] = [
         include_str!("../../policies/routing.yaml"),
     ),
     ("policies/memory.yaml", include_str!("../../policies/memory.yaml")),
+    ("policies/skills.yaml", include_str!("../../policies/skills.yaml")),
 ];
 
 /// Everything read from the config directory.
@@ -68,6 +69,8 @@ pub struct Config {
     pub routing: Routing,
     pub memory: MemoryFile,
     pub bus: BusFile,
+    /// Timers, reminders and lists: time words, time zone, alarms.
+    pub skills: hauski_skills::SkillsPolicy,
     /// Parsed from `memory`, checked at load.
     pub memory_policy: hauski_brain::memory::MemoryPolicy,
 }
@@ -120,6 +123,17 @@ impl Config {
         let limits = layered_file(d, "policies/limits.yaml", problems, |_, _| {})?;
         let routing = layered_file(d, "policies/routing.yaml", problems, |_, _| {})?;
         let bus = layered_file(d, "bus.yaml", problems, |_, _| {})?;
+        let skills = layered_file(d, "policies/skills.yaml", problems, |_, _| {})?.and_then(
+            |s: hauski_skills::SkillsPolicy| {
+                checked(
+                    s,
+                    d,
+                    "policies/skills.yaml",
+                    hauski_skills::SkillsPolicy::validate,
+                    problems,
+                )
+            },
+        );
         Ok((|| {
             Some(Self {
                 models: models?,
@@ -129,6 +143,7 @@ impl Config {
                 limits: limits?,
                 routing: routing?,
                 bus: bus?,
+                skills: skills?,
                 dir,
             })
         })())

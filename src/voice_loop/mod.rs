@@ -78,10 +78,10 @@ pub fn start(
     if state.engines.transcriber.is_none() || state.engines.llm.is_none() {
         return Err("speech recognition and the LLM must both be loaded".into());
     }
-    let profile_names = state.profile.profiles().spoken_names();
-    partial_asr.expect_words(&profile_names);
+    let expected = crate::assistant::intents::expected_words(state.profile.profiles());
+    partial_asr.expect_words(&expected);
     if let Some(transcriber) = &state.engines.transcriber {
-        transcriber.expect_words(&profile_names);
+        transcriber.expect_words(&expected);
     }
     let wake = state.wake_words.engine(&[])?;
     let wake = wake.clone().with_settings(WakeSettings {
@@ -129,7 +129,8 @@ pub fn start(
 }
 
 /// Messages from the bus (`hauski.notification`, from NATS or an adapter)
-/// are read aloud after whatever is playing.
+/// and ringing alarms (`hauski.alarm`, after a chime) are read aloud after
+/// whatever is playing.
 fn speak_notifications(state: &SharedAssistant, speaker: &Speaker) -> std::io::Result<()> {
     let mut events = state.bus.subscribe();
     let speaker = speaker.clone();
@@ -147,6 +148,17 @@ fn speak_notifications(state: &SharedAssistant, speaker: &Speaker) -> std::io::R
                             text: format!("Message from {sender}: {text}"),
                             turn: TurnGate::confirmed(Instant::now()),
                             last: true,
+                            chime: false,
+                        });
+                    }
+                    Ok(Event::Alarm { id, text, ring, .. }) => {
+                        let _span = tracing::info_span!("alarm", id, ring).entered();
+                        speaker.say(Sentence {
+                            epoch: speaker.current(),
+                            text,
+                            turn: TurnGate::confirmed(Instant::now()),
+                            last: true,
+                            chime: true,
                         });
                     }
                     Ok(_) | Err(RecvError::Lagged(_)) => {}
@@ -401,7 +413,11 @@ impl TurnWorker {
             return;
         }
         let Some(intent) = self.state.recognise(&text, Allow::ALL) else {
-            self.ask_llm(text);
+            if self.state.wants_skill_tools(&text, Allow::ALL) {
+                self.act_by_llm(&text);
+            } else {
+                self.ask_llm(text);
+            }
             return;
         };
         // Intents change things: only once the question is surely over.
@@ -414,6 +430,22 @@ impl TurnWorker {
         match self.state.act(intent) {
             Ok(done) => self.say_all(done.reply),
             Err(e) => tracing::error!(error = %e, "the spoken command failed"),
+        }
+    }
+
+    /// A request about a skill the fast path missed: the LLM picks the
+    /// call, once the question is surely over (it changes things).
+    fn act_by_llm(&self, text: &str) {
+        if self.turn.wait().is_none() {
+            return;
+        }
+        self.heard(text);
+        match self.state.act_by_llm(text, Door::Voice) {
+            Ok(done) => self.say_all(done.reply),
+            Err(e) => {
+                tracing::error!(error = %e, "the skill request failed");
+                self.say_all(crate::pipeline::FALLBACK_ANSWER.to_string());
+            }
         }
     }
 
@@ -435,6 +467,7 @@ impl TurnWorker {
             text,
             turn: self.turn.clone(),
             last,
+            chime: false,
         });
     }
 

@@ -21,6 +21,8 @@ pub struct Sentence {
     pub turn: Arc<TurnGate>,
     /// The last sentence of its answer.
     pub last: bool,
+    /// Played after the alarm chime (a timer or reminder ringing).
+    pub chime: bool,
 }
 
 /// Feeds the speaker thread.
@@ -99,8 +101,13 @@ fn speak(voice: &Mutex<PiperVoice>, playback: &Playback, sentences: &Receiver<Se
             // A live sink plays silence between answers already: the first
             // sentence starts at once (a file answer opens with a pad).
             let mut audio = if first { Vec::new() } else { voice.sentence_gap() };
+            if sentence.chime {
+                audio.extend(hauski_audio::tones::chime(voice.sample_rate()));
+            }
             match voice.synthesize(&sentence.text) {
-                Ok(speech) if first => audio.extend_from_slice(without_lead_in(&speech, voice.sample_rate())),
+                Ok(speech) if first && !sentence.chime => {
+                    audio.extend_from_slice(without_lead_in(&speech, voice.sample_rate()))
+                }
                 Ok(speech) => audio.extend(speech),
                 Err(e) => {
                     tracing::error!(error = %e, "could not speak a sentence");

@@ -5,6 +5,7 @@
 pub mod nats;
 pub mod pipewire;
 pub mod server;
+pub mod voice;
 
 #[allow(unused_imports)]
 pub use pipewire::child::{Lines, Running};

@@ -152,6 +152,16 @@ pub fn get(url: &str, token: Option<&str>) -> (u16, String) {
     (status, response.body_mut().read_to_string().unwrap_or_default())
 }
 
+/// DELETE; (status, parsed body).
+pub fn delete(url: &str) -> (u16, Value) {
+    let mut response = agent().delete(url).call().expect("request sent");
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_string().unwrap_or_default();
+    let value = serde_json::from_str(&body)
+        .unwrap_or_else(|e| panic!("{url} answered {status} with non-JSON ({e}): {body}"));
+    (status, value)
+}
+
 /// POST with a content type; (status, body bytes).
 pub fn post(url: &str, content_type: &str, body: &[u8], token: Option<&str>) -> (u16, Vec<u8>) {
     let mut request = agent().post(url).header("Content-Type", content_type);

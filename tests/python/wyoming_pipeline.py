@@ -89,6 +89,8 @@ async def main():
             ("question", "What is the capital of France?"),
             ("command", "Switch to the kitchen profile."),
             ("time", "What time is it?"),
+            ("list", "Put oat milk on the shopping list."),
+            ("skill_by_llm", "Could you please count down a timer of four minutes for my tea?"),
         )
         for label, text in questions:
             # The local clock around the question, read by Python: what a right answer says.

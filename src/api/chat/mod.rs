@@ -28,10 +28,10 @@ use super::schema::{
     RequestErrors, ResponseToolCall, Usage,
 };
 use super::state::SharedState;
-use super::tools::{AnswerShape, ShapedAnswer};
 use crate::assistant::bus::{Bus, Event as BusEvent};
 use crate::assistant::context::TurnContext;
 use crate::assistant::generation::Door;
+use crate::assistant::tools::{AnswerShape, ShapedAnswer};
 use crate::llm_pool::{Generation, GenerationEvent, SubmitError};
 
 /// Chat completion (OpenAI-compatible); `stream: true` answers as server-sent

@@ -8,10 +8,10 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::state::SharedState;
-use crate::api::tools::{self, AnswerShape, ToolCall, ToolChoice, ToolSpec};
 use crate::assistant::Allow;
 use crate::assistant::context::{TurnContext, compose, system_prompt};
 use crate::assistant::generation::{Door, Requested, generation_params};
+use crate::assistant::tools::{self, AnswerShape, ToolCall, ToolChoice, ToolSpec};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ChatRequest {

@@ -5,7 +5,7 @@ use hauski_brain::{ChatMessage, ChatRole};
 use serde_json::Value;
 
 use super::{OllamaMessage, OllamaResult, OllamaTool, bad};
-use crate::api::tools::{self, AnswerShape, ToolCall, ToolChoice, ToolSpec};
+use crate::assistant::tools::{self, AnswerShape, ToolCall, ToolChoice, ToolSpec};
 
 /// The request's messages as the LLM's, tool calls and results included.
 pub(super) fn chat_messages(request: Vec<OllamaMessage>) -> OllamaResult<Vec<ChatMessage>> {

@@ -28,10 +28,10 @@ use super::embeddings::{check_inputs, embed_texts};
 use super::error::ApiError;
 use super::schema::TokenErrors;
 use super::state::SharedState;
-use super::tools::{self, AnswerShape};
 use crate::assistant::bus::Event as BusEvent;
 use crate::assistant::context::system_prompt;
 use crate::assistant::generation::{Door, Requested, generation_params};
+use crate::assistant::tools::{self, AnswerShape};
 use crate::config::{ModelEntry, ModelKind};
 use crate::llm_pool::{Generation, GenerationEvent, SubmitError};
 

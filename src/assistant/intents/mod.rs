@@ -5,8 +5,10 @@
 //! "switch to the kitchen" switches the room's profile, the same words in an
 //! OpenAI chat are a question like any other.
 
+mod acknowledgement;
 mod clock;
 mod dismissal;
+pub mod everyday;
 mod profile;
 
 use hauski_brain::memory::{Layer, MemoryIntent, MemoryStore, parse_intent};
@@ -19,7 +21,7 @@ pub use profile::ProfileIntent;
 /// A transcript as the phrase lists compare it: lower case, typographic
 /// apostrophes straightened and kept ("that's"), other punctuation gone,
 /// single spaces.
-fn spoken_words(text: &str) -> String {
+pub(crate) fn spoken_words(text: &str) -> String {
     text.to_lowercase()
         .chars()
         .map(|c| match c {
@@ -32,6 +34,20 @@ fn spoken_words(text: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// Words the live loop's Whisper is told to expect (its initial prompt):
+/// the profiles' spoken names, and the words of the everyday skills that
+/// tiny Whisper mishears without the hint ("console the timer", "but oat
+/// milk on the list"). Bare words: a command-shaped prompt made Whisper
+/// echo it after the speech (ARCHITECTURE.md, "Spoken commands that
+/// survive near-misses").
+pub fn expected_words(profiles: &ProfilesFile) -> Vec<String> {
+    let mut words = profiles.spoken_names();
+    words.extend(SKILL_WORDS.iter().map(|w| w.to_string()));
+    words
+}
+
+const SKILL_WORDS: &[&str] = &["timer", "reminder", "shopping list", "cancel"];
 
 /// How long a "which one?" waits for its answer.
 const CHOICE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -64,6 +80,10 @@ pub enum Intent {
     Memory(MemoryIntent),
     /// "What time is it?": answered from the clock, never by the LLM.
     Clock(ClockQuestion),
+    /// A timer, reminder or list action on the fast path.
+    Skill(everyday::SkillCall),
+    /// "Stop", "okay" while an alarm rings.
+    Acknowledge,
 }
 
 /// What an intent did: the reply to speak or show, and for the log and
@@ -82,6 +102,12 @@ pub enum IntentError {
     Memory(#[from] hauski_brain::memory::MemoryError),
     #[error(transparent)]
     Profile(#[from] crate::profile_state::ProfileError),
+    #[error("timers, reminders and lists are off in this daemon (its log says why at start)")]
+    NoSkills,
+    #[error(transparent)]
+    Skills(#[from] hauski_skills::store::StoreError),
+    #[error(transparent)]
+    Everyday(#[from] super::everyday::EverydayError),
 }
 
 /// The intent in `text` (a whole transcript or question), if `allow` lets
@@ -114,6 +140,16 @@ impl Assistant {
         };
         let profiles = self.profile.profiles();
         if allow.intents
+            && let Some(everyday) = &self.everyday
+        {
+            if everyday.is_ringing() && acknowledgement::is_acknowledgement(text) {
+                return Some(Intent::Acknowledge);
+            }
+            if let Some(call) = everyday.recognise(text) {
+                return Some(Intent::Skill(call));
+            }
+        }
+        if allow.intents
             && let Some(candidates) = self.pending_choice.take()
             && let Some(name) = profile::choose(text, &candidates, profiles)
         {
@@ -130,10 +166,38 @@ impl Assistant {
                 reply: DISMISSED.into(),
                 change: None,
             }),
-            Intent::Clock(question) => Ok(Done {
-                reply: clock::answer(question, &jiff::ZonedDateTime::now()),
-                change: None,
-            }),
+            Intent::Clock(question) => {
+                let now = match &self.everyday {
+                    Some(everyday) => everyday.now(),
+                    None => jiff::ZonedDateTime::now(),
+                };
+                Ok(Done {
+                    reply: clock::answer(question, &now),
+                    change: None,
+                })
+            }
+            Intent::Skill(call) => {
+                let everyday = self.everyday.as_ref().ok_or(IntentError::NoSkills)?;
+                let action = call.action();
+                let reply = everyday.act(call, &self.profile.name())?;
+                Ok(Done {
+                    reply,
+                    change: Some(action.to_string()),
+                })
+            }
+            Intent::Acknowledge => {
+                let everyday = self.everyday.as_ref().ok_or(IntentError::NoSkills)?;
+                let count = everyday.acknowledge()?;
+                tracing::info!(count, "alarms stopped");
+                self.bus.publish(super::bus::Event::AlarmStopped { count });
+                Ok(Done {
+                    reply: DISMISSED.into(),
+                    change: Some(format!(
+                        "stopped {count} alarm{}",
+                        if count == 1 { "" } else { "s" }
+                    )),
+                })
+            }
             Intent::Profile(ProfileIntent::Switch(name)) => {
                 let name = self.set_profile(&name)?;
                 // "kueche" read aloud by an English voice is "cute": say its first synonym.

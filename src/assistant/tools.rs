@@ -1,4 +1,5 @@
-//! Structured output and tool calls, shared by OpenAI's chat and Ollama's:
+//! Structured output and tool calls, shared by OpenAI's chat, Ollama's and
+//! the everyday skills offered to the LLM:
 //! what the answer must look like ([`AnswerShape`]), the grammar that holds
 //! the model to it, and the tool call read back out of the answer.
 //!

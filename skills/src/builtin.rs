@@ -1,0 +1,27 @@
+//! The skills that ship with HausKI, built to WebAssembly by `build.rs` and
+//! run in the same sandbox, with the same manifests, as anyone's.
+
+use crate::host::manifest::Manifest;
+
+/// (manifest, module) of every built-in skill.
+pub fn skills() -> Vec<(Manifest, &'static [u8])> {
+    let lists: &'static [u8] = include_bytes!(concat!(env!("OUT_DIR"), "/hauski_skill_lists.wasm"));
+    [(include_str!("../builtin/lists/skill.yaml"), lists)]
+        .into_iter()
+        .filter_map(|(manifest, wasm)| match Manifest::parse(manifest) {
+            Ok(manifest) => Some((manifest, wasm)),
+            Err(reason) => {
+                tracing::error!(%reason, "a built-in skill's manifest is broken");
+                None
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_built_in_manifest_parses() {
+        assert_eq!(super::skills().len(), 1);
+    }
+}

@@ -1,0 +1,179 @@
+//! The sandbox: the built-in lists skill end to end, and hand-written
+//! modules that ask for what they were not granted, loop forever, trap, or
+//! want more memory than their cap.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::*;
+
+fn host(dir: &Path) -> SkillHost {
+    let services = HostServices {
+        clock: Arc::new(|| 1_764_590_400_000),
+        notify: Arc::new(|_, _| {}),
+    };
+    SkillHost::new(&dir.join("skills.sqlite"), &dir.join("audit.log"), services).expect("host")
+}
+
+fn with_builtins(dir: &Path) -> SkillHost {
+    let mut host = host(dir);
+    for (manifest, wasm) in crate::builtin::skills() {
+        host.load(manifest, wasm).expect("a built-in skill loads");
+    }
+    host
+}
+
+fn manifest(name: &str, capabilities: &str) -> Manifest {
+    Manifest::parse(&format!(
+        "name: {name}\ndescription: test\nmodule: {name}.wasm\ncapabilities: [{capabilities}]\n\
+         actions:\n  - {{name: {name}.run, description: test, parameters: {{type: object}}}}\n\
+         limits: {{fuel: 1000000, memory_mib: 1}}\n"
+    ))
+    .expect("manifest")
+}
+
+/// A skill whose call answers `{"reply":"found"}` when its kv holds
+/// `list/shopping`, else `{"reply":"missing"}`.
+const KV_PROBE: &str = r#"(module
+  (import "hauski" "kv_get" (func $kv_get (param i32 i32) (result i64)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "list/shopping")
+  (data (i32.const 64) "{\"reply\":\"found\"}")
+  (data (i32.const 128) "{\"reply\":\"missing\"}")
+  (global $next (mut i32) (i32.const 1024))
+  (func (export "hauski_alloc") (param $len i32) (result i32)
+    (local $at i32)
+    (local.set $at (global.get $next))
+    (global.set $next (i32.add (global.get $next) (local.get $len)))
+    (local.get $at))
+  (func (export "hauski_call") (param i32 i32) (result i64)
+    (if (result i64) (i64.lt_s (call $kv_get (i32.const 0) (i32.const 13)) (i64.const 0))
+      (then (i64.or (i64.shl (i64.const 128) (i64.const 32)) (i64.const 19)))
+      (else (i64.or (i64.shl (i64.const 64) (i64.const 32)) (i64.const 17))))))"#;
+
+/// `body` as a skill's `hauski_call`, with the exports every skill has.
+fn skill_calling(body: &str, memory_pages: u32) -> String {
+    format!(
+        r#"(module
+  (memory (export "memory") {memory_pages})
+  (func (export "hauski_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "hauski_call") (param i32 i32) (result i64) {body}))"#
+    )
+}
+
+#[test]
+fn the_lists_skill_keeps_lists_across_restarts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let host = with_builtins(dir.path());
+    let added = host
+        .call(
+            "list.add",
+            &json!({"list": "shopping", "items": ["oat milk", "eggs"]}),
+        )
+        .expect("list.add");
+    assert_eq!(
+        added.reply,
+        "Okay, I added oat milk and eggs to the shopping list."
+    );
+    let again = host
+        .call("list.add", &json!({"list": "shopping", "items": ["eggs"]}))
+        .expect("list.add");
+    assert_eq!(again.reply, "Eggs is on the shopping list already.");
+    drop(host);
+
+    let host = with_builtins(dir.path());
+    let read = host
+        .call("list.read", &json!({"list": "shopping"}))
+        .expect("list.read");
+    assert_eq!(read.reply, "On the shopping list: oat milk and eggs.");
+    assert_eq!(read.data["items"], json!(["oat milk", "eggs"]));
+    let removed = host
+        .call("list.remove", &json!({"list": "shopping", "item": "eggs"}))
+        .expect("list.remove");
+    assert_eq!(removed.data["items"], json!(["oat milk"]));
+    assert!(matches!(
+        host.call("list.fly", &json!({})),
+        Err(SkillError::NoSuchAction(_))
+    ));
+}
+
+#[test]
+fn a_skill_sees_only_its_own_kv() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut host = with_builtins(dir.path());
+    host.call("list.add", &json!({"list": "shopping", "items": ["eggs"]}))
+        .expect("list.add");
+    host.load(manifest("probe", "kv"), KV_PROBE.as_bytes())
+        .expect("probe loads");
+    assert_eq!(
+        host.call("probe.run", &json!({})).expect("probe").reply,
+        "missing"
+    );
+}
+
+#[test]
+fn a_capability_not_granted_is_refused_and_audited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut host = host(dir.path());
+    let refused = host.load(manifest("probe", "log"), KV_PROBE.as_bytes());
+    assert!(
+        matches!(&refused, Err(SkillError::NotGranted { capability: "kv", .. })),
+        "{refused:?}"
+    );
+    let wasi = r#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32))))"#;
+    let unknown = host.load(manifest("writer", "kv, log"), wasi.as_bytes());
+    assert!(
+        matches!(&unknown, Err(SkillError::UnknownImport { .. })),
+        "{unknown:?}"
+    );
+    let audit = std::fs::read_to_string(dir.path().join("audit.log")).expect("audit log");
+    assert_eq!(audit.matches("\"decision\":\"refused\"").count(), 2, "{audit}");
+    assert!(audit.contains("kv capability"), "{audit}");
+    audit::verify(&dir.path().join("audit.log"), &audit).expect("the chain holds");
+}
+
+#[test]
+fn a_runaway_skill_is_stopped_then_rests_and_the_host_serves_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut host = with_builtins(dir.path());
+    host.load(
+        manifest("spin", ""),
+        skill_calling("(loop (br 0)) (i64.const 0)", 1).as_bytes(),
+    )
+    .expect("spin loads");
+    for _ in 0..FAILURES_BEFORE_REST {
+        let stopped = host.call("spin.run", &json!({}));
+        assert!(
+            matches!(&stopped, Err(SkillError::RanTooLong { .. })),
+            "{stopped:?}"
+        );
+    }
+    let resting = host.call("spin.run", &json!({}));
+    assert!(matches!(&resting, Err(SkillError::Resting { .. })), "{resting:?}");
+    // The other skills are not affected.
+    host.call("list.read", &json!({"list": "shopping"}))
+        .expect("lists still answer");
+}
+
+#[test]
+fn traps_and_memory_past_the_cap_fail_the_call_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut host = host(dir.path());
+    host.load(
+        manifest("crash", ""),
+        skill_calling("(unreachable)", 1).as_bytes(),
+    )
+    .expect("crash loads");
+    let crashed = host.call("crash.run", &json!({}));
+    assert!(matches!(&crashed, Err(SkillError::Failed { .. })), "{crashed:?}");
+    // 64 pages are 4 MiB, past this skill's 1 MiB.
+    host.load(
+        manifest("greedy", ""),
+        skill_calling("(i64.const 0)", 64).as_bytes(),
+    )
+    .expect("greedy loads");
+    let greedy = host.call("greedy.run", &json!({}));
+    assert!(matches!(&greedy, Err(SkillError::Failed { .. })), "{greedy:?}");
+}
