@@ -21,7 +21,8 @@ pub enum AlarmKind {
 }
 
 impl AlarmKind {
-    fn as_str(self) -> &'static str {
+    /// The kind as stored and as `hauski.alarm` names it: `timer`, `reminder`.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Timer => "timer",
             Self::Reminder => "reminder",

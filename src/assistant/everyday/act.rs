@@ -4,8 +4,8 @@
 use hauski_skills::SkillsPolicy;
 use hauski_skills::host::SkillHost;
 use hauski_skills::store::{Alarm, AlarmKind, NewAlarm, SkillStore, StoreError};
+use jiff::ZonedDateTime;
 use jiff::tz::TimeZone;
-use jiff::{Timestamp, ZonedDateTime};
 use serde_json::json;
 
 use super::say;
@@ -47,12 +47,6 @@ pub(super) fn act(turn: &ActContext<'_>, call: SkillCall) -> Result<(String, boo
         SkillCall::ListClear { list } => turn.skills.call("list.clear", &json!({"list": list}))?.reply,
     };
     Ok((reply, scheduled))
-}
-
-fn zoned(turn: &ActContext<'_>, ms: i64) -> ZonedDateTime {
-    Timestamp::from_millisecond(ms)
-        .unwrap_or(Timestamp::UNIX_EPOCH)
-        .to_zoned_datetime(turn.time_zone.clone())
 }
 
 fn timer_start(turn: &ActContext<'_>, seconds: u64, label: &str) -> Result<String, StoreError> {
@@ -159,7 +153,13 @@ fn reminder_list(turn: &ActContext<'_>) -> Result<String, StoreError> {
         .store
         .pending(AlarmKind::Reminder)?
         .iter()
-        .map(|r| format!("{} {}", r.label, say::moment(&zoned(turn, r.due_ms), &turn.now)))
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.label,
+                say::moment(&super::zoned(r.due_ms, turn.time_zone), &turn.now)
+            )
+        })
         .collect();
     Ok(match each.len() {
         0 => "You have no reminders.".into(),

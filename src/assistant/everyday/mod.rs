@@ -113,9 +113,7 @@ impl Everyday {
     }
 
     fn zoned(&self, ms: i64) -> ZonedDateTime {
-        Timestamp::from_millisecond(ms)
-            .unwrap_or(Timestamp::UNIX_EPOCH)
-            .to_zoned_datetime(self.time_zone.clone())
+        zoned(ms, &self.time_zone)
     }
 
     /// The skill call `text` asks for, if the fast path knows its phrasing.
@@ -227,7 +225,7 @@ impl Everyday {
                         tracing::info!(id = ring.alarm.id, ring = ring.ring, late = ring.late, %text, "alarm rings");
                         bus.publish(Event::Alarm {
                             id: ring.alarm.id,
-                            kind: kind_name(ring.alarm.kind).into(),
+                            kind: ring.alarm.kind.as_str().into(),
                             text,
                             profile: ring.alarm.profile.clone(),
                             ring: ring.ring,
@@ -251,6 +249,13 @@ impl Everyday {
     }
 }
 
+/// Unix milliseconds as a moment in `time_zone`.
+fn zoned(ms: i64, time_zone: &TimeZone) -> ZonedDateTime {
+    Timestamp::from_millisecond(ms)
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+        .to_zoned_datetime(time_zone.clone())
+}
+
 /// A lists skill reply's `items`.
 fn items_of(data: &serde_json::Value) -> Vec<String> {
     data["items"]
@@ -262,13 +267,6 @@ fn items_of(data: &serde_json::Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn kind_name(kind: AlarmKind) -> &'static str {
-    match kind {
-        AlarmKind::Timer => "timer",
-        AlarmKind::Reminder => "reminder",
-    }
 }
 
 /// "Your 10-minute pasta timer is done.", "This is your reminder to call the
