@@ -576,7 +576,7 @@ fn markdown_table(r: &Value) -> String {
             cell(&t["idle_cpu_percent"], 0)
         ),
         format!(
-            "| wake-word false accepts per hour / detection rate (tests/wake_word_quality.rs) | {} / {} | |",
+            "| wake-word false accepts per hour / detection rate (tests/it/wake_word_quality.rs) | {} / {} | |",
             cell(&r["false_accepts_per_hour"], 0),
             cell(&r["wake_detection_rate"], 2)
         ),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the systemd units with systemd's own tools and writes their offline
 # security exposure (0 best, 10 worst) into the README table between the
-# `units` markers. Run by scripts/test.sh; tests/systemd_units.rs asserts.
+# `units` markers. Run by scripts/test.sh; tests/it/systemd_units.rs asserts.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 readme="${1:-README.md}"

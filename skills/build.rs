@@ -11,6 +11,8 @@ fn main() {
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let builtin = manifest_dir.join("builtin");
     println!("cargo:rerun-if-changed={}", builtin.display());
+    // The words the skills share with the core.
+    println!("cargo:rerun-if-changed={}", manifest_dir.join("words").display());
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let target_dir = out_dir.join("wasm");
     let mut command = Command::new(cargo);
@@ -33,6 +35,8 @@ fn main() {
         "CARGO_BUILD_TARGET",
         "CARGO_TARGET_DIR",
         "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CLIPPY_ARGS",
     ] {
         command.env_remove(var);
     }
@@ -45,7 +49,10 @@ fn main() {
              if the target is missing, run `rustup target add wasm32-unknown-unknown` (scripts/install-deps.sh does)"
         );
     }
-    let built = target_dir.join("wasm32-unknown-unknown/release/hauski_skill_lists.wasm");
-    std::fs::copy(&built, out_dir.join("hauski_skill_lists.wasm"))
-        .unwrap_or_else(|e| panic!("cannot copy {}: {e}", built.display()));
+    for skill in ["lists", "timers", "reminders"] {
+        let module = format!("hauski_skill_{skill}.wasm");
+        let built = target_dir.join("wasm32-unknown-unknown/release").join(&module);
+        std::fs::copy(&built, out_dir.join(&module))
+            .unwrap_or_else(|e| panic!("cannot copy {}: {e}", built.display()));
+    }
 }

@@ -3,7 +3,7 @@
 //! at once, and both follow a sink that vanishes and comes back, and
 //! PipeWire itself restarting.
 
-#[path = "../../tests/common/pipewire.rs"]
+#[path = "../../tests/support/pipewire.rs"]
 mod pipewire;
 
 use std::sync::mpsc::Receiver;

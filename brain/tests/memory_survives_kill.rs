@@ -4,7 +4,7 @@
 //! The writer is this test binary itself, started again with an environment
 //! variable that makes `burst_writer` write and report each committed id.
 
-#[path = "../../tests/common/child.rs"]
+#[path = "../../tests/support/child.rs"]
 mod child;
 
 use std::io::{BufRead, BufReader};

@@ -5,8 +5,21 @@ use crate::host::manifest::Manifest;
 
 /// (manifest, module) of every built-in skill.
 pub fn skills() -> Vec<(Manifest, &'static [u8])> {
-    let lists: &'static [u8] = include_bytes!(concat!(env!("OUT_DIR"), "/hauski_skill_lists.wasm"));
-    [(include_str!("../builtin/lists/skill.yaml"), lists)]
+    let built_in: [(&str, &'static [u8]); 3] = [
+        (
+            include_str!("../builtin/lists/skill.yaml"),
+            include_bytes!(concat!(env!("OUT_DIR"), "/hauski_skill_lists.wasm")),
+        ),
+        (
+            include_str!("../builtin/timers/skill.yaml"),
+            include_bytes!(concat!(env!("OUT_DIR"), "/hauski_skill_timers.wasm")),
+        ),
+        (
+            include_str!("../builtin/reminders/skill.yaml"),
+            include_bytes!(concat!(env!("OUT_DIR"), "/hauski_skill_reminders.wasm")),
+        ),
+    ];
+    built_in
         .into_iter()
         .filter_map(|(manifest, wasm)| match Manifest::parse(manifest) {
             Ok(manifest) => Some((manifest, wasm)),
@@ -22,6 +35,6 @@ pub fn skills() -> Vec<(Manifest, &'static [u8])> {
 mod tests {
     #[test]
     fn every_built_in_manifest_parses() {
-        assert_eq!(super::skills().len(), 1);
+        assert_eq!(super::skills().len(), 3);
     }
 }

@@ -14,7 +14,8 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum AlarmKind {
     Timer,
     Reminder,

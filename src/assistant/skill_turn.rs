@@ -52,7 +52,10 @@ impl Assistant {
             Ok(ToolRequest::Skill(skill)) => Intent::Skill(skill),
             Ok(ToolRequest::Time) => Intent::Clock(ClockQuestion::Time),
             Ok(ToolRequest::Sandboxed { action, arguments }) => {
-                let reply = match everyday.skills().call(&action, &arguments) {
+                let reply = match everyday
+                    .skills()
+                    .call_from(Some(&self.profile.name()), &action, &arguments)
+                {
                     Ok(done) => done.reply,
                     Err(e) => {
                         tracing::warn!(error = %e, "the skill call failed");

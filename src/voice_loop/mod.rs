@@ -134,6 +134,7 @@ pub fn start(
 fn speak_notifications(state: &SharedAssistant, speaker: &Speaker) -> std::io::Result<()> {
     let mut events = state.bus.subscribe();
     let speaker = speaker.clone();
+    let state = state.clone();
     std::thread::Builder::new()
         .name("notifications".into())
         .spawn(move || {
@@ -149,9 +150,16 @@ fn speak_notifications(state: &SharedAssistant, speaker: &Speaker) -> std::io::R
                             turn: TurnGate::confirmed(Instant::now()),
                             last: true,
                             chime: false,
+                            sink: None,
                         });
                     }
-                    Ok(Event::Alarm { id, text, ring, .. }) => {
+                    Ok(Event::Alarm {
+                        id,
+                        text,
+                        ring,
+                        profile,
+                        ..
+                    }) => {
                         let _span = tracing::info_span!("alarm", id, ring).entered();
                         speaker.say(Sentence {
                             epoch: speaker.current(),
@@ -159,6 +167,7 @@ fn speak_notifications(state: &SharedAssistant, speaker: &Speaker) -> std::io::R
                             turn: TurnGate::confirmed(Instant::now()),
                             last: true,
                             chime: true,
+                            sink: profile.and_then(|name| profile_sink(&state, &name)),
                         });
                     }
                     Ok(_) | Err(RecvError::Lagged(_)) => {}
@@ -185,6 +194,16 @@ fn follow_playback(events: &Receiver<PlaybackEvent>, speaker: &Speaker) {
             PlaybackEvent::SinkBack { sink } => tracing::info!(%sink, "the sink is back"),
         }
     }
+}
+
+/// The sink of the profile `name`, if profiles.yaml still holds it.
+fn profile_sink(state: &SharedAssistant, name: &str) -> Option<String> {
+    state
+        .profile
+        .profiles()
+        .profiles
+        .get(name)
+        .map(|p| p.sink.clone())
 }
 
 /// The active profile's settings; profiles.yaml was validated to hold it.
@@ -468,6 +487,7 @@ impl TurnWorker {
             turn: self.turn.clone(),
             last,
             chime: false,
+            sink: None,
         });
     }
 

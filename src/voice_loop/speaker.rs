@@ -5,6 +5,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use hauski_audio::live::Playback;
 use hauski_voice::PiperVoice;
@@ -23,6 +24,9 @@ pub struct Sentence {
     pub last: bool,
     /// Played after the alarm chime (a timer or reminder ringing).
     pub chime: bool,
+    /// The sink of the room it belongs in, when that is not where answers
+    /// play now (an alarm set in the kitchen rings in the kitchen).
+    pub sink: Option<String>,
 }
 
 /// Feeds the speaker thread.
@@ -63,13 +67,10 @@ impl Speaker {
         }
     }
 
-    /// Audio is about to play on the active profile's sink.
-    fn speaking(&self) {
+    /// Audio is about to play on `sink`.
+    fn speaking(&self, sink: &str) {
         if !self.speaking.swap(true, Ordering::SeqCst) {
-            let sink = super::active_profile(&self.state)
-                .map(|p| p.sink)
-                .unwrap_or_default();
-            self.state.bus.publish(Event::TtsStart { sink });
+            self.state.bus.publish(Event::TtsStart { sink: sink.into() });
         }
     }
 
@@ -127,8 +128,19 @@ fn speak(voice: &Mutex<PiperVoice>, playback: &Playback, sentences: &Receiver<Se
         if sentence.epoch != epoch.load(Ordering::SeqCst) {
             continue;
         }
-        speaker.speaking();
-        playback.play(&audio);
+        let active = super::active_profile(&speaker.state)
+            .map(|p| p.sink)
+            .unwrap_or_default();
+        match sentence.sink.as_deref().filter(|sink| *sink != active) {
+            Some(room) => {
+                speaker.speaking(room);
+                play_in(playback, room, &active, &audio);
+            }
+            None => {
+                speaker.speaking(&active);
+                playback.play(&audio);
+            }
+        }
         speaker.state.bus.publish(Event::AnswerSentence {
             text: sentence.text.clone(),
         });
@@ -139,6 +151,21 @@ fn speak(voice: &Mutex<PiperVoice>, playback: &Playback, sentences: &Receiver<Se
         }
         tracing::info!(text = %sentence.text, "spoken");
     }
+}
+
+/// Plays `audio` on the sink `room` and then turns playback back to
+/// `active`: what was queued before plays out where it was meant first,
+/// and nothing after it is queued until `audio` has played (the speaker
+/// thread waits, as it would between sentences).
+fn play_in(playback: &Playback, room: &str, active: &str, audio: &[f32]) {
+    const QUEUED_BEFORE: Duration = Duration::from_secs(60);
+    let length = Duration::from_secs_f64(audio.len() as f64 / f64::from(playback.rate()));
+    playback.wait_drained(QUEUED_BEFORE);
+    tracing::info!(sink = room, "played in the room it was set in");
+    playback.set_sink(room);
+    playback.play(audio);
+    playback.wait_drained(length + Duration::from_secs(5));
+    playback.set_sink(active);
 }
 
 /// Piper opens each sentence with 40–60 ms of near-silence before the first

@@ -8,7 +8,7 @@ Prints one JSON object per line on stdout:
   {"connection": "disconnected"|"reconnected"}
 Reads commands on stdin, one per line: `SUBJECT PAYLOAD` (the payload is sent
 as is, so a test can send malformed JSON). The Rust test
-(tests/voice_loop_on_pipewire.rs) drives it and asserts on what it prints.
+(tests/realtime/voice_loop_on_pipewire.rs) drives it and asserts on what it prints.
 """
 
 import asyncio

@@ -2,7 +2,7 @@
 
 Usage: ollama_client.py BASE_URL
 Prints one JSON object with what each call returned; the Rust test
-(tests/api_serves_openai_clients.rs) asserts on it.
+(tests/it/api_serves_openai_clients.rs) asserts on it.
 """
 
 import json

@@ -2,7 +2,7 @@
 
 Usage: openai_client.py BASE_URL JFK_WAV OUT_DIR
 Prints one JSON object with what each call returned; the Rust test
-(tests/api_serves_openai_clients.rs) asserts on it. Any exception fails the run.
+(tests/it/api_serves_openai_clients.rs) asserts on it. Any exception fails the run.
 """
 
 import json

@@ -3,7 +3,7 @@ clients, each answer checked with the `jsonschema` package (not HausKI's code).
 
 Usage: structured_output.py BASE_URL
 Prints one JSON object with what each call returned; the Rust test
-(tests/structured_output_and_tools.rs) asserts on it.
+(tests/it/structured_output_and_tools.rs) asserts on it.
 """
 
 import json

@@ -2,7 +2,7 @@
 
 Usage: wyoming_client.py HOST PORT JFK_WAV WAKE_WAV
 Prints one JSON object with what each exchange returned; the Rust test
-(tests/wyoming_serves_home_assistant.rs) asserts on it.
+(tests/it/wyoming_serves_home_assistant.rs) asserts on it.
 """
 
 import asyncio

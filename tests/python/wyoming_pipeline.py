@@ -6,7 +6,7 @@
 - conversation: `transcript` in, `handled` out.
 
 Usage: wyoming_pipeline.py HOST PORT WAKE_WAV
-Prints one JSON object; tests/wyoming_serves_home_assistant.rs asserts on it.
+Prints one JSON object; tests/it/wyoming_serves_home_assistant.rs asserts on it.
 """
 
 import asyncio

@@ -8,7 +8,7 @@
 //! webrtc-vad smooths its own decision: it keeps saying "voiced" for up to
 //! three frames after speech stops (measured on espeak-ng questions followed
 //! by a quiet room's hiss: the last voiced frame ended up to 107 ms after the
-//! last sound; `tests/speech_engines.rs`). That would lengthen the configured hang-over by as
+//! last sound; `tests/it/speech_engines.rs`). That would lengthen the configured hang-over by as
 //! much, and every answer with it. So a frame also needs some loudness to
 //! count as voiced: within [`QUIET_BELOW_SPEECH`] of the loudest voiced frame
 //! so far. In a noisy room the noise is above that floor and the decision is

@@ -25,7 +25,12 @@ fn memory(caller: &mut Caller<'_, CallState>) -> wasmtime::Result<Memory> {
 }
 
 /// `len` bytes at `ptr` of the skill's memory, at most `max`.
-fn read(caller: &mut Caller<'_, CallState>, ptr: i32, len: i32, max: usize) -> wasmtime::Result<Vec<u8>> {
+pub(super) fn read(
+    caller: &mut Caller<'_, CallState>,
+    ptr: i32,
+    len: i32,
+    max: usize,
+) -> wasmtime::Result<Vec<u8>> {
     let (ptr, len) = (ptr as u32 as usize, len as u32 as usize);
     if len > max {
         wasmtime::bail!("the skill passed {len} bytes where at most {max} are allowed");
@@ -45,7 +50,7 @@ fn read_text(caller: &mut Caller<'_, CallState>, ptr: i32, len: i32, max: usize)
 }
 
 /// Writes `bytes` into memory the skill allocates; returns them packed.
-pub fn hand_over(caller: &mut Caller<'_, CallState>, bytes: &[u8]) -> wasmtime::Result<i64> {
+pub(super) fn hand_over(caller: &mut Caller<'_, CallState>, bytes: &[u8]) -> wasmtime::Result<i64> {
     let Some(Extern::Func(alloc)) = caller.get_export("hauski_alloc") else {
         wasmtime::bail!("the skill exports no hauski_alloc");
     };
@@ -81,6 +86,12 @@ pub fn link(
                     },
                 )?;
             }
+            Capability::Alarms => match &services.alarms {
+                Some(desk) => super::alarms::link(linker, desk)?,
+                None => {
+                    wasmtime::bail!("this host keeps no alarms, so it cannot grant the alarms capability")
+                }
+            },
             Capability::Log => {
                 linker.func_wrap(
                     "hauski",

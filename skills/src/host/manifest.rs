@@ -34,6 +34,9 @@ pub enum Capability {
     Notify,
     /// `log`: lines in HausKI's log, under the skill's name.
     Log,
+    /// `alarm_add`, `alarm_pending`, `alarm_cancel`: timers and reminders
+    /// the host keeps, schedules and rings.
+    Alarms,
 }
 
 impl Capability {
@@ -43,6 +46,7 @@ impl Capability {
             Self::Kv => "kv",
             Self::Notify => "notify",
             Self::Log => "log",
+            Self::Alarms => "alarms",
         }
     }
 
@@ -53,6 +57,7 @@ impl Capability {
             "kv_get" | "kv_set" | "kv_delete" => Self::Kv,
             "notify" => Self::Notify,
             "log" => Self::Log,
+            "alarm_add" | "alarm_pending" | "alarm_cancel" => Self::Alarms,
             _ => return None,
         })
     }
@@ -65,6 +70,14 @@ pub struct ActionSpec {
     pub name: String,
     pub description: String,
     pub parameters: Value,
+    /// Whether the LLM is offered it as a tool; `false` for actions only
+    /// the host calls (the words an alarm rings with).
+    #[serde(default = "offered")]
+    pub tool: bool,
+}
+
+fn offered() -> bool {
+    true
 }
 
 /// What one call may use before it is stopped.

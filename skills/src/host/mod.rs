@@ -11,6 +11,7 @@
 //! `hauski_call(ptr, len) -> (ptr << 32 | len)`; the request is the JSON
 //! `{"action", "args"}`, the reply `{"reply", "data"}` or `{"error"}`.
 
+pub mod alarms;
 pub mod audit;
 mod imports;
 pub mod manifest;
@@ -23,6 +24,7 @@ use serde_json::{Value, json};
 use wasmtime::{Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Trap};
 
 use crate::store::{SkillStore, StoreError};
+use alarms::AlarmDesk;
 use audit::{AuditError, AuditLog};
 use manifest::{ActionSpec, Capability, Manifest};
 
@@ -67,6 +69,9 @@ pub type NotifyFn = Arc<dyn Fn(&str, &str) + Send + Sync>;
 pub struct HostServices {
     pub clock: ClockFn,
     pub notify: NotifyFn,
+    /// The keeper of timers and reminders, where the host has one; without
+    /// it a skill granted `alarms` cannot load.
+    pub alarms: Option<Arc<dyn AlarmDesk>>,
 }
 
 /// Each skill's kv store: its own keys only, in SQLite.
@@ -98,6 +103,8 @@ impl SkillKv {
 /// One call's store data.
 pub struct CallState {
     skill: String,
+    /// The room (profile) the request came from, where an alarm set in it rings.
+    room: Option<String>,
     kv: Arc<SkillKv>,
     limits: StoreLimits,
 }
@@ -237,6 +244,17 @@ impl SkillHost {
 
     /// Calls `action` (`list.add`) with `args` in the skill that offers it.
     pub fn call(&self, action: &str, args: &Value) -> Result<SkillReply, SkillError> {
+        self.call_from(None, action, args)
+    }
+
+    /// Calls `action` for a request made in `room` (the profile it was
+    /// made in, where an alarm it sets rings).
+    pub fn call_from(
+        &self,
+        room: Option<&str>,
+        action: &str,
+        args: &Value,
+    ) -> Result<SkillReply, SkillError> {
         let skill = self
             .skills
             .iter()
@@ -254,7 +272,7 @@ impl SkillHost {
                 wait_s: retry_at.saturating_duration_since(Instant::now()).as_secs() + 1,
             });
         }
-        let result = self.run(skill, &json!({"action": action, "args": args}));
+        let result = self.run(skill, room, &json!({"action": action, "args": args}));
         match &result {
             Ok(_) => *health = Health::default(),
             Err(e) => {
@@ -271,7 +289,12 @@ impl SkillHost {
     }
 
     /// One call in a fresh instance, within the skill's fuel and memory.
-    fn run(&self, skill: &LoadedSkill, request: &Value) -> Result<SkillReply, SkillError> {
+    fn run(
+        &self,
+        skill: &LoadedSkill,
+        room: Option<&str>,
+        request: &Value,
+    ) -> Result<SkillReply, SkillError> {
         let name = &skill.manifest.name;
         let limits = skill.manifest.limits;
         let failed = |reason: String| SkillError::Failed {
@@ -280,6 +303,7 @@ impl SkillHost {
         };
         let state = CallState {
             skill: name.clone(),
+            room: room.map(str::to_string),
             kv: self.kv.clone(),
             limits: StoreLimitsBuilder::new()
                 .memory_size(limits.memory_mib << 20)

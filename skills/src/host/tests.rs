@@ -3,18 +3,81 @@
 //! want more memory than their cap.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 
+use super::alarms::{Added, AlarmRequest, AlarmView};
 use super::*;
+use crate::store::AlarmKind;
 
-fn host(dir: &Path) -> SkillHost {
+const NOW_MS: i64 = 1_764_590_400_000;
+
+/// A keeper of alarms in memory, at a clock that stands still: what the
+/// timers and reminders skills ask of the `alarms` capability, and the
+/// room each alarm was set in.
+#[derive(Default)]
+struct DeskInMemory {
+    kept: Mutex<Vec<(AlarmView, Option<String>)>>,
+}
+
+impl AlarmDesk for DeskInMemory {
+    fn add(&self, request: &AlarmRequest, room: Option<&str>) -> Result<Added, StoreError> {
+        let due_ms = match request.seconds {
+            Some(seconds) if seconds > 3600 => return Ok(Added::TooLong { max_s: 3600 }),
+            Some(seconds) => NOW_MS + seconds as i64 * 1000,
+            None => request.due_ms.unwrap_or_default(),
+        };
+        let when = format!("at {due_ms}");
+        if due_ms <= NOW_MS {
+            return Ok(Added::Past { when });
+        }
+        let mut kept = self.kept.lock().expect("desk");
+        let view = AlarmView {
+            id: kept.len() as i64 + 1,
+            kind: request.kind,
+            label: request.label.clone(),
+            seconds: request.seconds,
+            due_ms,
+            left_s: ((due_ms - NOW_MS) / 1000) as u64,
+            when,
+        };
+        kept.push((view.clone(), room.map(str::to_string)));
+        Ok(Added::Kept(view))
+    }
+
+    fn pending(&self, kind: AlarmKind) -> Result<Vec<AlarmView>, StoreError> {
+        let mut pending: Vec<AlarmView> = self
+            .kept
+            .lock()
+            .expect("desk")
+            .iter()
+            .map(|(view, _)| view.clone())
+            .filter(|view| view.kind == kind)
+            .collect();
+        pending.sort_by_key(|view| view.due_ms);
+        Ok(pending)
+    }
+
+    fn cancel(&self, ids: &[i64]) -> Result<usize, StoreError> {
+        let mut kept = self.kept.lock().expect("desk");
+        let before = kept.len();
+        kept.retain(|(view, _)| !ids.contains(&view.id));
+        Ok(before - kept.len())
+    }
+}
+
+fn host_with(dir: &Path, alarms: Option<Arc<dyn AlarmDesk>>) -> SkillHost {
     let services = HostServices {
-        clock: Arc::new(|| 1_764_590_400_000),
+        clock: Arc::new(|| NOW_MS),
         notify: Arc::new(|_, _| {}),
+        alarms,
     };
     SkillHost::new(&dir.join("skills.sqlite"), &dir.join("audit.log"), services).expect("host")
+}
+
+fn host(dir: &Path) -> SkillHost {
+    host_with(dir, Some(Arc::new(DeskInMemory::default())))
 }
 
 fn with_builtins(dir: &Path) -> SkillHost {
@@ -176,4 +239,122 @@ fn traps_and_memory_past_the_cap_fail_the_call_only() {
     .expect("greedy loads");
     let greedy = host.call("greedy.run", &json!({}));
     assert!(matches!(&greedy, Err(SkillError::Failed { .. })), "{greedy:?}");
+}
+
+#[test]
+fn the_timers_skill_words_what_the_desk_keeps_in_the_room_it_was_set() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let desk = Arc::new(DeskInMemory::default());
+    let mut host = host_with(dir.path(), Some(desk.clone()));
+    for (manifest, wasm) in crate::builtin::skills() {
+        host.load(manifest, wasm).expect("a built-in skill loads");
+    }
+    let start = |seconds: u64, label: &str| {
+        host.call_from(
+            Some("kueche"),
+            "timer.start",
+            &json!({"seconds": seconds, "label": label}),
+        )
+        .expect("timer.start")
+        .reply
+    };
+    assert_eq!(
+        start(600, "pasta"),
+        "Okay, a 10-minute pasta timer, starting now."
+    );
+    assert_eq!(
+        start(90, ""),
+        "Okay, a timer for 1 minute and 30 seconds, starting now."
+    );
+    assert_eq!(
+        start(7200, "roast"),
+        "That is longer than I keep a timer: at most 1 hour."
+    );
+    assert_eq!(
+        desk.kept.lock().expect("desk")[0].1.as_deref(),
+        Some("kueche"),
+        "an alarm rings in the room it was set in"
+    );
+    assert_eq!(
+        host.call("timer.list", &json!({})).expect("timer.list").reply,
+        "The timer for 1 minute and 30 seconds has 1 minute and 30 seconds left and the 10-minute pasta timer has 10 minutes left."
+    );
+    assert_eq!(
+        host.call("timer.cancel", &json!({"label": "eggs"}))
+            .expect("cancel")
+            .reply,
+        "I have no eggs timer."
+    );
+    assert_eq!(
+        host.call("timer.cancel", &json!({"label": "pasta"}))
+            .expect("cancel")
+            .reply,
+        "Okay, I cancelled the 10-minute pasta timer."
+    );
+    assert_eq!(
+        host.call("timer.ring", &json!({"label": "", "seconds": 90, "late": true}))
+            .expect("ring")
+            .reply,
+        "Your timer for 1 minute and 30 seconds finished while I was away."
+    );
+    let reminded = host
+        .call(
+            "reminder.add",
+            &json!({"text": "to call the dentist", "due_ms": NOW_MS - 1}),
+        )
+        .expect("reminder.add");
+    assert_eq!(reminded.reply, format!("At {} has passed already.", NOW_MS - 1));
+    let unsaid = host
+        .call(
+            "reminder.add",
+            &json!({"text": "to water the plants", "due_ms": null}),
+        )
+        .expect("reminder.add");
+    assert!(
+        unsaid
+            .reply
+            .starts_with("When should I remind you to water the plants?"),
+        "{}",
+        unsaid.reply
+    );
+    // The ring actions are the host's, not tools for the LLM.
+    let tools: Vec<&str> = host
+        .actions()
+        .filter(|(_, action)| action.tool)
+        .map(|(_, action)| action.name.as_str())
+        .collect();
+    assert!(
+        tools.contains(&"timer.start") && !tools.contains(&"timer.ring"),
+        "{tools:?}"
+    );
+}
+
+#[test]
+fn alarms_are_lent_only_when_granted_and_only_by_a_host_that_keeps_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut host = host(dir.path());
+    let asks_for_alarms = r#"(module
+  (import "hauski" "alarm_add" (func (param i32 i32) (result i64)))
+  (memory (export "memory") 1))"#;
+    let refused = host.load(manifest("sneaky", "kv"), asks_for_alarms.as_bytes());
+    assert!(
+        matches!(
+            &refused,
+            Err(SkillError::NotGranted {
+                capability: "alarms",
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    let mut keeps_none = host_with(dir.path(), None);
+    let timers = crate::builtin::skills()
+        .into_iter()
+        .find(|(manifest, _)| manifest.name == "timers")
+        .expect("the timers skill");
+    let unlent = keeps_none.load(timers.0, timers.1);
+    assert!(
+        matches!(&unlent, Err(SkillError::Module { reason, .. }) if reason.contains("keeps no alarms")),
+        "{unlent:?}"
+    );
 }

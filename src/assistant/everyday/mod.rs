@@ -1,26 +1,29 @@
-//! Timers, reminders and lists in the daemon: the skill calls carried out
-//! (timers and reminders over the SQLite store, lists and the owner's own
-//! skills in the WebAssembly sandbox), and the alarm thread that rings what
-//! is due on the bus (`hauski.alarm`), where the voice loop sounds it.
+//! Timers, reminders and lists in the daemon: every skill call carried out
+//! in the WebAssembly sandbox (the built-in timers, reminders and lists
+//! skills, and the owner's), the desk that keeps and schedules the alarms
+//! those skills set, and the alarm thread that rings what is due on the bus
+//! (`hauski.alarm`), where the voice loop sounds it in the alarm's room.
 
 mod act;
+mod desk;
 pub mod say;
 pub mod tools;
 
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hauski_brain::memory::Clock;
 use hauski_skills::SkillsPolicy;
 use hauski_skills::host::{HostServices, SkillError, SkillHost};
-use hauski_skills::schedule::{Ring, Scheduler};
+use hauski_skills::schedule::Ring;
 use hauski_skills::store::{Alarm, AlarmKind, SkillStore, StoreError};
-use jiff::tz::TimeZone;
-use jiff::{Timestamp, ZonedDateTime};
+use jiff::ZonedDateTime;
+use serde_json::json;
 
 use super::bus::{Bus, Event};
 use super::intents::everyday::SkillCall;
+use desk::Desk;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EverydayError {
@@ -32,21 +35,12 @@ pub enum EverydayError {
     Policy(String),
 }
 
-struct Inner {
-    store: SkillStore,
-    scheduler: Scheduler,
-}
-
 /// The everyday skills of one daemon.
 pub struct Everyday {
-    inner: Mutex<Inner>,
-    /// Woken when an alarm is added or acknowledged, so the alarm thread
-    /// waits for the next due time anew.
-    changed: Condvar,
-    policy: SkillsPolicy,
-    time_zone: TimeZone,
-    clock: Arc<dyn Clock>,
-    /// The sandboxed skills: the built-in lists skill and the owner's.
+    /// Timers and reminders as kept, scheduled and rung by the core.
+    desk: Arc<Desk>,
+    /// The sandboxed skills: the built-in timers, reminders and lists
+    /// skills (over the desk and their kv stores) and the owner's.
     skills: SkillHost,
 }
 
@@ -71,11 +65,14 @@ impl Everyday {
         bus: Bus,
     ) -> Result<Self, EverydayError> {
         let time_zone = policy.time_zone().map_err(EverydayError::Policy)?;
-        let store = SkillStore::open(places.store)?;
-        let scheduler = Scheduler::new(policy.alarms.clone(), clock.now_ms());
-        let skill_clock = clock.clone();
+        let desk = Arc::new(Desk::new(
+            SkillStore::open(places.store)?,
+            policy,
+            time_zone,
+            clock.clone(),
+        ));
         let services = HostServices {
-            clock: Arc::new(move || skill_clock.now_ms()),
+            clock: Arc::new(move || clock.now_ms()),
             notify: Arc::new(move |skill, text| {
                 bus.publish(Event::Notification {
                     sender: skill.to_string(),
@@ -83,6 +80,7 @@ impl Everyday {
                     urgency: super::bus::Urgency::Normal,
                 });
             }),
+            alarms: Some(desk.clone()),
         };
         let mut skills = SkillHost::new(places.store, places.audit, services)?;
         for (manifest, wasm) in hauski_skills::builtin::skills() {
@@ -93,82 +91,53 @@ impl Everyday {
                 tracing::warn!(error = %problem, "a skill in {} was left out", dir.display());
             }
         }
-        Ok(Self {
-            inner: Mutex::new(Inner { store, scheduler }),
-            changed: Condvar::new(),
-            policy,
-            time_zone,
-            clock,
-            skills,
-        })
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        Ok(Self { desk, skills })
     }
 
     /// Now, in the owner's time zone.
     pub fn now(&self) -> ZonedDateTime {
-        self.zoned(self.clock.now_ms())
-    }
-
-    fn zoned(&self, ms: i64) -> ZonedDateTime {
-        zoned(ms, &self.time_zone)
+        self.desk.zoned(self.desk.clock.now_ms())
     }
 
     /// The skill call `text` asks for, if the fast path knows its phrasing.
     pub fn recognise(&self, text: &str) -> Option<SkillCall> {
-        super::intents::everyday::parse(text, &self.now(), &self.policy)
+        super::intents::everyday::parse(text, &self.now(), &self.desk.policy)
     }
 
     /// Whether an alarm is ringing (so "stop" and "okay" acknowledge it).
     pub fn is_ringing(&self) -> bool {
-        self.lock().scheduler.is_ringing()
+        self.desk.lock().scheduler.is_ringing()
     }
 
     /// Stops every ringing alarm; returns how many rang.
     pub fn acknowledge(&self) -> Result<usize, StoreError> {
-        let mut inner = self.lock();
-        let Inner { store, scheduler } = &mut *inner;
+        let mut kept = self.desk.lock();
+        let desk::Kept { store, scheduler } = &mut *kept;
         let count = scheduler.acknowledge(store)?;
-        self.changed.notify_all();
+        self.desk.changed.notify_all();
         Ok(count)
     }
 
     /// What rings now: newly due alarms and repeats, as the alarm thread
     /// publishes them.
     pub fn rings_now(&self) -> Result<Vec<Ring>, StoreError> {
-        let now = self.clock.now_ms();
-        let mut inner = self.lock();
-        let Inner { store, scheduler } = &mut *inner;
+        let now = self.desk.clock.now_ms();
+        let mut kept = self.desk.lock();
+        let desk::Kept { store, scheduler } = &mut *kept;
         scheduler.rings_at(store, now)
     }
 
-    /// Carries out `call` for the owner in `profile`; returns the reply.
+    /// Carries out `call` in its sandboxed skill for the owner in
+    /// `profile` (where an alarm it sets rings); returns the reply.
     pub fn act(&self, call: SkillCall, profile: &str) -> Result<String, EverydayError> {
-        let _span = tracing::info_span!("skill", action = call.action()).entered();
-        let inner = self.lock();
-        let turn = act::ActContext {
-            store: &inner.store,
-            now_ms: self.clock.now_ms(),
-            now: self.now(),
-            profile,
-            policy: &self.policy,
-            time_zone: &self.time_zone,
-            skills: &self.skills,
-        };
-        let (reply, scheduled) = act::act(&turn, call)?;
-        if scheduled {
-            self.changed.notify_all();
-        }
-        Ok(reply)
+        let (action, args) = act::sandbox_request(call);
+        let _span = tracing::info_span!("skill", action).entered();
+        Ok(self.skills.call_from(Some(profile), action, &args)?.reply)
     }
 
     /// The items on `list` (the API's `GET /lists/{name}`).
     pub fn list_items(&self, list: &str) -> Result<Vec<String>, SkillError> {
-        let read = self
-            .skills
-            .call("list.read", &serde_json::json!({"list": list}))?;
+        let read = self.skills.call("list.read", &json!({"list": list}))?;
         Ok(items_of(&read.data))
     }
 
@@ -176,7 +145,7 @@ impl Everyday {
     pub fn list_add(&self, list: &str, items: &[String]) -> Result<Vec<String>, SkillError> {
         let added = self
             .skills
-            .call("list.add", &serde_json::json!({"list": list, "items": items}))?;
+            .call("list.add", &json!({"list": list, "items": items}))?;
         Ok(items_of(&added.data))
     }
 
@@ -184,7 +153,7 @@ impl Everyday {
     pub fn list_remove(&self, list: &str, item: &str) -> Result<Option<Vec<String>>, SkillError> {
         let removed = self
             .skills
-            .call("list.remove", &serde_json::json!({"list": list, "item": item}))?;
+            .call("list.remove", &json!({"list": list, "item": item}))?;
         Ok((removed.data["changed"] == true).then(|| items_of(&removed.data)))
     }
 
@@ -193,19 +162,36 @@ impl Everyday {
         &self.skills
     }
 
-    /// The sentence a ring speaks.
+    /// The sentence a ring speaks, worded by the skill that set it; a
+    /// plain sentence of the core's when that skill fails.
     pub fn ring_text(&self, ring: &Ring) -> String {
-        ring_text(
-            &ring.alarm,
-            ring.late,
-            &self.zoned(ring.alarm.due_ms),
-            &self.now(),
-        )
+        let alarm = &ring.alarm;
+        let (action, args) = match alarm.kind {
+            AlarmKind::Timer => (
+                "timer.ring",
+                json!({"label": alarm.label, "seconds": alarm.seconds, "late": ring.late}),
+            ),
+            AlarmKind::Reminder => (
+                "reminder.ring",
+                json!({"label": alarm.label, "late": ring.late,
+                    "when": late_when(&self.desk.zoned(alarm.due_ms), &self.now())}),
+            ),
+        };
+        match self.skills.call_from(alarm.profile.as_deref(), action, &args) {
+            Ok(rung) if !rung.reply.is_empty() => rung.reply,
+            failed => {
+                tracing::warn!(
+                    ?failed,
+                    "the skill did not word its alarm; the core's words are said"
+                );
+                plain_ring_text(alarm)
+            }
+        }
     }
 
     /// Rings what is due on `bus` from a thread of its own, for the
     /// daemon's lifetime: at each due time and repeat, and whenever an
-    /// alarm is added or acknowledged.
+    /// alarm is added, cancelled or acknowledged.
     pub fn start_ringing(self: &Arc<Self>, bus: Bus) -> std::io::Result<()> {
         let everyday = self.clone();
         std::thread::Builder::new()
@@ -235,25 +221,19 @@ impl Everyday {
                 }
                 Err(e) => tracing::error!(error = %e, "the alarms could not be checked"),
             }
-            let inner = self.lock();
-            let now = self.clock.now_ms();
-            let next = inner.scheduler.next_wake_ms(&inner.store).ok().flatten();
+            let kept = self.desk.lock();
+            let now = self.desk.clock.now_ms();
+            let next = kept.scheduler.next_wake_ms(&kept.store).ok().flatten();
             let wait_ms = next.map_or(LONGEST_WAIT_MS, |n| (n - now).clamp(0, LONGEST_WAIT_MS));
             if wait_ms > 0 {
                 let _woken = self
+                    .desk
                     .changed
-                    .wait_timeout(inner, Duration::from_millis(wait_ms as u64))
+                    .wait_timeout(kept, Duration::from_millis(wait_ms as u64))
                     .unwrap_or_else(|p| p.into_inner());
             }
         }
     }
-}
-
-/// Unix milliseconds as a moment in `time_zone`.
-fn zoned(ms: i64, time_zone: &TimeZone) -> ZonedDateTime {
-    Timestamp::from_millisecond(ms)
-        .unwrap_or(Timestamp::UNIX_EPOCH)
-        .to_zoned_datetime(time_zone.clone())
 }
 
 /// A lists skill reply's `items`.
@@ -269,26 +249,21 @@ fn items_of(data: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// "Your 10-minute pasta timer is done.", "This is your reminder to call the
-/// dentist.", or, due while the daemon was down, said as missed.
-pub fn ring_text(alarm: &Alarm, late: bool, due: &ZonedDateTime, now: &ZonedDateTime) -> String {
-    match (alarm.kind, late) {
-        (AlarmKind::Timer, false) => {
-            format!("Your {} is done.", say::timer_name(&alarm.label, alarm.seconds))
-        }
-        (AlarmKind::Timer, true) => format!(
-            "Your {} finished while I was away.",
-            say::timer_name(&alarm.label, alarm.seconds)
-        ),
-        (AlarmKind::Reminder, false) => format!("This is your reminder {}.", alarm.label),
-        (AlarmKind::Reminder, true) => {
-            let when = if due.date() == now.date() {
-                format!("at {}", say::clock_time(due))
-            } else {
-                say::moment(due, now).replace("today ", "")
-            };
-            format!("While I was away, you had a reminder {}, {when}.", alarm.label)
-        }
+/// When a reminder missed while the daemon was down was due: "at 3 PM"
+/// today, else the day too ("on December 3 at 3 PM").
+fn late_when(due: &ZonedDateTime, now: &ZonedDateTime) -> String {
+    if due.date() == now.date() {
+        format!("at {}", say::clock_time(due))
+    } else {
+        say::moment(due, now).replace("today ", "")
+    }
+}
+
+/// The core's own words for a ring, should its skill fail.
+fn plain_ring_text(alarm: &Alarm) -> String {
+    match alarm.kind {
+        AlarmKind::Timer => "Your timer is done.".into(),
+        AlarmKind::Reminder => format!("This is your reminder {}.", alarm.label),
     }
 }
 

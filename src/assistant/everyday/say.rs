@@ -1,60 +1,9 @@
-//! How timers, reminders and lists are put into words: durations ("1 hour
-//! and 30 minutes"), moments ("tomorrow at 7 AM") and lists ("eggs, oat
-//! milk and bread").
+//! How moments are put into words in the owner's time zone ("tomorrow at
+//! 7 AM"), for the skills, which have no time-zone database. Durations,
+//! timers and lists are worded by `hauski_words`, shared with the skills.
 
+use hauski_words::duration;
 use jiff::ZonedDateTime;
-
-/// "10 minutes", "1 hour and 30 minutes", "45 seconds".
-pub fn duration(seconds: u64) -> String {
-    let parts: Vec<String> = [
-        (seconds / 3600, "hour"),
-        (seconds % 3600 / 60, "minute"),
-        (seconds % 60, "second"),
-    ]
-    .into_iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, unit)| format!("{n} {unit}{}", if n == 1 { "" } else { "s" }))
-    .collect();
-    if parts.is_empty() {
-        return "0 seconds".into();
-    }
-    and_list(&parts)
-}
-
-/// "pasta timer" or "timer", with "10-minute" before it when the length is
-/// one unit ("a 10-minute pasta timer"), else "for 1 hour and 30 minutes" after.
-pub fn timer_name(label: &str, seconds: Option<u64>) -> String {
-    let name = if label.is_empty() {
-        "timer".to_string()
-    } else {
-        format!("{label} timer")
-    };
-    let Some(seconds) = seconds else {
-        return name;
-    };
-    let one_unit = if seconds % 3600 == 0 {
-        Some((seconds / 3600, "hour"))
-    } else if seconds < 3600 && seconds % 60 == 0 {
-        Some((seconds / 60, "minute"))
-    } else if seconds < 60 {
-        Some((seconds, "second"))
-    } else {
-        None
-    };
-    match one_unit {
-        Some((count, unit)) => format!("{count}-{unit} {name}"),
-        None => format!("{name} for {}", duration(seconds)),
-    }
-}
-
-/// "eggs", "eggs and bread", "eggs, oat milk and bread".
-pub fn and_list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
-}
 
 /// "7 AM", "3:30 PM".
 pub fn clock_time(at: &ZonedDateTime) -> String {
@@ -87,22 +36,6 @@ pub fn moment(at: &ZonedDateTime, now: &ZonedDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_and_timer_names() {
-        assert_eq!(duration(600), "10 minutes");
-        assert_eq!(duration(5400), "1 hour and 30 minutes");
-        assert_eq!(duration(3661), "1 hour, 1 minute and 1 second");
-        assert_eq!(timer_name("pasta", Some(600)), "10-minute pasta timer");
-        assert_eq!(timer_name("", Some(3)), "3-second timer");
-        assert_eq!(timer_name("", Some(7200)), "2-hour timer");
-        assert_eq!(timer_name("", Some(90)), "timer for 1 minute and 30 seconds");
-        assert_eq!(
-            timer_name("roast", Some(5400)),
-            "roast timer for 1 hour and 30 minutes"
-        );
-        assert_eq!(timer_name("pasta", None), "pasta timer");
-    }
 
     #[test]
     fn moments_relative_to_now() {

@@ -47,12 +47,18 @@ fn tool(name: &str, description: &str, properties: Value, required: &[&str]) -> 
     }
 }
 
-/// The skills' actions with their JSON-schema parameters: timers, reminders
-/// and the clock, then every sandboxed skill's actions from its manifest
-/// (the lists skill and the owner's).
+/// The skills' actions as the LLM sees them: timers, reminders and the
+/// clock with arguments in words (read here, in the owner's zone and
+/// policy, into the skills' seconds and milliseconds), then every other
+/// sandboxed action offered as a tool, with its manifest's schema (the
+/// lists skill's and the owner's skills').
 pub fn skill_tools(sandboxed: &hauski_skills::host::SkillHost) -> Vec<ToolSpec> {
-    let mut tools = native_tools();
-    tools.extend(sandboxed.actions().map(|(_, action)| ToolSpec {
+    let mut tools = worded_tools();
+    let worded: Vec<String> = tools.iter().map(|t| t.name.clone()).collect();
+    let offered = sandboxed
+        .actions()
+        .filter(|(_, action)| action.tool && !worded.contains(&action.name));
+    tools.extend(offered.map(|(_, action)| ToolSpec {
         name: action.name.clone(),
         description: action.description.clone(),
         parameters: action.parameters.clone(),
@@ -60,8 +66,9 @@ pub fn skill_tools(sandboxed: &hauski_skills::host::SkillHost) -> Vec<ToolSpec> 
     tools
 }
 
-/// The actions HausKI carries out itself (their alarms ring from the core).
-fn native_tools() -> Vec<ToolSpec> {
+/// The actions whose arguments the LLM gives in words ("4 minutes",
+/// "Thursday afternoon"), which the sandbox has no means to read.
+fn worded_tools() -> Vec<ToolSpec> {
     let text = |what: &str| json!({"type": "string", "description": what});
     vec![
         tool(
@@ -208,33 +215,41 @@ mod tests {
         policy
     }
 
-    fn sandbox() -> hauski_skills::host::SkillHost {
+    /// The daemon's skills over a fresh data dir (kept alive beside them).
+    fn everyday() -> (tempfile::TempDir, crate::assistant::everyday::Everyday) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let services = hauski_skills::host::HostServices {
-            clock: std::sync::Arc::new(|| 0),
-            notify: std::sync::Arc::new(|_, _| {}),
+        let places = crate::assistant::everyday::EverydayPlaces {
+            store: &dir.path().join("skills.sqlite"),
+            audit: &dir.path().join("audit.log"),
+            skills_dir: None,
         };
-        let mut host = hauski_skills::host::SkillHost::new(
-            std::path::Path::new(":memory:"),
-            &dir.path().join("audit.log"),
-            services,
+        let clock = std::sync::Arc::new(hauski_brain::memory::ManualClock::new(0));
+        let everyday = crate::assistant::everyday::Everyday::open(
+            &places,
+            policy(),
+            clock,
+            crate::assistant::bus::Bus::new(),
         )
-        .expect("host");
-        for (manifest, wasm) in hauski_skills::builtin::skills() {
-            host.load(manifest, wasm).expect("built-in skill");
-        }
-        host
+        .expect("open");
+        (dir, everyday)
     }
 
     #[test]
     fn every_tool_has_a_schema_the_grammar_accepts_and_a_request() {
         let now: ZonedDateTime = "2026-12-01T14:00:00+01:00[Europe/Berlin]".parse().expect("now");
-        let tools = skill_tools(&sandbox());
+        let (_dir, everyday) = everyday();
+        let tools = skill_tools(everyday.skills());
         let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
         assert!(
             names.contains(&"list.add") && names.contains(&"timer.start"),
             "{names:?}"
         );
+        // Each action once, the hosts' own (the words of a ring) not at all.
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        assert!(!names.contains(&"timer.ring"), "{names:?}");
         let shape = crate::assistant::tools::AnswerShape::Tools {
             tools: tools.clone(),
             choice: crate::assistant::tools::ToolChoice::Required,

@@ -2,24 +2,13 @@
 //! list"), each stored under `list/<name>` in the skill's own kv store as a
 //! JSON array, oldest item first. Its replies are what HausKI says.
 
-mod host;
-
+use hauski_skill_abi::{Answer, export_skill, kv, log_info};
+use hauski_words::{and_list, capitalised, count};
 use serde_json::{Value, json};
 
-/// The request `{"action", "args"}` answered as `{"reply", "data"}` or `{"error"}`.
-fn handle(request: &[u8]) -> String {
-    let answer = match serde_json::from_slice::<Value>(request) {
-        Ok(request) => act(request["action"].as_str().unwrap_or_default(), &request["args"]),
-        Err(e) => Err(format!("the request is not JSON: {e}")),
-    };
-    match answer {
-        Ok((reply, data)) => json!({"reply": reply, "data": data}),
-        Err(error) => json!({"error": error}),
-    }
-    .to_string()
-}
+export_skill!(act);
 
-fn act(action: &str, args: &Value) -> Result<(String, Value), String> {
+fn act(action: &str, args: &Value) -> Answer {
     let list = args["list"]
         .as_str()
         .filter(|l| !l.is_empty())
@@ -64,17 +53,17 @@ fn act(action: &str, args: &Value) -> Result<(String, Value), String> {
             }
         }
         "list.clear" => {
-            let count = items.len();
+            let before = items.len();
             items.clear();
-            host::delete(&key(list));
+            kv::delete(&key(list));
             format!(
-                "Okay, I cleared the {list} list; it had {count} item{}.",
-                if count == 1 { "" } else { "s" }
+                "Okay, I cleared the {list} list; it had {}.",
+                count(before, "item")
             )
         }
         other => return Err(format!("the lists skill has no action {other}")),
     };
-    host::info(&format!("{action} on {list}: {} items", items.len()));
+    log_info(&format!("{action} on {list}: {} items", items.len()));
     Ok((reply, json!({"list": list, "items": items, "changed": changed})))
 }
 
@@ -83,7 +72,7 @@ fn key(list: &str) -> String {
 }
 
 fn load(list: &str) -> Result<Vec<String>, String> {
-    match host::get(&key(list)) {
+    match kv::get(&key(list)) {
         None => Ok(Vec::new()),
         Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| format!("the {list} list is damaged: {e}")),
     }
@@ -91,7 +80,7 @@ fn load(list: &str) -> Result<Vec<String>, String> {
 
 fn save(list: &str, items: &[String]) -> Result<(), String> {
     let bytes = serde_json::to_vec(items).map_err(|e| e.to_string())?;
-    if host::set(&key(list), &bytes) {
+    if kv::set(&key(list), &bytes) {
         Ok(())
     } else {
         Err(format!("the {list} list could not be stored (too long?)"))
@@ -111,20 +100,4 @@ fn added_reply(list: &str, added: &[String], already: &[String]) -> String {
         ));
     }
     reply.join(" ")
-}
-
-fn and_list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }

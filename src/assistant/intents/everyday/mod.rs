@@ -115,7 +115,7 @@ pub fn parse(text: &str, now: &ZonedDateTime, policy: &SkillsPolicy) -> Option<S
 }
 
 /// Opening words tiny Whisper writes for the commands' verbs, measured on
-/// espeak-ng voices (`tests/everyday_phrasings_through_asr.rs`): "console
+/// espeak-ng voices (`tests/it/everyday_phrasings_through_asr.rs`): "console
 /// the timer", "but oat milk on the list", "and eggs to the list". Taken
 /// for the verb only where the rest is a command's shape.
 fn near_misses(mut words: Vec<&str>) -> Vec<&str> {

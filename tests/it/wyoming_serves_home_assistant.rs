@@ -3,10 +3,10 @@
 //! streamed, as HA's pipeline sends it, with no audio-stop), and its
 //! conversation stage (handle).
 
-mod common;
+use crate::common;
 
-use common::server::Server;
-use common::{audio, espeak, hauski, padded, repo, wer, write_wav_16k};
+use crate::common::server::Server;
+use crate::common::{audio, espeak, hauski, padded, repo, wer, write_wav_16k};
 
 #[test]
 fn home_assistants_wyoming_client_gets_asr_tts_and_wake_words() {

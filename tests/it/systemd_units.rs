@@ -3,7 +3,7 @@
 //! `systemd-analyze verify`, and held to their hardening: the offline
 //! security exposure of each service stays low.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -4,12 +4,12 @@
 //! transcribes, speaks and serves; `hauski uninstall` removes it and keeps
 //! the owner's config.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::server::{Server, get};
+use crate::common::server::{Server, get};
 
 /// A home for a new owner: HOME, XDG dirs, and the models `hauski models
 /// pull` would have put in its data dir (linked from the real ones).

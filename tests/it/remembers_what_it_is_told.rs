@@ -1,11 +1,11 @@
 //! Memory from the command line and by voice: remember, recall in an answer,
 //! pin, forget.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
-use common::{hauski_with_data, require_gemma, run_err, run_ok};
+use crate::common::{hauski_with_data, require_gemma, run_err, run_ok};
 
 fn memory_list(data: &Path) -> Vec<serde_json::Value> {
     let out = run_ok(hauski_with_data(data).args(["memory", "list", "--json"]));

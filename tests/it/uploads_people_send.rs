@@ -2,10 +2,10 @@
 //! MP3, M4A, Ogg voice notes (Opus), Ogg Vorbis and browser WebM, encoded
 //! from jfk.wav by FFmpeg's encoders (PyAV), uploaded with the `openai` SDK.
 
-mod common;
+use crate::common;
 
-use common::server::Server;
-use common::{audio, hauski, wer};
+use crate::common::server::Server;
+use crate::common::{audio, hauski, wer};
 
 const JFK: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
 
@@ -26,7 +26,7 @@ fn compressed_uploads_transcribe_and_anything_else_gets_a_clear_400() {
         let text = upload["text"]
             .as_str()
             .unwrap_or_else(|| panic!("{name} was refused: {upload}"));
-        // The same bound as the WAV itself (tests/transcribes_reference_audio.rs).
+        // The same bound as the WAV itself (tests/it/transcribes_reference_audio.rs).
         let score = wer(JFK, text);
         assert!(score <= 0.05, "{name}: WER {score:.2} for {text:?}");
         // Compressed, not a WAV in disguise (jfk.wav is 352 kB).

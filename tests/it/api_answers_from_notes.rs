@@ -1,12 +1,12 @@
 //! Retrieval in the API's chat (`"retrieval": {"notes": true}`), and the
 //! daemon's watcher keeping the index fresh while it serves.
 
-mod common;
+use crate::common;
 
 use std::time::Instant;
 
-use common::server::{Server, post_json};
-use common::{hauski_with_data, require_gemma, run_ok};
+use crate::common::server::{Server, post_json};
+use crate::common::{hauski_with_data, require_gemma, run_ok};
 use serde_json::{Value, json};
 
 fn ask(server: &Server, question: &str) -> Value {

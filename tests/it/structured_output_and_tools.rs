@@ -2,10 +2,10 @@
 //! official `openai` and `ollama` clients; every answer is checked against
 //! its schema by the `jsonschema` package, not by HausKI's code.
 
-mod common;
+use crate::common;
 
-use common::server::Server;
-use common::{hauski, require_gemma};
+use crate::common::server::Server;
+use crate::common::{hauski, require_gemma};
 use serde_json::Value;
 
 #[test]

@@ -1,8 +1,6 @@
 //! `hauski say` writes speech that `hauski transcribe` reads back.
 
-mod common;
-
-use common::{hauski, run_err, run_ok, transcribe, wer};
+use crate::common::{hauski, run_err, run_ok, transcribe, wer};
 
 #[test]
 fn say_round_trips_through_asr_within_20_percent_wer() {

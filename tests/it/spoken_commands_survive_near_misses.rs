@@ -3,7 +3,7 @@
 //! the profile names) and intent parser (near-miss names matched). The same
 //! clips without the bias and the near-miss matching are the baseline.
 
-mod common;
+use crate::common;
 
 use hauski::assistant::Allow;
 use hauski::assistant::intents::{Intent, ProfileIntent, recognise};

@@ -3,16 +3,16 @@
 //! are rooms. Questions are synthesised by espeak-ng, played into `mic`, and
 //! what reaches each room is recorded from its monitor and read back by ASR.
 
-mod common;
+use crate::common;
 
-use common::nats::{Nats, Subscriber};
-use common::pipewire::PipeWire;
-use common::server::{Server, get, post_json};
-use common::voice::{
+use crate::common::nats::{Nats, Subscriber};
+use crate::common::pipewire::PipeWire;
+use crate::common::server::{Server, get, post_json};
+use crate::common::voice::{
     ask, count, daemon_in_rooms, last_field, listening_daemon, one_at_a_time, peak, piper, spoken_request,
     start_daemon, start_daemon_with,
 };
-use common::{espeak, hauski_with_data, padded, require_gemma, wer, write_wav_16k};
+use crate::common::{espeak, hauski_with_data, padded, require_gemma, wer, write_wav_16k};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 

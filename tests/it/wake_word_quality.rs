@@ -4,11 +4,11 @@
 //! false accepts on more than ten minutes of speech without the wake word.
 //! The live loop's settings (eager reports) are the ones measured.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 
-use common::{audio, espeak, padded, repo};
+use crate::common::{audio, espeak, padded, repo};
 use hauski_voice::wake::{WakeEngine, WakeSettings};
 use serde_json::json;
 

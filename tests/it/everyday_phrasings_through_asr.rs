@@ -3,7 +3,7 @@
 //! phrasing must become its skill call without the LLM, and questions that
 //! only mention these things must not.
 
-mod common;
+use crate::common;
 
 use hauski::assistant::Allow;
 use hauski::assistant::intents::everyday::parse;

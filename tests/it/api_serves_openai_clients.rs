@@ -2,10 +2,10 @@
 //! hand-read SSE, bad input of every kind, auth, limits and a load test.
 //! Uses Gemma 3 270M (fetched by scripts/fetch-gemma.sh) as the chat model.
 
-mod common;
+use crate::common;
 
-use common::server::{RawRequest, Server, assert_error, config_with_limits, get, post, post_json};
-use common::{audio, hauski, require_gemma, run_err, wer};
+use crate::common::server::{RawRequest, Server, assert_error, config_with_limits, get, post, post_json};
+use crate::common::{audio, hauski, require_gemma, run_err, wer};
 use serde_json::{Value, json};
 
 const JFK: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";

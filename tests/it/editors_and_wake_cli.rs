@@ -1,10 +1,10 @@
 //! The editor endpoints (Obsidian canvas ideas, PR drafts) with Gemma, the
 //! `hauski wake` commands, and the API on a machine without PipeWire.
 
-mod common;
+use crate::common;
 
-use common::server::{Server, assert_error, post_json};
-use common::{espeak, hauski, padded, require_gemma, run_err, run_ok, write_wav_16k};
+use crate::common::server::{Server, assert_error, post_json};
+use crate::common::{espeak, hauski, padded, require_gemma, run_err, run_ok, write_wav_16k};
 use serde_json::{Value, json};
 
 fn ids(nodes: &Value) -> Vec<String> {

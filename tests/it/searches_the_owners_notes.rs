@@ -1,11 +1,11 @@
 //! `hauski index` and `hauski search` on a generated vault of 200+ notes with
 //! known facts in known notes, asked about in other words.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
-use common::{hauski_with_data, run_ok};
+use crate::common::{hauski_with_data, run_ok};
 
 /// (file, note text, a question phrased differently from the note).
 const FACTS: &[(&str, &str, &str)] = &[

@@ -1,17 +1,18 @@
 //! Timers and lists as people use them: a timer set by voice on a private
 //! PipeWire rings aloud (a chime, then its words, read back by ASR from the
-//! room's sink) until "stop"; lists are read and changed over the API.
+//! room's sink) in the room it was set in, even after answers moved to
+//! another room, until "stop"; lists are read and changed over the API.
 //! (A list changed by speech through Home Assistant's conversation stage,
 //! then read over the API: `wyoming_serves_home_assistant.rs`.)
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
-use common::pipewire::PipeWire;
-use common::server::{Server, get, post_json};
-use common::voice::{ask, count, last_field, listening_daemon, one_at_a_time, spoken_request};
-use common::{fresh_dir, hauski, hauski_with_data, normalize, require_gemma, transcribe};
+use crate::common::pipewire::PipeWire;
+use crate::common::server::{Server, get, post_json};
+use crate::common::voice::{ask, count, last_field, listening_daemon, one_at_a_time, spoken_request};
+use crate::common::{fresh_dir, hauski, hauski_with_data, normalize, require_gemma, transcribe};
 use serde_json::{Value, json};
 
 /// A config dir whose alarms ring every 3 s (20 s in the shipped policy),
@@ -50,7 +51,7 @@ fn chime_level(file: &Path) -> f32 {
 }
 
 #[test]
-fn a_spoken_timer_rings_aloud_until_stop() {
+fn a_spoken_timer_rings_aloud_in_its_room_until_stop() {
     let _serial = one_at_a_time();
     require_gemma();
     let pw = PipeWire::start(&fresh_dir("pw"), &["kitchen", "living", "mic"]);
@@ -60,18 +61,23 @@ fn a_spoken_timer_rings_aloud_until_stop() {
     cmd.env("HAUSKI_CONFIG", quick_alarms());
     let server = listening_daemon(&pw, cmd, &[]);
     let recording = pw.record("living", &dir.join("living.wav"));
+    let kitchen_recording = pw.record("kitchen", &dir.join("kitchen.wav"));
 
+    // Set in the living room (wohnzimmer plays on the default sink, `living`) ...
     ask(
         &server,
         &pw,
-        &spoken_request(&dir, "timer", "Set a timer for three seconds."),
+        &spoken_request(&dir, "timer", "Set a timer for ten seconds."),
     );
     assert_eq!(
         last_field(&server.log(), "answer", "answer"),
-        "Okay, a 3-second timer, starting now.",
+        "Okay, a 10-second timer, starting now.",
         "{}",
         server.log()
     );
+    // ... then answers move to the kitchen before it rings.
+    let (status, body) = post_json(&server.url("/audio/profile"), &json!({"profile": "kueche"}));
+    assert_eq!(status, 200, "{body}");
     server.wait_for("the timer to ring a second time", || {
         server
             .log()
@@ -108,6 +114,18 @@ fn a_spoken_timer_rings_aloud_until_stop() {
     assert!(
         chime > 0.05,
         "the chime's first note is at {chime} in the living room"
+    );
+    // The kitchen heard the answer about the time left, not the alarm.
+    let kitchen = kitchen_recording.stop();
+    let heard_in_kitchen = normalize(&transcribe(&kitchen)).join(" ");
+    assert!(
+        heard_in_kitchen.contains("no timer") && !heard_in_kitchen.contains("is done"),
+        "the kitchen, read back: {heard_in_kitchen:?}"
+    );
+    let kitchen_chime = chime_level(&kitchen);
+    assert!(
+        kitchen_chime < chime / 2.0,
+        "a chime at {kitchen_chime} in the kitchen (the living room's was {chime})"
     );
 }
 

@@ -2,12 +2,12 @@
 //! concurrent clients on /v1/embeddings and /healthz for a bounded time.
 //! No request may fail; p50/p95/p99 go to target/bench/api-load.json.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 
-use common::hauski;
-use common::server::Server;
+use crate::common::hauski;
+use crate::common::server::Server;
 use serde_json::{Value, json};
 
 fn wrk(url: &str, body: Option<&str>, seconds: u32) -> Value {

@@ -1,8 +1,8 @@
 //! `hauski transcribe` on the reference recordings, scored by word error rate.
 
-mod common;
+use crate::common;
 
-use common::{audio, hauski, run_ok, transcribe, wer};
+use crate::common::{audio, hauski, run_ok, transcribe, wer};
 
 const JFK: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
 const LIBRISPEECH: &str = "IF THE READER WILL EXCUSE ME I WILL SAY NOTHING OF MY ANTECEDENTS NOR OF THE CIRCUMSTANCES WHICH LED ME TO LEAVE MY NATIVE COUNTRY THE NARRATIVE WOULD BE TEDIOUS TO HIM AND PAINFUL TO MYSELF";

@@ -1,7 +1,7 @@
 //! `hauski models pull` against a real HTTP server on loopback: download,
 //! resume after an interrupted transfer, sha256 check, egress policy.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use common::{hauski, run_err, run_ok};
+use crate::common::{hauski, run_err, run_ok};
 use sha2::{Digest, Sha256};
 
 /// What the test server does with one request.

@@ -1,11 +1,11 @@
 //! Bad input gets a clear error that names the file and the fix: exit code 1,
 //! never a panic.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
-use common::{audio, hauski, run_err, shared_models};
+use crate::common::{audio, hauski, run_err, shared_models};
 
 fn write_models_yml(config_dir: &Path, id: &str, path: &str, sha256: &str) {
     let yaml = format!(

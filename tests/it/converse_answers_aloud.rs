@@ -1,8 +1,8 @@
 //! `hauski converse`: a recorded question in, a spoken answer out.
 
-mod common;
+use crate::common;
 
-use common::{audio, hauski, require_gemma, run_ok, transcribe, wer};
+use crate::common::{audio, hauski, require_gemma, run_ok, transcribe, wer};
 
 #[test]
 fn converse_on_jfk_writes_a_spoken_answer() {
