@@ -101,7 +101,7 @@ fn markdown_table(report: &Value) -> String {
         "| request → action done (ms) | requests | p50 / p95 |".to_string(),
         "|---|---|---|".to_string(),
         row(
-            "fast path: phrasing → skill call → SQLite (FULL sync)",
+            "fast path: phrasing → skill call in the WebAssembly sandbox (a fresh instance) → SQLite (FULL sync)",
             "fast_path_ms",
         ),
         row(
