@@ -17,8 +17,9 @@ use serde::Deserialize;
 use tokio::sync::broadcast;
 
 use crate::assistant::SharedAssistant;
-use crate::assistant::bus::{Bus, Event, Urgency};
+use crate::assistant::bus::{Bus, Event};
 use crate::assistant::health::State;
+use crate::assistant::notices::Notice;
 use crate::config::Routing;
 
 /// Commands other programs may send; each payload is a JSON object.
@@ -27,9 +28,6 @@ pub const COMMANDS: &str = "hauski.cmd.>";
 pub const PROFILE_SET: &str = "hauski.cmd.profile.set";
 /// `{"sender": "Anna", "text": "...", "urgency": "normal"}`: read a message aloud.
 pub const NOTIFY: &str = "hauski.cmd.notify";
-
-/// Longest notification text read aloud; longer ones are refused.
-const MAX_NOTIFICATION_CHARS: usize = 2000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BridgeError {
@@ -155,16 +153,7 @@ async fn publish_events(mut events: broadcast::Receiver<Event>, client: async_na
 #[derive(Debug, PartialEq)]
 enum Command {
     SetProfile { profile: String },
-    Notify(Notification),
-}
-
-#[derive(Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Notification {
-    sender: String,
-    text: String,
-    #[serde(default)]
-    urgency: Urgency,
+    Notify(Notice),
 }
 
 #[derive(Debug, Deserialize)]
@@ -182,18 +171,13 @@ fn parse_command(subject: &str, payload: &[u8]) -> Result<Command, String> {
             Ok(Command::SetProfile { profile: set.profile })
         }
         NOTIFY => {
-            let note: Notification = serde_json::from_slice(payload).map_err(|e| {
+            let note: Notice = serde_json::from_slice(payload).map_err(|e| {
                 format!(
-                    "{subject} wants {{\"sender\": ..., \"text\": ..., \"urgency\": low|normal|high}}: {e}"
+                    "{subject} wants {{\"sender\": ..., \"text\": ..., \"urgency\": low|normal|high, \"source\", \"room\", \"profile\" optional}}: {e}"
                 )
             })?;
-            if note.text.trim().is_empty() {
-                return Err(format!("{subject}: the text is empty"));
-            }
-            if note.text.chars().count() > MAX_NOTIFICATION_CHARS {
-                return Err(format!(
-                    "{subject}: the text is longer than {MAX_NOTIFICATION_CHARS} characters"
-                ));
+            if let Some(problem) = note.problem() {
+                return Err(format!("{subject}: {problem}"));
             }
             Ok(Command::Notify(note))
         }
@@ -238,11 +222,7 @@ fn run(state: &SharedAssistant, command: Command) -> Result<String, String> {
             .map(|name| format!("profile {name}"))
             .map_err(|e| e.to_string()),
         Command::Notify(note) => {
-            state.bus.publish(Event::Notification {
-                sender: note.sender,
-                text: note.text,
-                urgency: note.urgency,
-            });
+            state.bus.publish(Event::Notification(note));
             Ok("notification queued".into())
         }
     }
@@ -282,11 +262,11 @@ mod tests {
         );
         assert_eq!(
             parse_command(NOTIFY, br#"{"sender": "Anna", "text": "On the train."}"#),
-            Ok(Command::Notify(Notification {
-                sender: "Anna".into(),
-                text: "On the train.".into(),
-                urgency: Urgency::Normal,
-            }))
+            Ok(Command::Notify(Notice::from_program(
+                "Anna",
+                "On the train.",
+                crate::assistant::bus::Urgency::Normal
+            )))
         );
         for (subject, payload, says) in [
             (PROFILE_SET, &b"{not json"[..], "wants {\"profile\": NAME}"),
@@ -305,7 +285,7 @@ mod tests {
         }
         let long = format!(
             r#"{{"sender": "A", "text": "{}"}}"#,
-            "a".repeat(MAX_NOTIFICATION_CHARS + 1)
+            "a".repeat(crate::assistant::notices::MAX_TEXT_CHARS + 1)
         );
         assert!(parse_command(NOTIFY, long.as_bytes()).is_err());
     }

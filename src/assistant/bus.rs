@@ -11,6 +11,8 @@
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
+use super::notices::Notice;
+
 /// Events a slow subscriber may fall behind by before it loses some.
 const CAPACITY: usize = 256;
 
@@ -41,12 +43,8 @@ pub enum Event {
     TtsStop { interrupted: bool },
     /// Answers now play through this profile's sink.
     ProfileChanged { profile: String },
-    /// A message to read aloud (`urgency`: low, normal or high).
-    Notification {
-        sender: String,
-        text: String,
-        urgency: Urgency,
-    },
+    /// A message to read aloud (see [`Notice`]).
+    Notification(Notice),
     /// A timer or reminder rings (`kind`: timer or reminder); `ring` counts
     /// from 1 until "stop"; `late`: it was due while the daemon was down.
     Alarm {
@@ -61,8 +59,8 @@ pub enum Event {
     AlarmStopped { count: usize },
 }
 
-/// How much a notification may interrupt.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// How much a notification may interrupt; urgent ones are said first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     Low,
@@ -168,11 +166,10 @@ mod tests {
             Event::ProfileChanged {
                 profile: "kueche".into(),
             },
-            Event::Notification {
-                sender: "Anna".into(),
-                text: "I'm on the train.".into(),
-                urgency: Urgency::Normal,
-            },
+            Event::Notification(Notice {
+                source: Some("signal".into()),
+                ..Notice::from_program("Anna", "I'm on the train.", Urgency::Normal)
+            }),
             Event::Alarm {
                 id: 7,
                 kind: "timer".into(),

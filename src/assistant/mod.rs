@@ -14,6 +14,7 @@ pub mod health;
 pub mod intents;
 mod load;
 pub mod metrics;
+pub mod notices;
 pub mod reply;
 pub mod sentences;
 mod skill_turn;

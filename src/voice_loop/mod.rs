@@ -8,6 +8,7 @@
 
 mod listener;
 mod partials;
+mod read_aloud;
 mod speaker;
 mod turn;
 mod wake_watch;
@@ -95,7 +96,7 @@ pub fn start(
     let playback = Arc::new(playback);
     apply_profile(&state, &profile, &playback);
     let speaker = Speaker::start(voice, playback.clone(), state.clone()).map_err(|e| e.to_string())?;
-    speak_notifications(&state, &speaker).map_err(|e| e.to_string())?;
+    read_aloud::start(&state, &speaker).map_err(|e| e.to_string())?;
     let assistant = state.clone();
     let parts = Parts {
         state,
@@ -126,56 +127,6 @@ pub fn start(
     tracing::info!(source = ?config.source, "voice loop listening for the wake word");
     assistant.health.up("voice_loop");
     Ok(VoiceLoop { _running: () })
-}
-
-/// Messages from the bus (`hauski.notification`, from NATS or an adapter)
-/// and ringing alarms (`hauski.alarm`, after a chime) are read aloud after
-/// whatever is playing.
-fn speak_notifications(state: &SharedAssistant, speaker: &Speaker) -> std::io::Result<()> {
-    let mut events = state.bus.subscribe();
-    let speaker = speaker.clone();
-    let state = state.clone();
-    std::thread::Builder::new()
-        .name("notifications".into())
-        .spawn(move || {
-            use tokio::sync::broadcast::error::RecvError;
-            loop {
-                match events.blocking_recv() {
-                    Ok(Event::Notification { sender, text, .. }) => {
-                        let _span = tracing::info_span!("notification", %sender).entered();
-                        tracing::info!(%text, "reading a message aloud");
-                        speaker.say(Sentence {
-                            epoch: speaker.current(),
-                            text: format!("Message from {sender}: {text}"),
-                            turn: TurnGate::confirmed(Instant::now()),
-                            last: true,
-                            chime: false,
-                            sink: None,
-                        });
-                    }
-                    Ok(Event::Alarm {
-                        id,
-                        text,
-                        ring,
-                        profile,
-                        ..
-                    }) => {
-                        let _span = tracing::info_span!("alarm", id, ring).entered();
-                        speaker.say(Sentence {
-                            epoch: speaker.current(),
-                            text,
-                            turn: TurnGate::confirmed(Instant::now()),
-                            last: true,
-                            chime: true,
-                            sink: profile.and_then(|name| profile_sink(&state, &name)),
-                        });
-                    }
-                    Ok(_) | Err(RecvError::Lagged(_)) => {}
-                    Err(RecvError::Closed) => return,
-                }
-            }
-        })?;
-    Ok(())
 }
 
 /// Logs what playback reports; a sink lost mid-answer ends that answer (the

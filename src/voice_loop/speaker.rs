@@ -67,6 +67,11 @@ impl Speaker {
         }
     }
 
+    /// Whether HausKI is speaking (from the first audio of an answer until it played out).
+    pub fn is_speaking(&self) -> bool {
+        self.speaking.load(Ordering::SeqCst)
+    }
+
     /// Audio is about to play on `sink`.
     fn speaking(&self, sink: &str) {
         if !self.speaking.swap(true, Ordering::SeqCst) {
@@ -153,19 +158,20 @@ fn speak(voice: &Mutex<PiperVoice>, playback: &Playback, sentences: &Receiver<Se
     }
 }
 
-/// Plays `audio` on the sink `room` and then turns playback back to
-/// `active`: what was queued before plays out where it was meant first,
+/// Plays `audio` on the sink `room` (an alarm's, a message's) and then
+/// turns playback back to `active`: what was queued before plays out where it was meant first,
 /// and nothing after it is queued until `audio` has played (the speaker
 /// thread waits, as it would between sentences).
 fn play_in(playback: &Playback, room: &str, active: &str, audio: &[f32]) {
     const QUEUED_BEFORE: Duration = Duration::from_secs(60);
     let length = Duration::from_secs_f64(audio.len() as f64 / f64::from(playback.rate()));
     playback.wait_drained(QUEUED_BEFORE);
-    tracing::info!(sink = room, "played in the room it was set in");
+    tracing::debug!(sink = room, "playing in another room");
     playback.set_sink(room);
     playback.play(audio);
     playback.wait_drained(length + Duration::from_secs(5));
     playback.set_sink(active);
+    tracing::info!(sink = room, "played in its own room");
 }
 
 /// Piper opens each sentence with 40–60 ms of near-silence before the first

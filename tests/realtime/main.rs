@@ -8,4 +8,5 @@
 mod common;
 
 mod everyday_skills_aloud;
+mod messages_read_aloud;
 mod voice_loop_on_pipewire;

@@ -194,7 +194,9 @@ fn a_capability_not_granted_is_refused_and_audited() {
     let audit = std::fs::read_to_string(dir.path().join("audit.log")).expect("audit log");
     assert_eq!(audit.matches("\"decision\":\"refused\"").count(), 2, "{audit}");
     assert!(audit.contains("kv capability"), "{audit}");
-    audit::verify(&dir.path().join("audit.log"), &audit).expect("the chain holds");
+    let public = std::fs::read_to_string(dir.path().join("audit.pub")).expect("the audit key's public half");
+    let public = hex::decode(public.trim()).expect("hex");
+    audit::verify(&dir.path().join("audit.log"), &audit, &public).expect("the chain and signatures hold");
 }
 
 #[test]

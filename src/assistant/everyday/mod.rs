@@ -74,11 +74,11 @@ impl Everyday {
         let services = HostServices {
             clock: Arc::new(move || clock.now_ms()),
             notify: Arc::new(move |skill, text| {
-                bus.publish(Event::Notification {
-                    sender: skill.to_string(),
-                    text: text.to_string(),
-                    urgency: super::bus::Urgency::Normal,
-                });
+                bus.publish(Event::Notification(super::notices::Notice::from_program(
+                    skill,
+                    text,
+                    super::bus::Urgency::Normal,
+                )));
             }),
             alarms: Some(desk.clone()),
         };
