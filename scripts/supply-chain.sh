@@ -11,7 +11,11 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 deny_version=0.20.2
 if ! cargo deny --version 2>/dev/null | grep -q "$deny_version"; then
   echo "==> cargo install cargo-deny $deny_version"
-  cargo install --locked --quiet "cargo-deny@$deny_version"
+  # Built for a tool that runs for seconds: cargo-deny's own release profile
+  # (fat LTO, one codegen unit) made its build the longest step of a CI run
+  # after HausKI's own; these settings override it for this build only.
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+    cargo install --locked --quiet "cargo-deny@$deny_version"
 fi
 
 manifests=(Cargo.toml voice/wake-engine/Cargo.toml skills/builtin/Cargo.toml)
