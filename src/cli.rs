@@ -109,6 +109,11 @@ pub enum Command {
         #[command(subcommand)]
         action: ProfileAction,
     },
+    /// The skills' audit log (loads, refusals, failures): check its chain and signatures.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// The audio devices HausKI can play to.
     Audio {
         #[command(subcommand)]
@@ -373,5 +378,17 @@ pub enum WakeAction {
         wake_file: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Check that no line of audit.log was edited, removed, reordered or
+    /// forged: every hash follows the line before and every signature is
+    /// the audit key's (audit.pub). Exits 1 naming the first broken line.
+    Verify {
+        /// The log; audit.log in the data dir by default.
+        #[arg(long)]
+        log: Option<std::path::PathBuf>,
     },
 }

@@ -2,6 +2,7 @@
 
 mod ask;
 mod audio;
+mod audit;
 mod config;
 mod converse;
 mod index;
@@ -92,6 +93,7 @@ pub fn run(cli: Cli) -> Result<()> {
         } => index::search(&app()?, &query, k, path_prefix, json),
         Command::Memory { action } => memory::run(&app()?, action),
         Command::Profile { action } => profile::run(&app()?, action),
+        Command::Audit { action } => audit::run(&app()?, action),
         Command::Audio { action } => audio::run(&app()?, action),
         Command::Wake { action } => wake::run(&app()?, action),
         Command::Serve(args) => serve::run(app()?, &args),

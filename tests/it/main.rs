@@ -19,6 +19,7 @@ mod installs_as_an_appliance;
 mod models_pull_resumes_and_verifies;
 mod remembers_what_it_is_told;
 mod searches_the_owners_notes;
+mod skills_audit_is_signed;
 mod speaks_and_reads_back;
 mod spoken_commands_survive_near_misses;
 mod structured_output_and_tools;
