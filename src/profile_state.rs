@@ -63,12 +63,17 @@ impl ActiveProfile {
         })
     }
 
+    /// [`resolve`](Self::resolve), or the error that names the known profiles.
+    pub fn resolve_known(&self, spoken: &str) -> Result<String, ProfileError> {
+        self.resolve(spoken).ok_or_else(|| ProfileError::Unknown {
+            name: spoken.to_string(),
+            known: self.profiles.known_names(),
+        })
+    }
+
     /// Makes `name` (or a synonym of it) active and saves it; returns the profile name.
     pub fn set(&self, name: &str) -> Result<String, ProfileError> {
-        let resolved = self.resolve(name).ok_or_else(|| ProfileError::Unknown {
-            name: name.to_string(),
-            known: self.profiles.known_names(),
-        })?;
+        let resolved = self.resolve_known(name)?;
         // Written aside and renamed: a crash leaves the old name or the new, never half.
         let tmp = self.path.with_extension("tmp");
         let save = |source| ProfileError::Save {

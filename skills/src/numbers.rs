@@ -28,29 +28,10 @@ pub fn leading_number(words: &[&str]) -> Option<(u32, usize)> {
 
 /// "zero" to "nineteen".
 fn unit_word(word: &str) -> Option<u32> {
-    const UNITS: [&str; 20] = [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-    ];
-    UNITS.iter().position(|u| *u == word).map(|n| n as u32)
+    hauski_words::SMALL_NUMBERS
+        .iter()
+        .position(|u| *u == word)
+        .map(|n| n as u32)
 }
 
 /// "twenty" to "ninety".

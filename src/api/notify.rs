@@ -52,7 +52,12 @@ pub async fn notify(
     let Json(request) = body?;
     let profile = match request.profile.as_deref() {
         None => None,
-        Some(asked) => Some(known_profile(&state, asked)?),
+        Some(asked) => Some(
+            state
+                .profile
+                .resolve_known(asked)
+                .map_err(super::profile::profile_error)?,
+        ),
     };
     let notice = Notice {
         profile,
@@ -69,18 +74,4 @@ pub async fn notify(
     tracing::info!(source = %notice.sender, "a program's message to read aloud");
     state.bus.publish(Event::Notification(notice));
     Ok((StatusCode::ACCEPTED, Json(NotifyQueued { queued: true })))
-}
-
-/// The profile `asked` names (a name or synonym), or a 404 listing the known ones.
-fn known_profile(state: &SharedState, asked: &str) -> ApiResult<String> {
-    state.profile.resolve(asked).ok_or_else(|| ApiError {
-        param: Some("profile"),
-        ..ApiError::not_found(
-            "profile_not_found",
-            format!(
-                "there is no profile {asked:?}; known profiles: {}",
-                state.profile.profiles().known_names()
-            ),
-        )
-    })
 }

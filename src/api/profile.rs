@@ -49,10 +49,18 @@ pub async fn set(
     let Json(request) = body?;
     match state.set_profile(&request.profile) {
         Ok(_) => Ok(Json(describe(&state))),
-        Err(e @ ProfileError::Unknown { .. }) => Err(ApiError {
+        Err(e) => Err(profile_error(e)),
+    }
+}
+
+/// An unknown profile is the request's fault (404, naming the known ones);
+/// anything else is the daemon's.
+pub(super) fn profile_error(e: ProfileError) -> ApiError {
+    match e {
+        ProfileError::Unknown { .. } => ApiError {
             param: Some("profile"),
             ..ApiError::not_found("profile_not_found", e.to_string())
-        }),
-        Err(e) => Err(ApiError::internal(e)),
+        },
+        other => ApiError::internal(other),
     }
 }

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use hauski_words::{capitalised, number};
+
 use super::bus::Urgency;
 
 /// One message to read aloud, as the bus carries it (`hauski.notification`)
@@ -71,24 +73,34 @@ impl Notice {
 /// per conversation (same source, and same room or, outside rooms, same
 /// sender), in the order each conversation first spoke, the urgent first.
 pub fn spoken(notices: &[Notice]) -> Vec<String> {
-    let mut conversations: Vec<Vec<&Notice>> = Vec::new();
-    for notice in notices {
-        let same = |first: &&Notice| {
-            first.source == notice.source
-                && match (&first.room, &notice.room) {
-                    (Some(a), Some(b)) => a == b,
-                    (None, None) => first.sender == notice.sender,
-                    _ => false,
-                }
+    // A group chat is one conversation whoever writes; outside one, each sender is.
+    let mut conversations = grouped(notices, |notice| {
+        let who = match &notice.room {
+            Some(room) => (true, room.clone()),
+            None => (false, notice.sender.clone()),
         };
-        match conversations.iter_mut().find(|c| c.first().is_some_and(same)) {
-            Some(conversation) => conversation.push(notice),
-            None => conversations.push(vec![notice]),
+        (notice.source.clone(), who)
+    });
+    // Stable: among equals the order of arrival stays.
+    conversations.sort_by_key(|(_, c)| std::cmp::Reverse(c.iter().map(|n| n.urgency).max()));
+    conversations.iter().map(|(_, c)| conversation_words(c)).collect()
+}
+
+/// `items` in groups of equal `key`: each group in the order its items
+/// came, the groups in the order their first item came.
+pub fn grouped<T, K: PartialEq>(
+    items: impl IntoIterator<Item = T>,
+    key: impl Fn(&T) -> K,
+) -> Vec<(K, Vec<T>)> {
+    let mut groups: Vec<(K, Vec<T>)> = Vec::new();
+    for item in items {
+        let item_key = key(&item);
+        match groups.iter_mut().find(|(k, _)| *k == item_key) {
+            Some((_, group)) => group.push(item),
+            None => groups.push((item_key, vec![item])),
         }
     }
-    // Stable: among equals the order of arrival stays.
-    conversations.sort_by_key(|c| std::cmp::Reverse(c.iter().map(|n| n.urgency).max()));
-    conversations.iter().map(|c| conversation_words(c)).collect()
+    groups
 }
 
 fn conversation_words(conversation: &[&Notice]) -> String {
@@ -106,12 +118,12 @@ fn conversation_words(conversation: &[&Notice]) -> String {
         (1, Some(room)) => format!("Message from {} in {room}{on}: {text}", last.sender),
         (n, Some(room)) => format!(
             "{} messages from {room}{on}. The last, from {}: {text}",
-            capitalised(&number_word(n)),
+            capitalised(&number(n)),
             last.sender
         ),
         (n, None) => format!(
             "{} messages from {}{on}. The last: {text}",
-            capitalised(&number_word(n)),
+            capitalised(&number(n)),
             last.sender
         ),
     }
@@ -135,18 +147,6 @@ fn sentence(text: &str) -> String {
     } else {
         format!("{text}.")
     }
-}
-
-fn number_word(n: usize) -> String {
-    const WORDS: [&str; 13] = [
-        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-        "twelve",
-    ];
-    WORDS.get(n).map_or_else(|| n.to_string(), |w| w.to_string())
-}
-
-fn capitalised(text: &str) -> String {
-    hauski_words::capitalised(text)
 }
 
 #[cfg(test)]

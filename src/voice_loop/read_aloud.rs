@@ -13,7 +13,7 @@ use super::speaker::{Sentence, Speaker};
 use super::turn::TurnGate;
 use crate::assistant::SharedAssistant;
 use crate::assistant::bus::Event;
-use crate::assistant::notices::{Notice, spoken};
+use crate::assistant::notices::{Notice, grouped, spoken};
 
 /// Messages that arrive within this of the first are said together.
 const GATHER: Duration = Duration::from_millis(1500);
@@ -116,14 +116,7 @@ async fn read_aloud(mut events: Receiver<Event>, state: &SharedAssistant, speake
 
 /// Says `notices`, gathered per profile (room) and coalesced per conversation.
 fn say_messages(state: &SharedAssistant, speaker: &Speaker, notices: Vec<Notice>) {
-    let mut rooms: Vec<(Option<String>, Vec<Notice>)> = Vec::new();
-    for notice in notices {
-        match rooms.iter_mut().find(|(profile, _)| *profile == notice.profile) {
-            Some((_, in_room)) => in_room.push(notice),
-            None => rooms.push((notice.profile.clone(), vec![notice])),
-        }
-    }
-    for (profile, in_room) in rooms {
+    for (profile, in_room) in grouped(notices, |notice| notice.profile.clone()) {
         let sink = profile
             .as_deref()
             .and_then(|name| super::profile_sink(state, name));

@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use wasmtime::{Caller, Linker};
@@ -20,16 +21,48 @@ use super::CallState;
 use super::imports::{hand_over, read};
 use crate::store::{AlarmKind, StoreError};
 
-/// What a skill asks to be kept: a timer of `seconds` from now, or a
-/// reminder due at `due_ms`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// What a skill asks to be kept, checked: a timer or a reminder, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlarmRequest {
     pub kind: AlarmKind,
     /// A timer's name ("pasta", may be empty), a reminder's text.
     pub label: String,
-    pub seconds: Option<u64>,
-    pub due_ms: Option<i64>,
+    pub due: Due,
+}
+
+/// When a requested alarm is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// A timer: this many seconds (at least 1) from now.
+    After { seconds: u64 },
+    /// A reminder: at this moment, in Unix milliseconds.
+    At { ms: i64 },
+}
+
+/// `alarm_add`'s JSON: `{"kind", "label", "seconds"}` for a timer,
+/// `{"kind", "label", "due_ms"}` for a reminder.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddRequest {
+    kind: AlarmKind,
+    label: String,
+    seconds: Option<u64>,
+    due_ms: Option<i64>,
+}
+
+impl AddRequest {
+    fn checked(self) -> wasmtime::Result<AlarmRequest> {
+        let due = match (self.kind, self.seconds, self.due_ms) {
+            (AlarmKind::Timer, Some(seconds), None) if seconds > 0 => Due::After { seconds },
+            (AlarmKind::Reminder, None, Some(ms)) => Due::At { ms },
+            _ => wasmtime::bail!("alarm_add: a timer takes seconds (above 0), a reminder takes due_ms"),
+        };
+        Ok(AlarmRequest {
+            kind: self.kind,
+            label: self.label,
+            due,
+        })
+    }
 }
 
 /// A kept alarm, as a skill sees it.
@@ -83,20 +116,6 @@ pub trait AlarmDesk: Send + Sync {
 /// Longest alarm request a skill may send, in bytes.
 const MAX_REQUEST_BYTES: usize = 16 * 1024;
 
-fn request<T: serde::de::DeserializeOwned>(
-    caller: &mut Caller<'_, CallState>,
-    ptr: i32,
-    len: i32,
-) -> wasmtime::Result<T> {
-    let bytes = read(caller, ptr, len, MAX_REQUEST_BYTES)?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| wasmtime::format_err!("the skill's alarm request is not one HausKI reads: {e}"))
-}
-
-fn reply(caller: &mut Caller<'_, CallState>, value: &Value) -> wasmtime::Result<i64> {
-    hand_over(caller, value.to_string().as_bytes())
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PendingRequest {
@@ -109,45 +128,42 @@ struct CancelRequest {
     ids: Vec<i64>,
 }
 
-/// Links `alarm_add`, `alarm_pending` and `alarm_cancel` over `desk`.
-pub(super) fn link(linker: &mut Linker<CallState>, desk: &Arc<dyn AlarmDesk>) -> wasmtime::Result<()> {
-    let add = desk.clone();
+/// Links `name` as a host function that reads the skill's JSON request,
+/// answers it with `answer` (given the request's room) and hands the JSON
+/// reply back.
+fn link_json<Request: DeserializeOwned + 'static>(
+    linker: &mut Linker<CallState>,
+    name: &str,
+    answer: impl Fn(Request, Option<&str>) -> wasmtime::Result<Value> + Send + Sync + 'static,
+) -> wasmtime::Result<()> {
     linker.func_wrap(
         "hauski",
-        "alarm_add",
+        name,
         move |mut caller: Caller<'_, CallState>, ptr: i32, len: i32| -> wasmtime::Result<i64> {
-            let asked: AlarmRequest = request(&mut caller, ptr, len)?;
-            let valid = match asked.kind {
-                AlarmKind::Timer => asked.seconds.is_some_and(|s| s > 0) && asked.due_ms.is_none(),
-                AlarmKind::Reminder => asked.due_ms.is_some() && asked.seconds.is_none(),
-            };
-            if !valid {
-                wasmtime::bail!("alarm_add: a timer takes seconds (above 0), a reminder takes due_ms");
-            }
+            let bytes = read(&mut caller, ptr, len, MAX_REQUEST_BYTES)?;
+            let request: Request = serde_json::from_slice(&bytes).map_err(|e| {
+                wasmtime::format_err!("the skill's alarm request is not one HausKI reads: {e}")
+            })?;
             let room = caller.data().room.clone();
-            let added = add.add(&asked, room.as_deref())?;
-            reply(&mut caller, &added.to_json())
-        },
-    )?;
-    let pending = desk.clone();
-    linker.func_wrap(
-        "hauski",
-        "alarm_pending",
-        move |mut caller: Caller<'_, CallState>, ptr: i32, len: i32| -> wasmtime::Result<i64> {
-            let asked: PendingRequest = request(&mut caller, ptr, len)?;
-            let alarms = pending.pending(asked.kind)?;
-            reply(&mut caller, &json!({ "alarms": alarms }))
-        },
-    )?;
-    let cancel = desk.clone();
-    linker.func_wrap(
-        "hauski",
-        "alarm_cancel",
-        move |mut caller: Caller<'_, CallState>, ptr: i32, len: i32| -> wasmtime::Result<i64> {
-            let asked: CancelRequest = request(&mut caller, ptr, len)?;
-            let cancelled = cancel.cancel(&asked.ids)?;
-            reply(&mut caller, &json!({ "cancelled": cancelled }))
+            let reply = answer(request, room.as_deref())?;
+            hand_over(&mut caller, reply.to_string().as_bytes())
         },
     )?;
     Ok(())
+}
+
+/// Links `alarm_add`, `alarm_pending` and `alarm_cancel` over `desk`.
+pub(super) fn link(linker: &mut Linker<CallState>, desk: &Arc<dyn AlarmDesk>) -> wasmtime::Result<()> {
+    let add = desk.clone();
+    link_json(linker, "alarm_add", move |asked: AddRequest, room| {
+        Ok(add.add(&asked.checked()?, room)?.to_json())
+    })?;
+    let pending = desk.clone();
+    link_json(linker, "alarm_pending", move |asked: PendingRequest, _| {
+        Ok(json!({ "alarms": pending.pending(asked.kind)? }))
+    })?;
+    let cancel = desk.clone();
+    link_json(linker, "alarm_cancel", move |asked: CancelRequest, _| {
+        Ok(json!({ "cancelled": cancel.cancel(&asked.ids)? }))
+    })
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 
-use super::alarms::{Added, AlarmRequest, AlarmView};
+use super::alarms::{Added, AlarmRequest, AlarmView, Due};
 use super::*;
 use crate::store::AlarmKind;
 
@@ -23,10 +23,10 @@ struct DeskInMemory {
 
 impl AlarmDesk for DeskInMemory {
     fn add(&self, request: &AlarmRequest, room: Option<&str>) -> Result<Added, StoreError> {
-        let due_ms = match request.seconds {
-            Some(seconds) if seconds > 3600 => return Ok(Added::TooLong { max_s: 3600 }),
-            Some(seconds) => NOW_MS + seconds as i64 * 1000,
-            None => request.due_ms.unwrap_or_default(),
+        let (due_ms, seconds) = match request.due {
+            Due::After { seconds } if seconds > 3600 => return Ok(Added::TooLong { max_s: 3600 }),
+            Due::After { seconds } => (NOW_MS + seconds as i64 * 1000, Some(seconds)),
+            Due::At { ms } => (ms, None),
         };
         let when = format!("at {due_ms}");
         if due_ms <= NOW_MS {
@@ -37,7 +37,7 @@ impl AlarmDesk for DeskInMemory {
             id: kept.len() as i64 + 1,
             kind: request.kind,
             label: request.label.clone(),
-            seconds: request.seconds,
+            seconds,
             due_ms,
             left_s: ((due_ms - NOW_MS) / 1000) as u64,
             when,

@@ -65,6 +65,38 @@ pub fn capitalised(text: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Zero to nineteen in words: how HausKI says a small count, and how the
+/// skills read one back from what Whisper wrote.
+pub const SMALL_NUMBERS: [&str; 20] = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+];
+
+/// "three" for 3, up to nineteen; digits from 20 on ("25").
+pub fn number(n: usize) -> String {
+    SMALL_NUMBERS
+        .get(n)
+        .map_or_else(|| n.to_string(), |word| word.to_string())
+}
+
 /// "1 item", "3 items".
 pub fn count(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
@@ -103,6 +135,9 @@ mod tests {
         assert_eq!(capitalised("oat milk"), "Oat milk");
         assert_eq!(capitalised(""), "");
         assert_eq!(count(1, "item"), "1 item");
+        assert_eq!(number(3), "three");
+        assert_eq!(number(19), "nineteen");
+        assert_eq!(number(25), "25");
         assert_eq!(vec![count(3, "item")], ["3 items"]);
     }
 }

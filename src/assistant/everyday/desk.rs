@@ -8,7 +8,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use hauski_brain::memory::Clock;
 use hauski_skills::SkillsPolicy;
-use hauski_skills::host::alarms::{Added, AlarmDesk, AlarmRequest, AlarmView};
+use hauski_skills::host::alarms::{Added, AlarmDesk, AlarmRequest, AlarmView, Due};
 use hauski_skills::schedule::Scheduler;
 use hauski_skills::store::{Alarm, AlarmKind, NewAlarm, SkillStore, StoreError};
 use jiff::tz::TimeZone;
@@ -51,7 +51,9 @@ impl Desk {
         zoned(ms, &self.time_zone)
     }
 
-    fn view(&self, alarm: &Alarm, now_ms: i64) -> AlarmView {
+    /// `alarm` as a skill sees it at `now`.
+    fn view(&self, alarm: &Alarm, now: &ZonedDateTime) -> AlarmView {
+        let now_ms = now.timestamp().as_millisecond();
         AlarmView {
             id: alarm.id,
             kind: alarm.kind,
@@ -59,7 +61,7 @@ impl Desk {
             seconds: alarm.seconds,
             due_ms: alarm.due_ms,
             left_s: ((alarm.due_ms - now_ms).max(0) as u64).div_ceil(1000),
-            when: say::moment(&self.zoned(alarm.due_ms), &self.zoned(now_ms)),
+            when: say::moment(&self.zoned(alarm.due_ms), now),
         }
     }
 }
@@ -67,36 +69,34 @@ impl Desk {
 impl AlarmDesk for Desk {
     fn add(&self, request: &AlarmRequest, room: Option<&str>) -> Result<Added, StoreError> {
         let now_ms = self.clock.now_ms();
-        let due_ms = match (request.seconds, request.due_ms) {
-            (Some(seconds), _) if seconds > self.policy.timers.max_seconds => {
-                return Ok(Added::TooLong {
-                    max_s: self.policy.timers.max_seconds,
-                });
-            }
-            (Some(seconds), _) => now_ms.saturating_add(seconds as i64 * 1000),
-            (None, Some(due_ms)) if due_ms <= now_ms => {
+        let now = self.zoned(now_ms);
+        let longest = self.policy.timers.max_seconds;
+        let (due_ms, seconds) = match request.due {
+            Due::After { seconds } if seconds > longest => return Ok(Added::TooLong { max_s: longest }),
+            Due::After { seconds } => (now_ms.saturating_add(seconds as i64 * 1000), Some(seconds)),
+            Due::At { ms } if ms <= now_ms => {
                 return Ok(Added::Past {
-                    when: say::moment(&self.zoned(due_ms), &self.zoned(now_ms)),
+                    when: say::moment(&self.zoned(ms), &now),
                 });
             }
-            (None, due_ms) => due_ms.unwrap_or(now_ms),
+            Due::At { ms } => (ms, None),
         };
         let alarm = self.lock().store.add_alarm(&NewAlarm {
             kind: request.kind,
             label: &request.label,
-            seconds: request.seconds,
+            seconds,
             due_ms,
             profile: room,
         })?;
         tracing::info!(id = alarm.id, kind = alarm.kind.as_str(), label = %alarm.label, room, "alarm kept");
         self.changed.notify_all();
-        Ok(Added::Kept(self.view(&alarm, now_ms)))
+        Ok(Added::Kept(self.view(&alarm, &now)))
     }
 
     fn pending(&self, kind: AlarmKind) -> Result<Vec<AlarmView>, StoreError> {
-        let now_ms = self.clock.now_ms();
+        let now = self.zoned(self.clock.now_ms());
         let pending = self.lock().store.pending(kind)?;
-        Ok(pending.iter().map(|alarm| self.view(alarm, now_ms)).collect())
+        Ok(pending.iter().map(|alarm| self.view(alarm, &now)).collect())
     }
 
     fn cancel(&self, ids: &[i64]) -> Result<usize, StoreError> {
