@@ -3,6 +3,7 @@
 //! rendered into the README's tables. A binary of its own, so the `hauski`
 //! that users run ships no bench code.
 
+mod adapters;
 mod api;
 mod brain;
 mod bus;

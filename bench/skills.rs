@@ -76,12 +76,15 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     }
     fast.sort_by(f64::total_cmp);
     by_llm.sort_by(f64::total_cmp);
+    eprintln!("bench skills: the messenger adapters on loopback");
+    let adapters = crate::adapters::measure(app, args.runs)?;
     let figures =
         |ms: &[f64]| json!({"n": ms.len(), "p50": percentile(ms, 50.0), "p95": percentile(ms, 95.0)});
     let report = json!({
         "fast_path_ms": figures(&fast),
         "llm_tool_path_ms": figures(&by_llm),
         "llm_tool_path_acted": called,
+        "adapters": adapters,
         "loaded": assistant.engines.loaded.iter().map(|(id, stage)| format!("{stage}: {id}")).collect::<Vec<_>>(),
     });
     publish(args, "skills", &report, &markdown_table(&report))
@@ -107,6 +110,36 @@ fn markdown_table(report: &Value) -> String {
         row(
             "LLM tool path: gemma-3-270m picks the call under grammar, then the same action",
             "llm_tool_path_ms",
+        ),
+        String::new(),
+        adapters_table(&report["adapters"]),
+    ]
+    .join("\n")
+}
+
+fn adapters_table(adapters: &Value) -> String {
+    let arrival = &adapters["arrival_to_bus_ms"];
+    [
+        "| messenger adapters (Telegram, Matrix, Signal on loopback) | figure |".to_string(),
+        "|---|---|".to_string(),
+        format!(
+            "| message arrival → its notification on the bus, p50 / p95 ({} messages) | {} / {} ms |",
+            arrival["n"],
+            cell(&arrival["p50"], 1),
+            cell(&arrival["p95"], 1)
+        ),
+        format!(
+            "| an adapter's module compiled at load (cold), p50 | {} ms |",
+            cell(&adapters["adapter_compile_ms"], 1)
+        ),
+        format!(
+            "| memory of {} idle adapters, each in its long-poll | {} MiB |",
+            adapters["idle_adapters"],
+            cell(&adapters["idle_adapters_rss_mib"], 1)
+        ),
+        format!(
+            "| audit log appends per second, each synced | {} |",
+            cell(&adapters["audit_appends_per_s"], 0)
         ),
     ]
     .join("\n")

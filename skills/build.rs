@@ -1,4 +1,4 @@
-//! Builds the built-in skills (`builtin/`, a workspace of its own) for
+//! Builds the built-in skills and messenger adapters (`builtin/`, a workspace of its own) for
 //! wasm32-unknown-unknown, so `hauski-skills` can embed them: they ship as
 //! WebAssembly like any third-party skill, and run in the same sandbox.
 
@@ -49,10 +49,16 @@ fn main() {
              if the target is missing, run `rustup target add wasm32-unknown-unknown` (scripts/install-deps.sh does)"
         );
     }
-    for skill in ["lists", "timers", "reminders"] {
-        let module = format!("hauski_skill_{skill}.wasm");
-        let built = target_dir.join("wasm32-unknown-unknown/release").join(&module);
-        std::fs::copy(&built, out_dir.join(&module))
+    for module in [
+        "hauski_skill_lists.wasm",
+        "hauski_skill_timers.wasm",
+        "hauski_skill_reminders.wasm",
+        "hauski_adapter_telegram.wasm",
+        "hauski_adapter_matrix.wasm",
+        "hauski_adapter_signal.wasm",
+    ] {
+        let built = target_dir.join("wasm32-unknown-unknown/release").join(module);
+        std::fs::copy(&built, out_dir.join(module))
             .unwrap_or_else(|e| panic!("cannot copy {}: {e}", built.display()));
     }
 }

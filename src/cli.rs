@@ -114,6 +114,21 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// The messenger adapters (Telegram, Matrix, Signal): list, enable, disable.
+    Adapters {
+        #[command(subcommand)]
+        action: AdaptersAction,
+    },
+    /// The adapters' credentials, kept encrypted (age) in the vault.
+    Secrets {
+        #[command(subcommand)]
+        action: SecretsAction,
+    },
+    /// Kept utterance recordings (encrypted): list, play, purge.
+    Recordings {
+        #[command(subcommand)]
+        action: RecordingsAction,
+    },
     /// The audio devices HausKI can play to.
     Audio {
         #[command(subcommand)]
@@ -391,4 +406,54 @@ pub enum AuditAction {
         #[arg(long)]
         log: Option<std::path::PathBuf>,
     },
+    /// The most recent entries, oldest first, one line each.
+    Tail {
+        /// How many.
+        #[arg(short = 'n', long, default_value_t = 20)]
+        lines: usize,
+        /// The log; audit.log in the data dir by default.
+        #[arg(long)]
+        log: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdaptersAction {
+    /// Every adapter HausKI has: on or off, its messenger, its settings, and
+    /// which of its credentials are set (never their values).
+    List,
+    /// Turn an adapter on (the daemon polls it from its next start).
+    Enable {
+        name: String,
+        /// A setting, `KEY=VALUE` (`homeserver=https://matrix.example.org`); repeatable.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+    },
+    /// Turn an adapter off; its settings and credentials are kept.
+    Disable { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecordingsAction {
+    /// Every kept recording: its name, when it was said, its length.
+    List,
+    /// Decrypt one and play it (pw-play), or write it to a WAV file.
+    Play {
+        name: String,
+        /// Write the decrypted WAV here instead of playing it.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Remove the recordings past their ttl (policies/memory.yaml), or all.
+    Purge {
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsAction {
+    /// Store ADAPTER's secret KEY, read from stdin (never from the command
+    /// line, where other users and the shell history would see it).
+    Set { adapter: String, key: String },
 }

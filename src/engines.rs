@@ -162,6 +162,18 @@ impl App {
         Ok((store, manifest))
     }
 
+    /// Records a decision in the audit log under the data dir (the one the
+    /// daemon and its sandbox write; appends from several processes are
+    /// ordered by a file lock). A log that cannot be written is an error
+    /// in the log, not a reason to refuse the command.
+    pub fn audit(&self, actor: &str, decision: &str, detail: &str) {
+        let recorded = hauski_skills::host::audit::AuditLog::appender(&self.data_dir.join("audit.log"))
+            .and_then(|log| log.record(actor, decision, detail));
+        if let Err(e) = recorded {
+            tracing::error!(error = %e, decision, "the audit log could not be written");
+        }
+    }
+
     /// The memory database under the data dir, expired entries purged.
     pub fn open_memory(&self) -> Result<MemoryStore> {
         let path = self.data_dir.join("memory.sqlite");
@@ -172,13 +184,21 @@ impl App {
         )?)
     }
 
-    /// Timers, reminders, lists and the owner's skills (`skills/` in the
-    /// data dir), kept beside the memory database.
+    /// Timers, reminders, lists, the messenger adapters and the owner's
+    /// skills (`skills/` in the data dir), kept beside the memory database;
+    /// the vault (its identity made at first start) under the data dir.
     pub fn open_everyday(
         &self,
         bus: crate::assistant::bus::Bus,
     ) -> Result<crate::assistant::everyday::Everyday> {
-        use crate::assistant::everyday::{Everyday, EverydayPlaces};
+        use crate::assistant::everyday::{Everyday, EverydayPlaces, Outside};
+        use crate::assistant::messengers::HttpEgress;
+        let vault = hauski_skills::vault::Vault::open_or_create(&self.data_dir)?;
+        let outside = Outside {
+            egress: Arc::new(HttpEgress::new(self.config.routing.clone())),
+            secrets: Arc::new(vault),
+            messages: self.config.messages.clone(),
+        };
         let places = EverydayPlaces {
             store: &self.data_dir.join("skills.sqlite"),
             audit: &self.data_dir.join("audit.log"),
@@ -189,6 +209,7 @@ impl App {
             self.config.skills.clone(),
             Arc::new(SystemClock),
             bus,
+            Some(outside),
         )?)
     }
 

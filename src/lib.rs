@@ -12,6 +12,7 @@ pub mod nats;
 pub mod notes_context;
 pub mod pipeline;
 pub mod profile_state;
+pub mod recordings;
 pub mod service;
 pub mod voice_loop;
 pub mod wake_words;

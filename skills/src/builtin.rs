@@ -1,11 +1,11 @@
-//! The skills that ship with HausKI, built to WebAssembly by `build.rs` and
+//! The skills and messenger adapters that ship with HausKI, built to WebAssembly by `build.rs` and
 //! run in the same sandbox, with the same manifests, as anyone's.
 
 use crate::host::manifest::Manifest;
 
 /// (manifest, module) of every built-in skill.
 pub fn skills() -> Vec<(Manifest, &'static [u8])> {
-    let built_in: [(&str, &'static [u8]); 3] = [
+    let built_in: [(&str, &'static [u8]); 6] = [
         (
             include_str!("../builtin/lists/skill.yaml"),
             include_bytes!(concat!(env!("OUT_DIR"), "/hauski_skill_lists.wasm")),
@@ -17,6 +17,18 @@ pub fn skills() -> Vec<(Manifest, &'static [u8])> {
         (
             include_str!("../builtin/reminders/skill.yaml"),
             include_bytes!(concat!(env!("OUT_DIR"), "/hauski_skill_reminders.wasm")),
+        ),
+        (
+            include_str!("../builtin/telegram/skill.yaml"),
+            include_bytes!(concat!(env!("OUT_DIR"), "/hauski_adapter_telegram.wasm")),
+        ),
+        (
+            include_str!("../builtin/matrix/skill.yaml"),
+            include_bytes!(concat!(env!("OUT_DIR"), "/hauski_adapter_matrix.wasm")),
+        ),
+        (
+            include_str!("../builtin/signal/skill.yaml"),
+            include_bytes!(concat!(env!("OUT_DIR"), "/hauski_adapter_signal.wasm")),
         ),
     ];
     built_in
@@ -35,6 +47,6 @@ pub fn skills() -> Vec<(Manifest, &'static [u8])> {
 mod tests {
     #[test]
     fn every_built_in_manifest_parses() {
-        assert_eq!(super::skills().len(), 3);
+        assert_eq!(super::skills().len(), 6);
     }
 }

@@ -28,11 +28,14 @@ pub async fn require_token(State(state): State<SharedState>, request: Request, n
     match presented {
         Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => next.run(request).await,
         other => {
-            tracing::warn!(
-                path = %request.uri().path(),
-                presented = other.is_some(),
-                "request refused: bad or missing bearer token"
-            );
+            let path = request.uri().path().to_string();
+            tracing::warn!(%path, presented = other.is_some(), "request refused: bad or missing bearer token");
+            let assistant = state.assistant.clone();
+            let detail = format!("{path}: {} token", if other.is_some() { "wrong" } else { "no" });
+            // Off the async workers: each entry is synced to disk.
+            drop(tokio::task::spawn_blocking(move || {
+                assistant.audit("api", "auth refused", &detail)
+            }));
             ApiError::unauthorized(if other.is_some() {
                 "the bearer token is wrong"
             } else {

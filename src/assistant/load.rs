@@ -18,7 +18,11 @@ impl Assistant {
     /// on), the active profile and the wake words: the daemon every door shares.
     pub fn load(app: &App) -> Result<SharedAssistant> {
         let metrics = Metrics::new();
+        app.audit("hauski", "config loaded", &config_digest(app));
         let engines = load_engines(app, &metrics)?;
+        for (id, stage) in &engines.loaded {
+            app.audit("hauski", "model loaded", &format!("{stage}: {id}"));
+        }
         let notes = open_notes(app, &engines)?;
         let profile = ActiveProfile::load(app.config.profiles.clone(), &app.data_dir);
         tracing::info!(profile = %profile.name(), "active audio profile");
@@ -32,6 +36,7 @@ impl Assistant {
             .map(Arc::new);
         if let Some(everyday) = &everyday {
             everyday.start_ringing(bus.clone())?;
+            everyday.deliverer().start_releasing()?;
         }
         Ok(Arc::new(Self {
             model_roots: app.roots.clone(),
@@ -50,7 +55,92 @@ impl Assistant {
             health,
             pending_choice: super::intents::PendingChoice::default(),
             everyday,
+            recordings: open_recordings(app),
         }))
+    }
+}
+
+/// The owner's config files and their SHA-256 (first 16 digits), so a
+/// change between two starts stands in the audit log.
+fn config_digest(app: &App) -> String {
+    use sha2::{Digest, Sha256};
+    let Some(dir) = &app.config.dir else {
+        return "built-in defaults only".into();
+    };
+    let owned: Vec<String> = crate::config::FILES
+        .iter()
+        .filter_map(|(name, _)| {
+            let bytes = std::fs::read(dir.join(name)).ok()?;
+            Some(format!("{name} {}", &hex::encode(Sha256::digest(&bytes))[..16]))
+        })
+        .collect();
+    if owned.is_empty() {
+        format!("built-in defaults only ({} holds none)", dir.display())
+    } else {
+        format!("{}: {}", dir.display(), owned.join(", "))
+    }
+}
+
+/// The recordings kept when `recordings.keep` is on, purged of what is
+/// past its `ttl` now and every hour; `None` when off or unusable (logged).
+fn open_recordings(app: &App) -> Option<Arc<crate::recordings::Recordings>> {
+    let policy = &app.config.memory.recordings;
+    if !policy.keep {
+        return None;
+    }
+    let opened = policy
+        .ttl_ms()
+        .map_err(|e| e.to_string())
+        .and_then(|ttl| crate::recordings::Recordings::open(&app.data_dir, ttl).map_err(|e| e.to_string()));
+    let recordings = match opened {
+        Ok(recordings) => Arc::new(recordings),
+        Err(error) => {
+            tracing::error!(%error, "utterances are not kept");
+            return None;
+        }
+    };
+    tracing::info!(dir = %recordings.dir().display(), "utterances are kept, encrypted");
+    let purging = recordings.clone();
+    let started = std::thread::Builder::new()
+        .name("recordings".into())
+        .spawn(move || {
+            loop {
+                if let Err(e) = purging.purge(now_ms(), false) {
+                    tracing::warn!(error = %e, "old recordings could not be purged");
+                }
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
+        });
+    if let Err(e) = started {
+        tracing::warn!(error = %e, "old recordings are not purged while the daemon runs");
+    }
+    Some(recordings)
+}
+
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Assistant {
+    /// Polls the messenger adapters `adapters.yaml` enables. Called once
+    /// the doors that read messages aloud listen on the bus: what an
+    /// adapter hands over is gone from its server. A broken file is logged
+    /// and leaves them off, never the daemon down.
+    pub fn start_adapters(&self, app: &App) {
+        use super::messengers::{AdapterSettings, start_polling};
+        let Some(everyday) = &self.everyday else {
+            return;
+        };
+        let started = AdapterSettings::load(&app.data_dir)
+            .map_err(|e| e.to_string())
+            .and_then(|settings| start_polling(everyday, &settings).map_err(|e| e.to_string()));
+        match started {
+            Ok(adapters) => tracing::info!(?adapters, "messenger adapters"),
+            Err(error) => tracing::error!(%error, "the messenger adapters are off"),
+        }
     }
 }
 

@@ -13,6 +13,7 @@ pub mod generation;
 pub mod health;
 pub mod intents;
 mod load;
+pub mod messengers;
 pub mod metrics;
 pub mod notices;
 pub mod reply;
@@ -34,6 +35,7 @@ use crate::profile_state::ActiveProfile;
 use crate::wake_words::WakeWords;
 use metrics::Metrics;
 
+pub use load::now_ms;
 pub use speech::{SpeechError, synthesize};
 
 /// The engines loaded once for the daemon. Each is optional so the doors
@@ -72,6 +74,8 @@ pub struct Assistant {
     /// Timers, reminders and lists; `None` when their database cannot be
     /// opened (the log says why).
     pub everyday: Option<Arc<everyday::Everyday>>,
+    /// Where utterances are kept, encrypted, when the owner keeps them.
+    pub recordings: Option<Arc<crate::recordings::Recordings>>,
 }
 
 pub type SharedAssistant = Arc<Assistant>;
@@ -112,10 +116,22 @@ impl Assistant {
     /// bus; returns the profile's name.
     pub fn set_profile(&self, name: &str) -> Result<String, crate::profile_state::ProfileError> {
         let name = self.profile.set(name)?;
+        self.audit("hauski", "profile switched", &name);
         self.bus.publish(bus::Event::ProfileChanged {
             profile: name.clone(),
         });
         Ok(name)
+    }
+
+    /// Records a decision in the audit log the sandbox writes (with no
+    /// skills store, nowhere); a log that cannot be written is logged.
+    pub fn audit(&self, actor: &str, decision: &str, detail: &str) {
+        let Some(everyday) = &self.everyday else {
+            return;
+        };
+        if let Err(e) = everyday.skills().audit(actor, decision, detail) {
+            tracing::error!(error = %e, decision, "the audit log could not be written");
+        }
     }
 
     /// The memories and notes that fit `question`, as far as `allow` lets

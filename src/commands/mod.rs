@@ -1,5 +1,6 @@
 //! One module per subcommand; each takes the parsed flags and an [`App`].
 
+mod adapters;
 mod ask;
 mod audio;
 mod audit;
@@ -10,6 +11,7 @@ mod install;
 mod memory;
 mod models;
 mod profile;
+mod recordings;
 mod say;
 mod serve;
 mod transcribe;
@@ -94,6 +96,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Memory { action } => memory::run(&app()?, action),
         Command::Profile { action } => profile::run(&app()?, action),
         Command::Audit { action } => audit::run(&app()?, action),
+        Command::Adapters { action } => adapters::run(&app()?, action),
+        Command::Secrets { action } => adapters::secrets(&app()?, action),
+        Command::Recordings { action } => recordings::run(&app()?, action),
         Command::Audio { action } => audio::run(&app()?, action),
         Command::Wake { action } => wake::run(&app()?, action),
         Command::Serve(args) => serve::run(app()?, &args),

@@ -95,8 +95,18 @@ fn verify(app: &App, ids: &[String]) -> Result<()> {
         let actual = checksum_file(&path, expected, Some(&m.id))?;
         if actual.eq_ignore_ascii_case(expected.hex()) {
             println!("{:<20} ok       {}", m.id, path.display());
+            app.audit(
+                "models",
+                "model verified",
+                &format!("{}: {} {}", m.id, expected.algorithm(), actual),
+            );
         } else {
             println!("{:<20} MISMATCH {}", m.id, path.display());
+            app.audit(
+                "models",
+                "model mismatch",
+                &format!("{}: {} {}", m.id, expected.algorithm(), actual),
+            );
             bad.push(format!(
                 "{}: {} mismatch for {} (expected {}, found {}); the file is damaged or a different version: delete it and run `hauski models pull {}`",
                 m.id,
@@ -135,6 +145,11 @@ fn pull(app: &App, id: &str) -> Result<()> {
     let host =
         host_of(&entry.url).with_context(|| format!("model {id:?} has an invalid url {:?}", entry.url))?;
     if !app.config.routing.allows(&host) {
+        app.audit(
+            "models",
+            "egress refused",
+            &format!("{id}: {host} is not in policies/routing.yaml"),
+        );
         bail!(
             "downloading {id} needs a connection to {host}, which {} does not allow; add `- host: {host}` under egress.allow in policies/routing.yaml to permit it",
             app.config.source_of("policies/routing.yaml")
@@ -146,6 +161,11 @@ fn pull(app: &App, id: &str) -> Result<()> {
         .rule_for(&host)
         .and_then(|r| r.purpose.as_deref());
     tracing::info!(%host, purpose = purpose.unwrap_or("loopback"), model = id, "egress allowed by policy");
+    app.audit(
+        "models",
+        "egress allowed",
+        &format!("{id}: {host} ({})", purpose.unwrap_or("loopback")),
+    );
     let dest = app.roots.primary().join(&entry.path);
     if let Some(dir) = dest.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -159,6 +179,11 @@ fn pull(app: &App, id: &str) -> Result<()> {
     Downloader::new(&app.config.routing).fetch(&entry.url, &part, &format!("pulling {id}"))?;
     let actual = checksum_file(&part, expected, Some(id))?;
     if !actual.eq_ignore_ascii_case(expected.hex()) {
+        app.audit(
+            "models",
+            "model mismatch",
+            &format!("{id}: {} {actual}, discarded", expected.algorithm()),
+        );
         let _ = std::fs::remove_file(&part);
         bail!(
             "{} mismatch for {id} downloaded from {} (expected {}, got {}); the download was discarded. Check the url and {} in models.yml",
@@ -171,6 +196,11 @@ fn pull(app: &App, id: &str) -> Result<()> {
     }
     std::fs::rename(&part, &dest)
         .with_context(|| format!("cannot move the download to {}", dest.display()))?;
+    app.audit(
+        "models",
+        "model verified",
+        &format!("{id}: {} {actual}, downloaded", expected.algorithm()),
+    );
     println!("{id}: downloaded and verified at {}", dest.display());
     Ok(())
 }

@@ -12,6 +12,7 @@
 pub mod init;
 mod layered;
 mod lines;
+mod messages;
 mod models;
 pub mod policies;
 mod profiles;
@@ -19,6 +20,7 @@ mod profiles;
 use std::path::{Path, PathBuf};
 
 pub use layered::Problem;
+pub use messages::{AdapterRules, MessagesPolicy, QuietHours, QuietThen};
 pub use models::{Checksum, ModelEntry, ModelKind, ModelRoots, ModelsFile, shipped_root, user_data_root};
 pub use policies::{Limits, MemoryFile, Routing};
 pub use profiles::{Profile, ProfilesFile};
@@ -45,7 +47,7 @@ fn more(count: usize) -> String {
 }
 
 /// Every config file: its name under the config dir and its built-in text.
-pub const FILES: [(&str, &str); 7] = [
+pub const FILES: [(&str, &str); 8] = [
     ("models.yml", include_str!("../../models.yml")),
     ("profiles.yaml", include_str!("../../profiles.yaml")),
     ("bus.yaml", include_str!("../../bus.yaml")),
@@ -56,6 +58,10 @@ pub const FILES: [(&str, &str); 7] = [
     ),
     ("policies/memory.yaml", include_str!("../../policies/memory.yaml")),
     ("policies/skills.yaml", include_str!("../../policies/skills.yaml")),
+    (
+        "policies/messages.yaml",
+        include_str!("../../policies/messages.yaml"),
+    ),
 ];
 
 /// Everything read from the config directory.
@@ -71,6 +77,8 @@ pub struct Config {
     pub bus: BusFile,
     /// Timers, reminders and lists: time words, time zone, alarms.
     pub skills: hauski_skills::SkillsPolicy,
+    /// Which messengers' messages are read aloud, where and when.
+    pub messages: MessagesPolicy,
     /// Parsed from `memory`, checked at load.
     pub memory_policy: hauski_brain::memory::MemoryPolicy,
 }
@@ -134,8 +142,13 @@ impl Config {
                 )
             },
         );
+        let messages =
+            layered_file(d, "policies/messages.yaml", problems, |_, _| {})?.and_then(|m: MessagesPolicy| {
+                checked(m, d, "policies/messages.yaml", MessagesPolicy::validate, problems)
+            });
         Ok((|| {
             Some(Self {
+                messages: messages?,
                 models: models?,
                 profiles: profiles?,
                 memory: memory?,

@@ -130,6 +130,34 @@ pub struct MemoryFile {
     /// Their budget in characters (about four a token).
     #[serde(default = "default_memory_prompt_chars")]
     pub prompt_chars: usize,
+    /// Whether utterances are kept as recordings, and how long.
+    #[serde(default)]
+    pub recordings: RecordingsPolicy,
+}
+
+/// Utterance recordings: off unless the owner turns them on; kept
+/// encrypted (age) under `recordings/` in the data dir, purged after `ttl`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecordingsPolicy {
+    pub keep: bool,
+    pub ttl: String,
+}
+
+impl Default for RecordingsPolicy {
+    fn default() -> Self {
+        Self {
+            keep: false,
+            ttl: "7d".into(),
+        }
+    }
+}
+
+impl RecordingsPolicy {
+    /// How long a recording is kept; `None` for `never` (until purged by hand).
+    pub fn ttl_ms(&self) -> Result<Option<i64>, String> {
+        hauski_brain::memory::parse_ttl(&self.ttl).map_err(|e| format!("recordings.ttl: {e}"))
+    }
 }
 
 fn default_memory_prompt_chars() -> usize {
@@ -156,6 +184,7 @@ impl MemoryFile {
         let ttl = |name: &str, l: &LayerLifetime| {
             hauski_brain::memory::parse_ttl(&l.ttl).map_err(|e| format!("layers.{name}.ttl: {e}"))
         };
+        self.recordings.ttl_ms()?;
         Ok(hauski_brain::memory::MemoryPolicy {
             short_ttl_ms: ttl("short", &self.layers.short)?,
             working_ttl_ms: ttl("working", &self.layers.working)?,
@@ -215,12 +244,28 @@ pub struct EgressRule {
     pub host: String,
     #[serde(default)]
     pub purpose: Option<String>,
+    /// The sandboxed skills (messenger adapters) this host is granted to;
+    /// a skill reaches only the hosts a rule grants it by name.
+    #[serde(default)]
+    pub skills: Vec<String>,
 }
 
 impl Routing {
     /// Whether a connection to `host` is allowed. Loopback never leaves the box.
     pub fn allows(&self, host: &str) -> bool {
         is_loopback(host) || self.egress.default == EgressDefault::Allow || self.rule_for(host).is_some()
+    }
+
+    /// Whether the sandboxed skill `skill` may connect to `host`: only when
+    /// a rule names both. Unlike the daemon's own connections, loopback is
+    /// not implied: a skill is not trusted with the box's local services
+    /// (HausKI's own API among them) unless the owner says so.
+    pub fn allows_skill(&self, skill: &str, host: &str) -> bool {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        self.egress
+            .allow
+            .iter()
+            .any(|rule| rule.host.eq_ignore_ascii_case(host) && rule.skills.iter().any(|s| s == skill))
     }
 
     /// The rule that allows `host`, for the log line that records why.
@@ -282,5 +327,21 @@ mod tests {
         assert!(routing.allows("127.0.0.1"));
         assert!(routing.allows("[::1]"));
         assert!(!routing.allows("example.com"));
+    }
+
+    #[test]
+    fn a_skill_reaches_only_the_hosts_granted_to_it_by_name() {
+        let routing: Routing = serde_yaml::from_str(
+            "egress: {default: allow, allow: [{host: api.telegram.org, skills: [telegram]}, {host: 127.0.0.1, skills: [signal]}]}",
+        )
+        .expect("parses");
+        assert!(routing.allows_skill("telegram", "api.telegram.org"));
+        assert!(routing.allows_skill("telegram", "API.Telegram.org"));
+        assert!(!routing.allows_skill("matrix", "api.telegram.org"));
+        assert!(routing.allows_skill("signal", "127.0.0.1"));
+        // Neither loopback nor `default: allow` is implied for a skill.
+        assert!(!routing.allows_skill("telegram", "127.0.0.1"));
+        assert!(!routing.allows_skill("telegram", "localhost"));
+        assert!(!routing.allows_skill("telegram", "example.com"));
     }
 }

@@ -355,6 +355,7 @@ struct TurnWorker {
 impl TurnWorker {
     fn answer(&self, question: &[f32]) {
         let _span = tracing::info_span!("turn", epoch = self.epoch).entered();
+        self.keep_recording(question);
         let Some(transcriber) = self.state.engines.transcriber.clone() else {
             return;
         };
@@ -400,6 +401,29 @@ impl TurnWorker {
         match self.state.act(intent) {
             Ok(done) => self.say_all(done.reply),
             Err(e) => tracing::error!(error = %e, "the spoken command failed"),
+        }
+    }
+
+    /// Keeps the utterance, encrypted, when the owner keeps recordings: once
+    /// the turn is confirmed (an abandoned speculation's audio is a prefix
+    /// of the confirmed turn's), off this thread.
+    fn keep_recording(&self, question: &[f32]) {
+        let Some(recordings) = self.state.recordings.clone() else {
+            return;
+        };
+        let (turn, audio) = (self.turn.clone(), question.to_vec());
+        let said_at = crate::assistant::now_ms();
+        let spawned = std::thread::Builder::new()
+            .name("recording".into())
+            .spawn(move || {
+                if turn.wait().is_some()
+                    && let Err(e) = recordings.keep(&audio, ASR_RATE, said_at)
+                {
+                    tracing::warn!(error = %e, "the utterance could not be kept");
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "the utterance is not kept");
         }
     }
 

@@ -16,6 +16,7 @@ mod converse_answers_aloud;
 mod editors_and_wake_cli;
 mod everyday_phrasings_through_asr;
 mod installs_as_an_appliance;
+mod messengers_in_the_sandbox;
 mod models_pull_resumes_and_verifies;
 mod remembers_what_it_is_told;
 mod searches_the_owners_notes;

@@ -23,11 +23,21 @@ fn the_audit_log_verifies_until_a_line_is_edited() {
         assert!(log.contains(&format!("\"skill\":\"{skill}\"")), "{log}");
     }
 
+    // The daemon's own start is there too: its config and models.
+    assert!(
+        log.contains("\"decision\":\"config loaded\"") && log.contains("\"decision\":\"model loaded\""),
+        "{log}"
+    );
+
+    let edited_line = 1 + log
+        .lines()
+        .position(|l| l.contains("\"decision\":\"loaded\""))
+        .expect("a skill's load");
     let edited = log.replacen("\"decision\":\"loaded\"", "\"decision\":\"refused\"", 1);
     std::fs::write(data.join("audit.log"), edited).expect("edit the log");
     let refused = run_err(hauski_with_data(&data).args(["audit", "verify"]));
     assert!(
-        refused.contains("line 1") && refused.contains("hash does not match"),
+        refused.contains(&format!("line {edited_line}:")) && refused.contains("hash does not match"),
         "{refused}"
     );
 }

@@ -2,6 +2,8 @@
 //! against the real models in `../shared/models`, and word error rate.
 #![allow(dead_code)]
 
+pub mod adapters;
+pub mod messengers;
 pub mod nats;
 pub mod pipewire;
 pub mod server;

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use wasmtime::{Caller, Extern, Linker, Memory};
 
 use super::manifest::Capability;
-use super::{CallState, HostServices};
+use super::{CallState, HostServices, Message, Notifier};
 
 /// Longest kv key and value a skill may store, in bytes.
 pub const MAX_KEY_BYTES: usize = 256;
 pub const MAX_VALUE_BYTES: usize = 64 * 1024;
 /// Longest text a skill may log or notify, in bytes.
-const MAX_TEXT_BYTES: usize = 4096;
+const MAX_TEXT_BYTES: usize = 8192;
 
 fn memory(caller: &mut Caller<'_, CallState>) -> wasmtime::Result<Memory> {
     match caller.get_export("memory") {
@@ -80,8 +80,18 @@ pub fn link(
                     "hauski",
                     "notify",
                     move |mut caller: Caller<'_, CallState>, ptr: i32, len: i32| -> wasmtime::Result<i32> {
-                        let text = read_text(&mut caller, ptr, len, MAX_TEXT_BYTES)?;
-                        notify(&caller.data().skill, &text);
+                        let bytes = read(&mut caller, ptr, len, MAX_TEXT_BYTES)?;
+                        let message: Message = serde_json::from_slice(&bytes).map_err(|e| {
+                            wasmtime::format_err!(
+                                "the skill's message is not {{\"sender\", \"room\", \"text\", \"urgency\"}}: {e}"
+                            )
+                        })?;
+                        let state = caller.data();
+                        let from = Notifier {
+                            skill: &state.skill,
+                            source: state.source.as_deref(),
+                        };
+                        notify(from, message);
                         Ok(0)
                     },
                 )?;
@@ -90,6 +100,16 @@ pub fn link(
                 Some(desk) => super::alarms::link(linker, desk)?,
                 None => {
                     wasmtime::bail!("this host keeps no alarms, so it cannot grant the alarms capability")
+                }
+            },
+            Capability::Http => match &services.egress {
+                Some(egress) => super::egress::link(linker, egress)?,
+                None => wasmtime::bail!("this host has no way out, so it cannot grant the http capability"),
+            },
+            Capability::Secrets => match &services.secrets {
+                Some(vault) => super::secrets::link(linker, vault)?,
+                None => {
+                    wasmtime::bail!("this host keeps no secrets, so it cannot grant the secrets capability")
                 }
             },
             Capability::Log => {

@@ -20,6 +20,19 @@ pub struct Manifest {
     pub actions: Vec<ActionSpec>,
     #[serde(default)]
     pub limits: SkillLimits,
+    /// Set for an adapter: a skill the host calls on its own, again and
+    /// again (its `NAME.poll` action), to bring a messenger's messages in.
+    #[serde(default)]
+    pub adapter: Option<AdapterSpec>,
+}
+
+/// What makes a skill an adapter.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdapterSpec {
+    /// The messenger, as the owner hears it ("Signal"): the host, not the
+    /// adapter, names the source of what it notifies.
+    pub source: String,
 }
 
 /// What a skill may ask of the host, each a set of imports from module `hauski`.
@@ -37,6 +50,11 @@ pub enum Capability {
     /// `alarm_add`, `alarm_pending`, `alarm_cancel`: timers and reminders
     /// the host keeps, schedules and rings.
     Alarms,
+    /// `http_request`: outbound HTTP, to the hosts `policies/routing.yaml`
+    /// grants this skill only.
+    Http,
+    /// `secret_get`: the skill's own credentials from the encrypted vault.
+    Secrets,
 }
 
 impl Capability {
@@ -47,6 +65,8 @@ impl Capability {
             Self::Notify => "notify",
             Self::Log => "log",
             Self::Alarms => "alarms",
+            Self::Http => "http",
+            Self::Secrets => "secrets",
         }
     }
 
@@ -58,6 +78,8 @@ impl Capability {
             "notify" => Self::Notify,
             "log" => Self::Log,
             "alarm_add" | "alarm_pending" | "alarm_cancel" => Self::Alarms,
+            "http_request" => Self::Http,
+            "secret_get" => Self::Secrets,
             _ => return None,
         })
     }
@@ -100,6 +122,11 @@ impl Default for SkillLimits {
 }
 
 impl Manifest {
+    /// The action the host calls to poll an adapter: `NAME.poll`.
+    pub fn poll_action(&self) -> String {
+        format!("{}.poll", self.name)
+    }
+
     /// Reads a manifest; `Err` names what is wrong.
     pub fn parse(text: &str) -> Result<Self, String> {
         let manifest: Self = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
@@ -116,6 +143,14 @@ impl Manifest {
         }
         if manifest.actions.is_empty() {
             return Err("a skill offers at least one action".into());
+        }
+        if manifest.adapter.is_some() {
+            let poll = manifest.poll_action();
+            if !manifest.actions.iter().any(|a| a.name == poll && !a.tool) {
+                return Err(format!(
+                    "an adapter offers the action {poll}, with tool: false (the host calls it, not the LLM)"
+                ));
+            }
         }
         if manifest.limits.memory_mib == 0 || manifest.limits.memory_mib > 256 || manifest.limits.fuel == 0 {
             return Err("limits: memory_mib is 1 to 256 and fuel at least 1".into());

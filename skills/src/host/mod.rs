@@ -13,20 +13,25 @@
 
 pub mod alarms;
 pub mod audit;
+pub mod egress;
 mod imports;
 pub mod manifest;
+pub mod secrets;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use serde::Deserialize;
 use serde_json::{Value, json};
 use wasmtime::{Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Trap};
 
 use crate::store::{SkillStore, StoreError};
 use alarms::AlarmDesk;
 use audit::{AuditError, AuditLog};
-use manifest::{ActionSpec, Capability, Manifest};
+use egress::Egress;
+use manifest::{ActionSpec, AdapterSpec, Capability, Manifest};
+use secrets::SecretReader;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SkillError {
@@ -62,16 +67,42 @@ pub enum SkillError {
 
 /// Unix milliseconds (the `clock` capability).
 pub type ClockFn = Arc<dyn Fn() -> i64 + Send + Sync>;
-/// (skill, text): a message for the core's notification path (`notify`).
-pub type NotifyFn = Arc<dyn Fn(&str, &str) + Send + Sync>;
+/// A message for the core's notification path (`notify`), as a skill
+/// hands it over: `{"sender", "room", "text", "urgency"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    pub sender: String,
+    /// The group, room or chat it was said in; none for a direct message.
+    #[serde(default)]
+    pub room: Option<String>,
+    pub text: String,
+    /// "low", "normal" or "high"; normal when absent.
+    #[serde(default)]
+    pub urgency: Option<String>,
+}
 
-/// What the host lends skills beyond their kv store.
+/// Who notified: the skill, and the source its manifest names (an
+/// adapter's messenger), which the skill itself cannot choose.
+#[derive(Debug, Clone, Copy)]
+pub struct Notifier<'a> {
+    pub skill: &'a str,
+    pub source: Option<&'a str>,
+}
+
+pub type NotifyFn = Arc<dyn Fn(Notifier<'_>, Message) + Send + Sync>;
+
+/// What the host lends skills beyond their kv store. A capability whose
+/// service the host lacks cannot be granted: such a skill does not load.
 pub struct HostServices {
     pub clock: ClockFn,
     pub notify: NotifyFn,
-    /// The keeper of timers and reminders, where the host has one; without
-    /// it a skill granted `alarms` cannot load.
+    /// The keeper of timers and reminders.
     pub alarms: Option<Arc<dyn AlarmDesk>>,
+    /// The routing policy and an HTTP client, for `http`.
+    pub egress: Option<Arc<dyn Egress>>,
+    /// The encrypted vault, for `secrets`.
+    pub secrets: Option<Arc<dyn SecretReader>>,
 }
 
 /// Each skill's kv store: its own keys only, in SQLite.
@@ -103,6 +134,9 @@ impl SkillKv {
 /// One call's store data.
 pub struct CallState {
     skill: String,
+    /// An adapter's messenger, from its manifest.
+    source: Option<String>,
+    audit: Arc<AuditLog>,
     /// The room (profile) the request came from, where an alarm set in it rings.
     room: Option<String>,
     kv: Arc<SkillKv>,
@@ -139,7 +173,7 @@ pub struct SkillHost {
     engine: Engine,
     services: Arc<HostServices>,
     kv: Arc<SkillKv>,
-    audit: AuditLog,
+    audit: Arc<AuditLog>,
     skills: Vec<LoadedSkill>,
 }
 
@@ -157,7 +191,7 @@ impl SkillHost {
             engine,
             services: Arc::new(services),
             kv: Arc::new(SkillKv(Mutex::new(SkillStore::open(store_path)?))),
-            audit: AuditLog::open(audit_path)?,
+            audit: Arc::new(AuditLog::open(audit_path)?),
             skills: Vec::new(),
         })
     }
@@ -242,6 +276,27 @@ impl SkillHost {
         })
     }
 
+    /// Every loaded adapter: its name and what makes it one.
+    pub fn adapters(&self) -> impl Iterator<Item = (&str, &AdapterSpec)> {
+        self.skills.iter().filter_map(|s| {
+            s.manifest
+                .adapter
+                .as_ref()
+                .map(|adapter| (s.manifest.name.as_str(), adapter))
+        })
+    }
+
+    /// Every loaded skill's manifest.
+    pub fn manifests(&self) -> impl Iterator<Item = &Manifest> {
+        self.skills.iter().map(|s| &s.manifest)
+    }
+
+    /// Records a decision about `skill` made outside a call (an adapter
+    /// started or stopped by the core).
+    pub fn audit(&self, skill: &str, decision: &str, detail: &str) -> Result<(), AuditError> {
+        self.audit.record(skill, decision, detail)
+    }
+
     /// Calls `action` (`list.add`) with `args` in the skill that offers it.
     pub fn call(&self, action: &str, args: &Value) -> Result<SkillReply, SkillError> {
         self.call_from(None, action, args)
@@ -303,6 +358,8 @@ impl SkillHost {
         };
         let state = CallState {
             skill: name.clone(),
+            source: skill.manifest.adapter.as_ref().map(|a| a.source.clone()),
+            audit: self.audit.clone(),
             room: room.map(str::to_string),
             kv: self.kv.clone(),
             limits: StoreLimitsBuilder::new()
@@ -310,6 +367,8 @@ impl SkillHost {
                 .instances(1)
                 .tables(4)
                 .memories(1)
+                // Past its cap a skill is stopped, not handed a -1 to ignore.
+                .trap_on_grow_failure(true)
                 .build(),
         };
         let mut store = Store::new(&self.engine, state);

@@ -11,6 +11,8 @@ use super::alarms::{Added, AlarmRequest, AlarmView, Due};
 use super::*;
 use crate::store::AlarmKind;
 
+mod adapters;
+
 const NOW_MS: i64 = 1_764_590_400_000;
 
 /// A keeper of alarms in memory, at a clock that stands still: what the
@@ -72,6 +74,8 @@ fn host_with(dir: &Path, alarms: Option<Arc<dyn AlarmDesk>>) -> SkillHost {
         clock: Arc::new(|| NOW_MS),
         notify: Arc::new(|_, _| {}),
         alarms,
+        egress: Some(Arc::new(adapters::CannedEgress::default())),
+        secrets: Some(Arc::new(adapters::SecretsInMemory::default())),
     };
     SkillHost::new(&dir.join("skills.sqlite"), &dir.join("audit.log"), services).expect("host")
 }
@@ -241,6 +245,16 @@ fn traps_and_memory_past_the_cap_fail_the_call_only() {
     .expect("greedy loads");
     let greedy = host.call("greedy.run", &json!({}));
     assert!(matches!(&greedy, Err(SkillError::Failed { .. })), "{greedy:?}");
+    // Asking for 4 GiB while running stops the call.
+    host.load(
+        manifest("hog", ""),
+        skill_calling("(drop (memory.grow (i32.const 65535))) (i64.const 0)", 1).as_bytes(),
+    )
+    .expect("hog loads");
+    match host.call("hog.run", &json!({})) {
+        Err(SkillError::Failed { reason, .. }) => assert!(reason.contains("memory"), "{reason}"),
+        other => panic!("4 GiB were granted: {other:?}"),
+    }
 }
 
 #[test]

@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use hauski_brain::memory::Clock;
 use hauski_skills::SkillsPolicy;
-use hauski_skills::host::{HostServices, SkillError, SkillHost};
+use hauski_skills::host::egress::Egress;
+use hauski_skills::host::secrets::SecretReader;
+use hauski_skills::host::{HostServices, NotifyFn, SkillError, SkillHost};
 use hauski_skills::schedule::Ring;
 use hauski_skills::store::{Alarm, AlarmKind, SkillStore, StoreError};
 use jiff::ZonedDateTime;
@@ -23,6 +25,8 @@ use serde_json::json;
 
 use super::bus::{Bus, Event};
 use super::intents::everyday::SkillCall;
+use super::messengers::Deliverer;
+use crate::config::MessagesPolicy;
 use desk::Desk;
 
 #[derive(Debug, thiserror::Error)]
@@ -40,8 +44,20 @@ pub struct Everyday {
     /// Timers and reminders as kept, scheduled and rung by the core.
     desk: Arc<Desk>,
     /// The sandboxed skills: the built-in timers, reminders and lists
-    /// skills (over the desk and their kv stores) and the owner's.
+    /// skills (over the desk and their kv stores), the messenger
+    /// adapters and the owner's.
     skills: SkillHost,
+    /// Where skills' and adapters' messages go.
+    deliverer: Arc<Deliverer>,
+}
+
+/// What the daemon lends the messenger adapters: a way out under the
+/// routing policy, the vault with their credentials, and the rules their
+/// messages follow. Without it the adapters are not loaded.
+pub struct Outside {
+    pub egress: Arc<dyn Egress>,
+    pub secrets: Arc<dyn SecretReader>,
+    pub messages: MessagesPolicy,
 }
 
 /// Where the everyday skills keep what they keep.
@@ -63,6 +79,7 @@ impl Everyday {
         policy: SkillsPolicy,
         clock: Arc<dyn Clock>,
         bus: Bus,
+        outside: Option<Outside>,
     ) -> Result<Self, EverydayError> {
         let time_zone = policy.time_zone().map_err(EverydayError::Policy)?;
         let desk = Arc::new(Desk::new(
@@ -71,27 +88,46 @@ impl Everyday {
             time_zone,
             clock.clone(),
         ));
+        let zoned = desk.clone();
+        let deliverer = Arc::new(Deliverer::new(
+            outside.as_ref().map(|o| o.messages.clone()).unwrap_or_default(),
+            bus,
+            Arc::new(move || {
+                let now = zoned.zoned(zoned.clock.now_ms());
+                (now.hour() as u32) * 60 + now.minute() as u32
+            }),
+        ));
+        let speaks = deliverer.clone();
+        let notify: NotifyFn = Arc::new(move |from, message| speaks.deliver(from, message));
+        let lends_outside = outside.is_some();
         let services = HostServices {
             clock: Arc::new(move || clock.now_ms()),
-            notify: Arc::new(move |skill, text| {
-                bus.publish(Event::Notification(super::notices::Notice::from_program(
-                    skill,
-                    text,
-                    super::bus::Urgency::Normal,
-                )));
-            }),
+            notify,
             alarms: Some(desk.clone()),
+            egress: outside.as_ref().map(|o| o.egress.clone()),
+            secrets: outside.map(|o| o.secrets),
         };
         let mut skills = SkillHost::new(places.store, places.audit, services)?;
         for (manifest, wasm) in hauski_skills::builtin::skills() {
-            skills.load(manifest, wasm)?;
+            if manifest.adapter.is_none() || lends_outside {
+                skills.load(manifest, wasm)?;
+            }
         }
         if let Some(dir) = places.skills_dir {
             for problem in skills.load_dir(dir) {
                 tracing::warn!(error = %problem, "a skill in {} was left out", dir.display());
             }
         }
-        Ok(Self { desk, skills })
+        Ok(Self {
+            desk,
+            skills,
+            deliverer,
+        })
+    }
+
+    /// The rules adapters' messages pass, and the quiet hours' queue.
+    pub fn deliverer(&self) -> &Arc<Deliverer> {
+        &self.deliverer
     }
 
     /// Now, in the owner's time zone.

@@ -34,7 +34,7 @@ fn open(dir: &Path, clock: &Arc<ManualClock>) -> Everyday {
         audit: &dir.join("audit.log"),
         skills_dir: None,
     };
-    Everyday::open(&places, policy(), clock.clone(), Bus::new()).expect("open")
+    Everyday::open(&places, policy(), clock.clone(), Bus::new(), None).expect("open")
 }
 
 fn say(everyday: &Everyday, text: &str) -> String {

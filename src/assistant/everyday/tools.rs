@@ -229,6 +229,7 @@ mod tests {
             policy(),
             clock,
             crate::assistant::bus::Bus::new(),
+            None,
         )
         .expect("open");
         (dir, everyday)

@@ -17,6 +17,10 @@ mod imports {
         pub fn alarm_add(ptr: *const u8, len: usize) -> i64;
         pub fn alarm_pending(ptr: *const u8, len: usize) -> i64;
         pub fn alarm_cancel(ptr: *const u8, len: usize) -> i64;
+        pub fn http_request(ptr: *const u8, len: usize) -> i64;
+        pub fn secret_get(key_ptr: *const u8, key_len: usize) -> i64;
+        pub fn notify(ptr: *const u8, len: usize) -> i32;
+        pub fn clock_now_ms() -> i64;
     }
 }
 
@@ -101,6 +105,100 @@ pub mod alarms {
         let reply = ask(imports::alarm_cancel, &json!({"ids": ids}))?;
         Ok(reply["cancelled"].as_u64().unwrap_or(0))
     }
+}
+
+/// The `http` capability: a request to a host the owner's routing policy
+/// grants this skill. A host it does not grant stops the call.
+pub mod http {
+    use serde_json::{Value, json};
+
+    use super::{imports, take_packed};
+
+    /// A response: its status and body.
+    pub struct Response {
+        pub status: u16,
+        pub body: String,
+    }
+
+    /// Sends `method url` with `headers` and `body`; `timeout_s` bounds the
+    /// whole exchange (a long-poll's wait and its margin). `Err` says why
+    /// nothing usable came back (refused connection, timeout, a response
+    /// over the host's limit).
+    pub fn request(
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+        timeout_s: u64,
+    ) -> Result<Response, String> {
+        let headers: serde_json::Map<String, Value> = headers
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), Value::from(*v)))
+            .collect();
+        let request =
+            json!({"method": method, "url": url, "headers": headers, "body": body, "timeout_s": timeout_s})
+                .to_string();
+        // SAFETY: the request's bytes are alive for the call.
+        let reply = take_packed(unsafe { imports::http_request(request.as_ptr(), request.len()) })
+            .ok_or("the host gave no answer to the request")?;
+        let reply: Value =
+            serde_json::from_slice(&reply).map_err(|e| format!("the host's answer is not JSON: {e}"))?;
+        if let Some(error) = reply["error"].as_str() {
+            return Err(error.to_string());
+        }
+        Ok(Response {
+            status: reply["status"].as_u64().unwrap_or(0) as u16,
+            body: reply["body"].as_str().unwrap_or_default().to_string(),
+        })
+    }
+
+    /// `GET url` with `headers`, its body parsed as JSON when the status is 2xx.
+    pub fn get_json(url: &str, headers: &[(&str, &str)], timeout_s: u64) -> Result<Value, String> {
+        let response = request("GET", url, headers, None, timeout_s)?;
+        if !(200..300).contains(&response.status) {
+            let start: String = response.body.chars().take(200).collect();
+            return Err(format!("the server answered {}: {start}", response.status));
+        }
+        serde_json::from_str(&response.body).map_err(|e| format!("the server's answer is not JSON: {e}"))
+    }
+}
+
+/// `text` for a URL's query or path segment: everything but RFC 3986's
+/// unreserved characters percent-encoded.
+pub fn url_encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+/// The `secrets` capability: this skill's own credentials, which the owner
+/// set with `hauski secrets set SKILL KEY`.
+pub fn secret(key: &str) -> Option<String> {
+    // SAFETY: the slice is alive for the call.
+    let bytes = take_packed(unsafe { imports::secret_get(key.as_ptr(), key.len()) })?;
+    String::from_utf8(bytes).ok()
+}
+
+/// The `notify` capability: a message for the owner, read aloud by the
+/// core (which names the source from this skill's manifest).
+pub fn notify(sender: &str, room: Option<&str>, text: &str) {
+    let message = serde_json::json!({"sender": sender, "room": room, "text": text}).to_string();
+    // SAFETY: the slice is alive for the call.
+    unsafe {
+        imports::notify(message.as_ptr(), message.len());
+    }
+}
+
+/// The `clock` capability: now, in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    // SAFETY: no arguments.
+    unsafe { imports::clock_now_ms() }
 }
 
 /// Room in this module's memory for the host to write `len` bytes into.
