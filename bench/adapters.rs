@@ -42,10 +42,24 @@ pub fn measure(app: &App, runs: usize) -> Result<Value> {
         audit: &dir.path().join("audit.log"),
         skills_dir: None,
     };
+    let mut settings = AdapterSettings::default();
+    let url = server.url.clone();
+    for (adapter, pairs) in [
+        ("telegram", vec![("api", url.clone())]),
+        ("matrix", vec![("homeserver", url.clone())]),
+        (
+            "signal",
+            vec![("api", url.clone()), ("number", SIGNAL_NUMBER.to_string())],
+        ),
+    ] {
+        let pairs = pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        settings.set(adapter, true, pairs);
+    }
     let outside = Outside {
         egress: Arc::new(HttpEgress::new(routing)),
         secrets: Arc::new(vault),
         messages: Default::default(),
+        adapters: settings.clone(),
     };
     let everyday = Arc::new(Everyday::open(
         &places,

@@ -192,12 +192,17 @@ impl App {
         bus: crate::assistant::bus::Bus,
     ) -> Result<crate::assistant::everyday::Everyday> {
         use crate::assistant::everyday::{Everyday, EverydayPlaces, Outside};
-        use crate::assistant::messengers::HttpEgress;
+        use crate::assistant::messengers::{AdapterSettings, HttpEgress};
         let vault = hauski_skills::vault::Vault::open_or_create(&self.data_dir)?;
+        let adapters = AdapterSettings::load(&self.data_dir).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the messenger adapters are off");
+            AdapterSettings::default()
+        });
         let outside = Outside {
             egress: Arc::new(HttpEgress::new(self.config.routing.clone())),
             secrets: Arc::new(vault),
             messages: self.config.messages.clone(),
+            adapters,
         };
         let places = EverydayPlaces {
             store: &self.data_dir.join("skills.sqlite"),

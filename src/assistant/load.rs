@@ -127,17 +127,12 @@ pub fn now_ms() -> i64 {
 impl Assistant {
     /// Polls the messenger adapters `adapters.yaml` enables. Called once
     /// the doors that read messages aloud listen on the bus: what an
-    /// adapter hands over is gone from its server. A broken file is logged
-    /// and leaves them off, never the daemon down.
-    pub fn start_adapters(&self, app: &App) {
-        use super::messengers::{AdapterSettings, start_polling};
+    /// adapter hands over is gone from its server.
+    pub fn start_adapters(&self) {
         let Some(everyday) = &self.everyday else {
             return;
         };
-        let started = AdapterSettings::load(&app.data_dir)
-            .map_err(|e| e.to_string())
-            .and_then(|settings| start_polling(everyday, &settings).map_err(|e| e.to_string()));
-        match started {
+        match super::messengers::start_polling(everyday, everyday.adapter_settings()) {
             Ok(adapters) => tracing::info!(?adapters, "messenger adapters"),
             Err(error) => tracing::error!(%error, "the messenger adapters are off"),
         }

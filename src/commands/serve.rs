@@ -61,7 +61,7 @@ pub fn run(app: App, args: &ServeArgs) -> Result<()> {
             }
         }
     };
-    assistant.start_adapters(&app);
+    assistant.start_adapters();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("hauski-io")

@@ -25,7 +25,7 @@ use serde_json::json;
 
 use super::bus::{Bus, Event};
 use super::intents::everyday::SkillCall;
-use super::messengers::Deliverer;
+use super::messengers::{AdapterSettings, Deliverer};
 use crate::config::MessagesPolicy;
 use desk::Desk;
 
@@ -49,6 +49,8 @@ pub struct Everyday {
     skills: SkillHost,
     /// Where skills' and adapters' messages go.
     deliverer: Arc<Deliverer>,
+    /// `adapters.yaml` as read at start.
+    adapters: AdapterSettings,
 }
 
 /// What the daemon lends the messenger adapters: a way out under the
@@ -58,6 +60,8 @@ pub struct Outside {
     pub egress: Arc<dyn Egress>,
     pub secrets: Arc<dyn SecretReader>,
     pub messages: MessagesPolicy,
+    /// Which adapters run (`adapters.yaml`): only those are compiled.
+    pub adapters: AdapterSettings,
 }
 
 /// Where the everyday skills keep what they keep.
@@ -99,7 +103,7 @@ impl Everyday {
         ));
         let speaks = deliverer.clone();
         let notify: NotifyFn = Arc::new(move |from, message| speaks.deliver(from, message));
-        let lends_outside = outside.is_some();
+        let adapters = outside.as_ref().map(|o| o.adapters.clone()).unwrap_or_default();
         let services = HostServices {
             clock: Arc::new(move || clock.now_ms()),
             notify,
@@ -108,8 +112,10 @@ impl Everyday {
             secrets: outside.map(|o| o.secrets),
         };
         let mut skills = SkillHost::new(places.store, places.audit, services)?;
+        // A built-in adapter is compiled only when it runs (each costs
+        // about 0.2 s of the daemon's start).
         for (manifest, wasm) in hauski_skills::builtin::skills() {
-            if manifest.adapter.is_none() || lends_outside {
+            if manifest.adapter.is_none() || adapters.is_enabled(&manifest.name) {
                 skills.load(manifest, wasm)?;
             }
         }
@@ -122,7 +128,13 @@ impl Everyday {
             desk,
             skills,
             deliverer,
+            adapters,
         })
+    }
+
+    /// Which adapters run, and their settings.
+    pub fn adapter_settings(&self) -> &AdapterSettings {
+        &self.adapters
     }
 
     /// The rules adapters' messages pass, and the quiet hours' queue.
