@@ -37,6 +37,15 @@ if ! command -v cargo >/dev/null 2>&1 && [ ! -x "$cargo_bin/cargo" ]; then
   rm -rf "$tmp"
 fi
 export PATH="$cargo_bin:$PATH"
+
+# Node.js and npm build and test the editor plugins (plugins/); Debian 12's
+# nodejs 18 is new enough (node --test, fetch).
+if ! command -v npm >/dev/null 2>&1; then
+  echo "==> apt: installing nodejs npm"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
 if command -v rustup >/dev/null 2>&1; then
   rustup component add clippy rustfmt >/dev/null 2>&1 || true
   # The built-in skills are WebAssembly modules (skills/builtin), built by skills/build.rs.

@@ -49,6 +49,8 @@ scripts/build-wake-engine.sh
 phase "built-in skills (linted)"
 cargo clippy --manifest-path skills/builtin/Cargo.toml --locked --target wasm32-unknown-unknown \
   --target-dir "${CARGO_TARGET_DIR:-target}/wasm-skills" -- -D warnings
+phase "editor plugins (npm: type-check, bundle, unit tests, package)"
+(cd plugins && npm ci --no-audit --no-fund --loglevel=error && npm run build && npm test && npm run package)
 phase "build and lint everything"
 cargo test --workspace --locked --no-run
 phase "cargo test"

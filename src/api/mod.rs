@@ -85,6 +85,8 @@ fn routes() -> OpenApiRouter<SharedState> {
         .routes(routes!(notify::notify))
         .routes(routes!(editors::canvas_suggest))
         .routes(routes!(editors::pr_draft))
+        .routes(routes!(editors::hints::hints))
+        .routes(routes!(editors::commentary::commentary))
         .routes(routes!(meta::healthz))
         .routes(routes!(meta::metrics))
         .routes(routes!(meta::openapi))

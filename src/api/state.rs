@@ -10,11 +10,17 @@ pub struct ApiState {
     pub assistant: SharedAssistant,
     /// When set, every route but /healthz needs `Authorization: Bearer <token>`.
     pub token: Option<String>,
+    /// The editors' edits since their last comment (`POST /code/commentary`).
+    pub commentary: super::editors::commentary::Tally,
 }
 
 impl ApiState {
     pub fn new(assistant: SharedAssistant, token: Option<String>) -> SharedState {
-        Arc::new(Self { assistant, token })
+        Arc::new(Self {
+            assistant,
+            token,
+            commentary: Default::default(),
+        })
     }
 
     pub fn limits(&self) -> &ApiLimits {

@@ -14,6 +14,29 @@ pub struct Limits {
     /// Absent in a limits file written before the API existed: defaults then.
     #[serde(default)]
     pub api: ApiLimits,
+    #[serde(default)]
+    pub editor: EditorLimits,
+}
+
+/// The editor plugins' commentary: how much must change since the last
+/// comment before the next (either threshold crossed is enough).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EditorLimits {
+    pub commentary_chars: u64,
+    pub commentary_lines: u64,
+    /// Longest file `POST /code/hints` reads, in bytes.
+    pub hints_max_bytes: usize,
+}
+
+impl Default for EditorLimits {
+    fn default() -> Self {
+        Self {
+            commentary_chars: 600,
+            commentary_lines: 25,
+            hints_max_bytes: 256 * 1024,
+        }
+    }
 }
 
 /// What the voice bench measures against.

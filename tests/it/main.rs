@@ -13,6 +13,7 @@ mod api_serves_openai_clients;
 mod api_under_load;
 mod bad_input_is_explained;
 mod converse_answers_aloud;
+mod editor_plugins;
 mod editors_and_wake_cli;
 mod everyday_phrasings_through_asr;
 mod installs_as_an_appliance;

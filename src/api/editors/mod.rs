@@ -1,5 +1,10 @@
-//! Endpoints for the editor plugins: ideas for an Obsidian canvas, and a pull
-//! request title and body drafted from a diff. Both ask the local LLM.
+//! Endpoints for the editor plugins: ideas for an Obsidian canvas, a pull
+//! request title and body drafted from a diff (both ask the local LLM),
+//! remarks anchored to a file's lines (`hints.rs`), and a comment on recent
+//! edits once they add up to enough (`commentary.rs`).
+
+pub mod commentary;
+pub mod hints;
 
 use axum::Json;
 use axum::extract::State;
@@ -17,7 +22,12 @@ use crate::assistant::generation::{Door, Requested, generation_params};
 use crate::llm_pool::SubmitError;
 
 /// Asks the LLM one question under `system`; the answer text.
-async fn ask(state: &SharedState, system: &str, user: String, max_tokens: u32) -> ApiResult<String> {
+pub(super) async fn ask(
+    state: &SharedState,
+    system: &str,
+    user: String,
+    max_tokens: u32,
+) -> ApiResult<String> {
     let pool = state
         .engines
         .llm
