@@ -123,7 +123,8 @@ fn messengers_are_read_aloud_once_across_restarts() {
         ("matrix", vec![homeserver.as_str(), "user_id=@hauski:example.org"]),
         ("signal", vec![api.as_str(), number.as_str()]),
     ] {
-        let mut args = vec!["adapters", "enable", adapter];
+        // Short long-polls: the killed daemon's end sooner (see below).
+        let mut args = vec!["adapters", "enable", adapter, "--set", "wait_s=2"];
         for setting in settings {
             args.extend(["--set", setting]);
         }
@@ -187,6 +188,9 @@ fn messengers_are_read_aloud_once_across_restarts() {
     let kept = normalize(&transcribe(&played)).join(" ");
     assert!(kept.contains("time"), "the kept recording says {kept:?}");
     drop(server);
+    // The killed daemon's long-polls are still open on the servers; signal-cli's
+    // receive would hand them the next message, lost with the dead client.
+    messengers.wait_until_idle();
 
     // While the daemon is down, one more on each.
     messengers.telegram("Anna", "I am home now.");

@@ -35,6 +35,8 @@ struct Kept {
     requests: Vec<String>,
     /// Set: every request is held this long and answered with this body.
     misbehave: Option<(Duration, String)>,
+    /// Long-polls held open now (a killed client's among them, until they time out).
+    open_polls: usize,
 }
 
 #[derive(Clone, Default)]
@@ -126,6 +128,30 @@ impl Messengers {
     pub fn requests(&self) -> Vec<String> {
         self.shared.kept.lock().expect("kept").requests.clone()
     }
+
+    /// Waits until no long-poll is held open: after a client was killed,
+    /// its polls still wait here (as on a real server, which notices a dead
+    /// client only when it writes), and one of them would take a message
+    /// meant for the next client.
+    pub fn wait_until_idle(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while self.shared.kept.lock().expect("kept").open_polls > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "long-polls stayed open for a minute"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Counts a long-poll as open until it is answered or dropped.
+struct OpenPoll(Shared);
+
+impl Drop for OpenPoll {
+    fn drop(&mut self) {
+        self.0.kept.lock().expect("kept").open_polls -= 1;
+    }
 }
 
 /// Records the request; holds it until something is there for `ready`, or
@@ -140,8 +166,10 @@ async fn long_poll<T>(
     let misbehave = {
         let mut kept = shared.kept.lock().expect("kept");
         kept.requests.push(path);
+        kept.open_polls += 1;
         kept.misbehave.clone()
     };
+    let _open = OpenPoll(shared.clone());
     if let Some((hold, body)) = misbehave {
         tokio::time::sleep(hold).await;
         return Err(([("content-type", "application/json")], body).into_response());
