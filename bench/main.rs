@@ -7,6 +7,7 @@ mod adapters;
 mod api;
 mod brain;
 mod bus;
+mod check;
 mod nats;
 mod procfs;
 mod report;
@@ -37,6 +38,8 @@ pub enum BenchSuite {
     Service,
     /// Timers, reminders and lists: fast path against the LLM tool path (target/bench/skills.json).
     Skills,
+    /// Hold the figures in target/bench to the budgets in policies/limits.yaml; exit 1 naming each one missed.
+    Check,
 }
 
 /// Measures HausKI's speed figures.
@@ -68,7 +71,8 @@ pub struct BenchArgs {
     /// Print the figures as JSON on stdout too.
     #[arg(long)]
     pub json: bool,
-    /// Where to write the JSON (default target/bench/<suite>.json).
+    /// Where to write the JSON (default target/bench/<suite>.json); for
+    /// `check`, the folder the figures are read from (default target/bench).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Runs of `converse` for the latency percentiles.
@@ -116,6 +120,12 @@ fn run(args: &BenchArgs) -> anyhow::Result<()> {
         BenchSuite::Bus => bus::run(args, &app.config.routing),
         BenchSuite::Service => service::run(&app, args),
         BenchSuite::Skills => skills::run(&app, args),
+        BenchSuite::Check => check::run(
+            &app.config.limits.budgets,
+            args.out
+                .as_deref()
+                .unwrap_or(std::path::Path::new("target/bench")),
+        ),
     }
 }
 

@@ -69,3 +69,5 @@ phase "bench skills"
 cargo run --locked --quiet --bin hauski-bench -- skills --runs 10 --update-readme README.md
 phase "systemd units"
 scripts/units-report.sh README.md
+phase "budgets (policies/limits.yaml)"
+cargo run --locked --quiet --bin hauski-bench -- check

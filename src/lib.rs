@@ -6,6 +6,7 @@ pub mod assistant;
 pub mod config;
 pub mod download;
 pub mod engines;
+pub mod gpu_guard;
 pub mod install;
 pub mod llm_pool;
 pub mod nats;

@@ -163,8 +163,11 @@ pub fn watch_notes(
             .watch(root, RecursiveMode::Recursive)
             .with_context(|| format!("cannot watch {}", root.display()))?;
     }
-    // Catch up with what changed while nobody watched.
+    // Catch up with what changed while nobody watched. Re-indexing is batch
+    // work: it waits while the GPU guard holds it back.
+    let gate = crate::gpu_guard::batch_gate();
     for root in &roots {
+        gate.wait_for_turn();
         let report = index.reindex(root)?;
         on_report(root, &report);
     }
@@ -187,6 +190,7 @@ pub fn watch_notes(
             note(event);
         }
         for root in dirty {
+            gate.wait_for_turn();
             match index.reindex(&root) {
                 Ok(report) => on_report(&root, &report),
                 // One bad pass must not end the watch; the next change retries.

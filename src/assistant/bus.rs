@@ -57,6 +57,14 @@ pub enum Event {
     },
     /// "Stop" or "okay": the ringing alarms are done.
     AlarmStopped { count: usize },
+    /// A stage's rolling p95 went over its budget (`raised`), or back under
+    /// 90 % of it.
+    BudgetAlarm {
+        stage: String,
+        p95_ms: f64,
+        budget_ms: f64,
+        raised: bool,
+    },
 }
 
 /// How much a notification may interrupt; urgent ones are said first.
@@ -87,6 +95,7 @@ impl Event {
             Self::Notification { .. } => "hauski.notification",
             Self::Alarm { .. } => "hauski.alarm",
             Self::AlarmStopped { .. } => "hauski.alarm.stopped",
+            Self::BudgetAlarm { .. } => "hauski.budget",
         }
     }
 
@@ -179,6 +188,12 @@ mod tests {
                 late: false,
             },
             Event::AlarmStopped { count: 1 },
+            Event::BudgetAlarm {
+                stage: "speech_end_to_first_audio".into(),
+                p95_ms: 2612.0,
+                budget_ms: 2500.0,
+                raised: true,
+            },
         ]
     }
 

@@ -28,6 +28,7 @@ impl Assistant {
         tracing::info!(profile = %profile.name(), "active audio profile");
         let health = super::health::Health::default();
         report_engines(&engines, &health);
+        guard_the_gpu(app, &metrics);
         let bus = super::bus::Bus::new();
         let everyday = app
             .open_everyday(bus.clone())
@@ -56,7 +57,37 @@ impl Assistant {
             pending_choice: super::intents::PendingChoice::default(),
             everyday,
             recordings: open_recordings(app),
+            budgets: super::budgets::BudgetGuard::new(app.config.limits.stage_budgets_ms.clone()),
         }))
+    }
+}
+
+/// Starts the GPU guard where an NVIDIA GPU exists; says once that there
+/// is none otherwise, and stays quiet.
+fn guard_the_gpu(app: &App, metrics: &Metrics) {
+    use crate::gpu_guard::{self, NvmlSensor};
+    let sensor = match NvmlSensor::first() {
+        Ok(sensor) => sensor,
+        Err(reason) => {
+            tracing::info!(%reason, "no GPU to guard; batch work runs unguarded");
+            return;
+        }
+    };
+    let (temperature, power, memory, paused) = (
+        metrics.gpu_temperature_celsius.clone(),
+        metrics.gpu_power_watts.clone(),
+        metrics.gpu_memory_used_bytes.clone(),
+        metrics.batch_paused.clone(),
+    );
+    let report: gpu_guard::Report = Box::new(move |sample, is_paused| {
+        temperature.set(sample.temperature_c);
+        power.set(sample.power_w);
+        memory.set(sample.vram_used_mib * 1024.0 * 1024.0);
+        paused.set(i64::from(is_paused));
+    });
+    let limits = app.config.limits.gpu.clone();
+    if let Err(e) = gpu_guard::start(Box::new(sensor), limits, gpu_guard::batch_gate(), report) {
+        tracing::warn!(error = %e, "the GPU guard did not start");
     }
 }
 

@@ -25,6 +25,11 @@ pub struct LatencyLabels {
     pub route: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StageLabels {
+    pub stage: String,
+}
+
 fn latency_histogram() -> Histogram {
     // 1 ms … ~33 s.
     Histogram::new(exponential_buckets(0.001, 2.0, 16))
@@ -41,6 +46,16 @@ pub struct Metrics {
     pub voice_turns: Counter,
     pub asr_real_time_factor: Gauge<f64, AtomicU64>,
     pub tts_real_time_factor: Gauge<f64, AtomicU64>,
+    /// The GPU guard's readings (where a GPU exists).
+    pub gpu_temperature_celsius: Gauge<f64, AtomicU64>,
+    pub gpu_power_watts: Gauge<f64, AtomicU64>,
+    pub gpu_memory_used_bytes: Gauge<f64, AtomicU64>,
+    /// 1 while the GPU guard holds batch work back.
+    pub batch_paused: Gauge,
+    /// Each stage's durations (`speech_end_to_first_audio`, `asr`, …).
+    pub stage_duration: Family<StageLabels, Histogram, fn() -> Histogram>,
+    /// 1 while a stage's rolling p95 is over its budget.
+    pub budget_exceeded: Family<StageLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -62,6 +77,39 @@ impl Metrics {
         let voice_turns = Counter::default();
         let asr_real_time_factor = Gauge::<f64, AtomicU64>::default();
         let tts_real_time_factor = Gauge::<f64, AtomicU64>::default();
+        let gpu_temperature_celsius = Gauge::<f64, AtomicU64>::default();
+        let gpu_power_watts = Gauge::<f64, AtomicU64>::default();
+        let gpu_memory_used_bytes = Gauge::<f64, AtomicU64>::default();
+        let batch_paused = Gauge::default();
+        let stage_duration =
+            Family::<StageLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        let budget_exceeded = Family::<StageLabels, Gauge>::default();
+        registry.register(
+            "stage_duration_seconds",
+            "Duration of each stage of a turn",
+            stage_duration.clone(),
+        );
+        registry.register(
+            "budget_exceeded",
+            "1 while the stage's rolling p95 is over its budget (policies/limits.yaml stage_budgets_ms)",
+            budget_exceeded.clone(),
+        );
+        registry.register(
+            "gpu_temperature_celsius",
+            "The GPU's temperature, as the GPU guard last read it",
+            gpu_temperature_celsius.clone(),
+        );
+        registry.register("gpu_power_watts", "The GPU's power draw", gpu_power_watts.clone());
+        registry.register(
+            "gpu_memory_used_bytes",
+            "The GPU's memory in use",
+            gpu_memory_used_bytes.clone(),
+        );
+        registry.register(
+            "batch_paused",
+            "1 while the GPU guard holds batch work (re-indexing) back",
+            batch_paused.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests by route and status",
@@ -118,6 +166,12 @@ impl Metrics {
             voice_turns,
             asr_real_time_factor,
             tts_real_time_factor,
+            gpu_temperature_celsius,
+            gpu_power_watts,
+            gpu_memory_used_bytes,
+            batch_paused,
+            stage_duration,
+            budget_exceeded,
         }
     }
 

@@ -6,6 +6,7 @@
 //! Front doors (`api/`, `wyoming/`, `voice_loop/`) depend on this module and
 //! never on each other; this module knows none of them.
 
+pub mod budgets;
 pub mod bus;
 pub mod context;
 pub mod everyday;
@@ -76,6 +77,8 @@ pub struct Assistant {
     pub everyday: Option<Arc<everyday::Everyday>>,
     /// Where utterances are kept, encrypted, when the owner keeps them.
     pub recordings: Option<Arc<crate::recordings::Recordings>>,
+    /// Each stage's rolling p95 against its budget.
+    pub budgets: budgets::BudgetGuard,
 }
 
 pub type SharedAssistant = Arc<Assistant>;
@@ -121,6 +124,32 @@ impl Assistant {
             profile: name.clone(),
         });
         Ok(name)
+    }
+
+    /// One duration of `stage`: into its histogram, and against its budget
+    /// (an alarm raised or cleared goes on the bus and into the gauge).
+    pub fn observe_stage(&self, stage: &str, ms: f64) {
+        let labels = metrics::StageLabels { stage: stage.into() };
+        self.metrics
+            .stage_duration
+            .get_or_create(&labels)
+            .observe(ms / 1000.0);
+        if let Some(alarm) = self.budgets.observe(stage, ms) {
+            if let bus::Event::BudgetAlarm {
+                raised,
+                p95_ms,
+                budget_ms,
+                ..
+            } = &alarm
+            {
+                tracing::warn!(stage, p95_ms, budget_ms, raised, "stage budget");
+                self.metrics
+                    .budget_exceeded
+                    .get_or_create(&labels)
+                    .set(i64::from(*raised));
+            }
+            self.bus.publish(alarm);
+        }
     }
 
     /// Records a decision in the audit log the sandbox writes (with no

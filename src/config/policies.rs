@@ -16,6 +16,25 @@ pub struct Limits {
     pub api: ApiLimits,
     #[serde(default)]
     pub editor: EditorLimits,
+    /// The GPU guard's limits (used only where an NVIDIA GPU exists).
+    #[serde(default)]
+    pub gpu: crate::gpu_guard::GpuLimits,
+    /// The figures the benches are held to (`hauski-bench check`).
+    #[serde(default)]
+    pub budgets: Vec<Budget>,
+    /// Each stage's p95 budget at run time, in ms (the budget guard).
+    #[serde(default)]
+    pub stage_budgets_ms: std::collections::HashMap<String, f64>,
+}
+
+/// One bench figure's ceiling.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    pub name: String,
+    /// `FILE.json#/json/pointer` under target/bench.
+    pub figure: String,
+    pub max: f64,
 }
 
 /// The editor plugins' commentary: how much must change since the last

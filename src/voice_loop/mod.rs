@@ -361,8 +361,13 @@ impl TurnWorker {
         };
         let text = {
             let _span = tracing::info_span!("asr", samples = question.len()).entered();
+            let started = std::time::Instant::now();
             match transcriber.transcribe_live(question, ASR_RATE, Some(self.turn.abandoned_flag())) {
-                Ok(t) => t.text.trim().to_string(),
+                Ok(t) => {
+                    self.state
+                        .observe_stage("asr", started.elapsed().as_secs_f64() * 1000.0);
+                    t.text.trim().to_string()
+                }
                 Err(hauski_voice::VoiceError::Aborted) => return,
                 Err(e) => {
                     tracing::warn!(error = %e, "could not transcribe the question");

@@ -153,6 +153,7 @@ fn speak(voice: &Mutex<PiperVoice>, playback: &Playback, sentences: &Receiver<Se
             started_epoch = Some(sentence.epoch);
             let ms = speech_end.elapsed().as_secs_f64() * 1000.0;
             tracing::info!(speech_end_to_first_audio_ms = ms, "first answer audio queued");
+            speaker.state.observe_stage("speech_end_to_first_audio", ms);
         }
         tracing::info!(text = %sentence.text, "spoken");
     }
