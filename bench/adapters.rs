@@ -59,7 +59,7 @@ pub fn measure(app: &App, runs: usize) -> Result<Value> {
         egress: Arc::new(HttpEgress::new(routing)),
         secrets: Arc::new(vault),
         messages: Default::default(),
-        adapters: settings.clone(),
+        adapters: settings,
     };
     let everyday = Arc::new(Everyday::open(
         &places,
@@ -71,20 +71,7 @@ pub fn measure(app: &App, runs: usize) -> Result<Value> {
     let cold_ms = compile_ms(runs)?;
 
     let rss_before = rss_mib(std::process::id()).unwrap_or(0.0);
-    let mut settings = AdapterSettings::default();
-    let url = server.url.clone();
-    for (adapter, pairs) in [
-        ("telegram", vec![("api", url.clone())]),
-        ("matrix", vec![("homeserver", url.clone())]),
-        (
-            "signal",
-            vec![("api", url.clone()), ("number", SIGNAL_NUMBER.to_string())],
-        ),
-    ] {
-        let pairs = pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        settings.set(adapter, true, pairs);
-    }
-    start_polling(&everyday, &settings)?;
+    start_polling(&everyday, everyday.adapter_settings())?;
     // Idle: each adapter in its long-poll (Matrix after its first sync).
     wait_until(|| {
         let requests = server.requests();

@@ -48,12 +48,13 @@ impl Recordings {
         })
     }
 
-    /// For the CLI's readers: the identity must exist already.
-    pub fn open_existing(data_dir: &Path) -> Result<Self, RecordingError> {
+    /// For the CLI: the identity must exist already (without one, nothing
+    /// was ever kept).
+    pub fn open_existing(data_dir: &Path, ttl_ms: Option<i64>) -> Result<Self, RecordingError> {
         Ok(Self {
             dir: data_dir.join("recordings"),
             vault: Arc::new(Vault::open(data_dir)?),
-            ttl_ms: None,
+            ttl_ms,
         })
     }
 
@@ -165,7 +166,9 @@ mod tests {
 
         // Without the identity they cannot be read, and the error says why.
         std::fs::rename(dir.path().join("identity.txt"), dir.path().join("moved.txt")).expect("move");
-        let refused = Recordings::open_existing(dir.path()).err().expect("no identity");
+        let refused = Recordings::open_existing(dir.path(), None)
+            .err()
+            .expect("no identity");
         assert!(refused.to_string().contains("identity.txt"), "{refused}");
         std::fs::rename(dir.path().join("moved.txt"), dir.path().join("identity.txt")).expect("back");
 

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
+use hauski_brain::memory::{Clock, SystemClock};
 
 use super::metrics::Metrics;
 use super::{Assistant, LoadedEngines, SharedAssistant};
@@ -136,7 +137,7 @@ fn open_recordings(app: &App) -> Option<Arc<crate::recordings::Recordings>> {
         .name("recordings".into())
         .spawn(move || {
             loop {
-                if let Err(e) = purging.purge(now_ms(), false) {
+                if let Err(e) = purging.purge(SystemClock.now_ms(), false) {
                     tracing::warn!(error = %e, "old recordings could not be purged");
                 }
                 std::thread::sleep(std::time::Duration::from_secs(3600));
@@ -146,13 +147,6 @@ fn open_recordings(app: &App) -> Option<Arc<crate::recordings::Recordings>> {
         tracing::warn!(error = %e, "old recordings are not purged while the daemon runs");
     }
     Some(recordings)
-}
-
-/// Now, in Unix milliseconds.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl Assistant {

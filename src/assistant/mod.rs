@@ -36,7 +36,6 @@ use crate::profile_state::ActiveProfile;
 use crate::wake_words::WakeWords;
 use metrics::Metrics;
 
-pub use load::now_ms;
 pub use speech::{SpeechError, synthesize};
 
 /// The engines loaded once for the daemon. Each is optional so the doors

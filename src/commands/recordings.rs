@@ -8,12 +8,13 @@ use anyhow::{Context, Result, bail};
 use crate::cli::RecordingsAction;
 use hauski::engines::App;
 use hauski::recordings::Recordings;
+use hauski_brain::memory::{Clock, SystemClock};
 
 pub fn run(app: &App, action: RecordingsAction) -> Result<()> {
     let policy = &app.config.memory.recordings;
     match action {
         RecordingsAction::List => {
-            let recordings = Recordings::open_existing(&app.data_dir);
+            let recordings = Recordings::open_existing(&app.data_dir, None);
             let kept = match &recordings {
                 Ok(recordings) => recordings.list()?,
                 // No identity yet: nothing was ever kept.
@@ -36,7 +37,7 @@ pub fn run(app: &App, action: RecordingsAction) -> Result<()> {
             Ok(())
         }
         RecordingsAction::Play { name, output } => {
-            let wav = Recordings::open_existing(&app.data_dir)?.open_wav(&name)?;
+            let wav = Recordings::open_existing(&app.data_dir, None)?.open_wav(&name)?;
             match output {
                 Some(path) => {
                     std::fs::write(&path, &wav)
@@ -49,14 +50,14 @@ pub fn run(app: &App, action: RecordingsAction) -> Result<()> {
         }
         RecordingsAction::Purge { all } => {
             let ttl = policy.ttl_ms().map_err(anyhow::Error::msg)?;
-            let recordings = match Recordings::open_existing(&app.data_dir) {
-                Ok(_) => Recordings::open(&app.data_dir, ttl)?,
+            let recordings = match Recordings::open_existing(&app.data_dir, ttl) {
+                Ok(recordings) => recordings,
                 Err(_) => {
                     println!("no recordings kept");
                     return Ok(());
                 }
             };
-            let removed = recordings.purge(hauski::assistant::now_ms(), all)?;
+            let removed = recordings.purge(SystemClock.now_ms(), all)?;
             println!("{removed} recordings removed");
             Ok(())
         }

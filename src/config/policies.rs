@@ -320,18 +320,9 @@ impl Routing {
     }
 }
 
-/// The host in what follows a URL's `scheme://` (`user@host:port/path`),
-/// as routing.yaml writes it: an IPv6 address in brackets. `None` without
-/// a host. One parser for every egress check (downloads, the NATS bus).
-pub fn host_after_scheme(rest: &str) -> Option<String> {
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit('@').next()?;
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => format!("[{}]", v6.split(']').next()?),
-        None => authority.split(':').next()?.to_string(),
-    };
-    (!host.is_empty() && host != "[]").then_some(host)
-}
+/// One parser for every egress check (downloads, the NATS bus, the
+/// skills' requests): the skills host's.
+pub use hauski_skills::host::egress::host_after_scheme;
 
 fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');

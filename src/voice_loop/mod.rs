@@ -417,7 +417,10 @@ impl TurnWorker {
             return;
         };
         let (turn, audio) = (self.turn.clone(), question.to_vec());
-        let said_at = crate::assistant::now_ms();
+        let said_at = {
+            use hauski_brain::memory::{Clock, SystemClock};
+            SystemClock.now_ms()
+        };
         let spawned = std::thread::Builder::new()
             .name("recording".into())
             .spawn(move || {

@@ -89,6 +89,20 @@ pub struct Destination {
     pub origin: String,
 }
 
+/// The host in what follows a URL's `scheme://` (`user@host:port/path`),
+/// as routing.yaml writes it: an IPv6 address in brackets; `None` without
+/// a host. The one parser for every egress check: the skills' requests
+/// here, and the daemon's downloads and bus connection.
+pub fn host_after_scheme(rest: &str) -> Option<String> {
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit('@').next()?;
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => format!("[{}]", v6.split(']').next()?),
+        None => authority.split(':').next()?.to_string(),
+    };
+    (!host.is_empty() && host != "[]").then_some(host)
+}
+
 /// The destination of `url`, or why a skill may not ask for it.
 pub fn destination(url: &str) -> Result<Destination, String> {
     let (scheme, rest) = url
@@ -103,13 +117,7 @@ pub fn destination(url: &str) -> Result<Destination, String> {
     if authority.contains('@') {
         return Err("credentials in the URL are refused; send them as a header".into());
     }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => format!("[{}]", v6.split(']').next().unwrap_or_default()),
-        None => authority.split(':').next().unwrap_or_default().to_string(),
-    };
-    if host.is_empty() || host == "[]" {
-        return Err(format!("{url:?} names no host"));
-    }
+    let host = host_after_scheme(rest).ok_or_else(|| format!("{url:?} names no host"))?;
     Ok(Destination {
         host: host.to_ascii_lowercase(),
         origin: format!("{scheme}://{}", authority.to_ascii_lowercase()),
