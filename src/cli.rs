@@ -223,6 +223,13 @@ pub struct ServeArgs {
     /// NATS server for the event bus (nats://HOST:PORT); overrides bus.yaml's nats_url.
     #[arg(long, env = "HAUSKI_BUS")]
     pub bus: Option<String>,
+    /// Run as a satellite in another room: capture, wake word and VAD only;
+    /// questions go over --bus to the main HausKI, which answers here.
+    #[arg(long, requires = "room")]
+    pub satellite: bool,
+    /// The satellite's room (letters, digits, '-', '_'), e.g. kitchen.
+    #[arg(long, requires = "satellite")]
+    pub room: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -14,8 +14,10 @@ pub mod notes_context;
 pub mod pipeline;
 pub mod profile_state;
 pub mod recordings;
+pub mod satellite;
 pub mod service;
 pub mod voice_loop;
+pub mod wake_watch;
 pub mod wake_words;
 pub mod wyoming;
 

@@ -41,8 +41,9 @@ pub enum BridgeError {
 
 /// Connects to `url` in the background and bridges the core's bus to it
 /// until the daemon stops. Returns once the bridge runs (not once the
-/// server answers: an absent server is retried, and logged).
-pub async fn start(state: SharedAssistant, url: &str) -> Result<(), BridgeError> {
+/// server answers: an absent server is retried, and logged). The client is
+/// for the other doors on the bus (satellites).
+pub async fn start(state: SharedAssistant, url: &str) -> Result<async_nats::Client, BridgeError> {
     state
         .health
         .set("bus", State::Down, format!("connecting to {url}"));
@@ -65,9 +66,9 @@ pub async fn start(state: SharedAssistant, url: &str) -> Result<(), BridgeError>
             reason: e.to_string(),
         })?;
     forward(&state.bus, client.clone());
-    tokio::spawn(obey_commands(state, client, commands));
+    tokio::spawn(obey_commands(state, client.clone(), commands));
     tracing::info!(%url, "bus: events go out over NATS, commands come in on {COMMANDS}");
-    Ok(())
+    Ok(client)
 }
 
 /// A client for `url`, if `routing` lets HausKI reach it; it connects and

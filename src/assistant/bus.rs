@@ -57,6 +57,13 @@ pub enum Event {
     },
     /// "Stop" or "okay": the ringing alarms are done.
     AlarmStopped { count: usize },
+    /// A satellite's wake word was settled: `room` heard it loudest (dBFS
+    /// `level_db`) of the rooms in `heard_in`, and answers.
+    RoomTurn {
+        room: String,
+        level_db: f32,
+        heard_in: Vec<String>,
+    },
     /// A stage's rolling p95 went over its budget (`raised`), or back under
     /// 90 % of it.
     BudgetAlarm {
@@ -95,6 +102,7 @@ impl Event {
             Self::Notification { .. } => "hauski.notification",
             Self::Alarm { .. } => "hauski.alarm",
             Self::AlarmStopped { .. } => "hauski.alarm.stopped",
+            Self::RoomTurn { .. } => "hauski.room.turn",
             Self::BudgetAlarm { .. } => "hauski.budget",
         }
     }
@@ -188,6 +196,11 @@ mod tests {
                 late: false,
             },
             Event::AlarmStopped { count: 1 },
+            Event::RoomTurn {
+                room: "kitchen".into(),
+                level_db: -21.0,
+                heard_in: vec!["kitchen".into(), "hall".into()],
+            },
             Event::BudgetAlarm {
                 stage: "speech_end_to_first_audio".into(),
                 p95_ms: 2612.0,

@@ -82,6 +82,16 @@ impl TurnContext {
         }
     }
 
+    /// Tells the LLM the room the question was asked in (a satellite's).
+    pub fn add_room(&mut self, room: &str) {
+        let line = format!("The user is speaking in the {room}.");
+        self.text = if self.text.is_empty() {
+            line
+        } else {
+            format!("{line}\n\n{}", self.text)
+        };
+    }
+
     /// "path › heading" of each note used, best first.
     pub fn sources(&self) -> Vec<String> {
         self.notes.iter().map(|n| n.source.clone()).collect()

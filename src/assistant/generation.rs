@@ -23,6 +23,8 @@ pub enum Door {
     /// Home Assistant's conversation stage over Wyoming (`handle`): a spoken
     /// answer in one piece, `llm.max_tokens`, ending at its line.
     HomeAssistant,
+    /// A satellite in another room: spoken like the voice loop's answers.
+    Satellite,
 }
 
 impl Door {
@@ -34,6 +36,7 @@ impl Door {
             Self::Api => "api",
             Self::Editor => "editor",
             Self::HomeAssistant => "home-assistant",
+            Self::Satellite => "satellite",
         }
     }
 }
@@ -73,7 +76,9 @@ pub fn generation_params(
 ) -> Result<GenerationParams, InvalidSetting> {
     let llm = &limits.llm;
     let (default_tokens, ceiling, ceiling_source) = match door {
-        Door::Voice | Door::HomeAssistant => (llm.max_tokens, llm.max_tokens, "llm.max_tokens"),
+        Door::Voice | Door::Satellite | Door::HomeAssistant => {
+            (llm.max_tokens, llm.max_tokens, "llm.max_tokens")
+        }
         Door::Cli => (llm.max_tokens, llm.max_tokens.max(1) * 8, "8 × llm.max_tokens"),
         Door::Api | Door::Editor => (limits.api.max_tokens, limits.api.max_tokens, "api.max_tokens"),
     };

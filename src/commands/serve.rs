@@ -26,6 +26,9 @@ pub fn run(app: App, args: &ServeArgs) -> Result<()> {
             app.config.source_of("policies/routing.yaml")
         );
     }
+    if args.satellite {
+        return run_satellite(&app, args);
+    }
     let assistant = Assistant::load(&app)?;
     // Kept for the daemon's lifetime.
     let voice_off = |reason: &str| {
@@ -70,6 +73,22 @@ pub fn run(app: App, args: &ServeArgs) -> Result<()> {
     runtime.block_on(serve(ApiState::new(assistant, token), args))
 }
 
+/// `--satellite`: capture, wake word and VAD here; the main HausKI answers.
+fn run_satellite(app: &App, args: &ServeArgs) -> Result<()> {
+    let bus = args
+        .bus
+        .clone()
+        .or_else(|| app.config.bus.nats_url.clone())
+        .context("a satellite needs the main HausKI's bus: pass --bus nats://HOST:4222 (or set nats_url in bus.yaml)")?;
+    let config = hauski::satellite::remote::SatelliteConfig {
+        bus,
+        room: args.room.clone().unwrap_or_default(),
+        source: args.source.clone(),
+        source_monitor: args.source_monitor,
+    };
+    hauski::satellite::remote::run(app, &config).context("the satellite stopped")
+}
+
 /// The metrics count what the bus reports: wake words and questions heard.
 fn count_voice_events(state: &SharedAssistant) {
     let mut events = state.bus.subscribe();
@@ -111,9 +130,14 @@ async fn serve(state: SharedState, args: &ServeArgs) -> Result<()> {
     let local = listener.local_addr()?;
     let bus_url = args.bus.clone().or_else(|| state.config.bus.nats_url.clone());
     match bus_url {
-        Some(url) => hauski::nats::start(state.assistant.clone(), &url)
-            .await
-            .context("the event bus cannot go over NATS")?,
+        Some(url) => {
+            let client = hauski::nats::start(state.assistant.clone(), &url)
+                .await
+                .context("the event bus cannot go over NATS")?;
+            hauski::satellite::rooms::serve(state.assistant.clone(), client)
+                .await
+                .context("cannot listen for satellites on the bus")?;
+        }
         None => state.health.set("bus", State::Off, "no nats_url in bus.yaml"),
     }
     state.health.up("api");

@@ -11,7 +11,6 @@ mod partials;
 mod read_aloud;
 mod speaker;
 mod turn;
-mod wake_watch;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,11 +29,11 @@ use crate::assistant::sentences::SentenceStream;
 use crate::assistant::{Allow, SharedAssistant};
 use crate::config::Profile;
 use crate::llm_pool::GenerationEvent;
+use crate::wake_watch::WakeWatch;
 use listener::{Action, Listener, Reports};
 use partials::Partials;
 use speaker::{Sentence, Speaker};
 use turn::{Speculation, TurnGate};
-use wake_watch::WakeWatch;
 
 /// Where the loop listens and plays.
 #[derive(Debug, Clone, Default)]
@@ -186,7 +185,12 @@ fn listen(
     playback: &Arc<Playback>,
     speaker: &Speaker,
 ) -> Result<(), String> {
-    let mut wake = WakeWatch::start(parts.wake.clone(), parts.state.clone())?;
+    let health = parts.state.clone();
+    let report = Box::new(move |down: Option<&str>| match down {
+        None => health.health.up("wake"),
+        Some(reason) => health.health.set("wake", State::Down, reason),
+    });
+    let mut wake = WakeWatch::start(parts.wake.clone(), report)?;
     let bus = &parts.state.bus;
     let partials = Partials::start(parts.partial_asr.clone(), bus)?;
     let mut listener = Listener::new(parts.vad.clone(), &parts.state.profile.name());

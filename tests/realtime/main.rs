@@ -9,4 +9,5 @@ mod common;
 
 mod everyday_skills_aloud;
 mod messages_read_aloud;
+mod satellites;
 mod voice_loop_on_pipewire;

@@ -6,6 +6,7 @@ pub mod adapters;
 pub mod messengers;
 pub mod nats;
 pub mod pipewire;
+pub mod satellite;
 pub mod server;
 pub mod voice;
 

@@ -1,4 +1,5 @@
-//! The wake-word helper (`hauski-wake`), kept alive. A helper that dies is
+//! The wake-word helper (`hauski-wake`), kept alive, for the voice loop and
+//! for a satellite. A helper that dies is
 //! logged with what it said last, reported down on `/healthz`, and started
 //! again: at once the first time, then after a growing pause (never more
 //! than [`MOST_BACK_OFF`]), so a helper that cannot run does not spin. While
@@ -8,17 +9,17 @@ use std::time::{Duration, Instant};
 
 use hauski_voice::wake::{WakeDetection, WakeEngine, WakeStream};
 
-use crate::assistant::SharedAssistant;
-use crate::assistant::health::State;
+/// Told each change: `None` when the helper runs, `Some(reason)` when it is down.
+pub type WakeReport = Box<dyn Fn(Option<&str>) + Send>;
 
 /// Longest pause between two restarts.
 const MOST_BACK_OFF: Duration = Duration::from_secs(5);
 /// A helper that ran this long has its back-off forgotten.
 const STEADY_AFTER: Duration = Duration::from_secs(30);
 
-pub(super) struct WakeWatch {
+pub struct WakeWatch {
     engine: WakeEngine,
-    state: SharedAssistant,
+    report: WakeReport,
     stream: Option<WakeStream>,
     started: Instant,
     /// Restarts in a row without a steady run.
@@ -28,12 +29,12 @@ pub(super) struct WakeWatch {
 
 impl WakeWatch {
     /// Starts the helper; the loop does not start without one that runs.
-    pub(super) fn start(engine: WakeEngine, state: SharedAssistant) -> Result<Self, String> {
+    pub fn start(engine: WakeEngine, report: WakeReport) -> Result<Self, String> {
         let stream = engine.stream().map_err(|e| e.to_string())?;
-        state.health.up("wake");
+        report(None);
         Ok(Self {
             engine,
-            state,
+            report,
             stream: Some(stream),
             started: Instant::now(),
             restarts: 0,
@@ -42,7 +43,7 @@ impl WakeWatch {
     }
 
     /// Feeds one block; the wake words detected since the last one.
-    pub(super) fn push(&mut self, block: &[f32]) -> Vec<WakeDetection> {
+    pub fn push(&mut self, block: &[f32]) -> Vec<WakeDetection> {
         if self.stream.is_none() && Instant::now() >= self.retry_at {
             self.restart();
         }
@@ -66,7 +67,7 @@ impl WakeWatch {
         let pause = back_off(self.restarts);
         self.retry_at = Instant::now() + pause;
         tracing::error!(%reason, retry_in_ms = pause.as_millis() as u64, "wake words are off; restarting the helper");
-        self.state.health.set("wake", State::Down, reason);
+        (self.report)(Some(reason));
     }
 
     fn restart(&mut self) {
@@ -80,7 +81,7 @@ impl WakeWatch {
                 );
                 self.stream = Some(stream);
                 self.started = Instant::now();
-                self.state.health.up("wake");
+                (self.report)(None);
             }
             Err(e) => self.lost(&e.to_string()),
         }

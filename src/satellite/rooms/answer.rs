@@ -1,0 +1,293 @@
+//! One satellite turn on the main: the streamed question transcribed, an
+//! intent or the LLM (told the room), each sentence spoken in the room's
+//! profile and sent back to that room as it is ready.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use super::RoomProfiles;
+use crate::assistant::bus::Event;
+use crate::assistant::context::{TurnContext, prompt_for};
+use crate::assistant::generation::{Door, Requested, generation_params};
+use crate::assistant::intents::{Intent, ProfileIntent};
+use crate::assistant::sentences::SentenceStream;
+use crate::assistant::{Allow, SharedAssistant};
+use crate::config::Profile;
+use crate::llm_pool::GenerationEvent;
+use crate::satellite::{Claim, LAST_HEADER, MAIN_MS_HEADER, QUESTION_RATE, RATE_HEADER, down_subject};
+
+/// The reply when the question held no words Whisper could make out.
+const DID_NOT_CATCH: &str = "Sorry, I didn't catch that.";
+
+/// A question that streamed in and was granted.
+pub(super) struct Question {
+    pub room: String,
+    pub turn: String,
+    pub audio: Vec<f32>,
+    /// When its end reached the main: the main's own time counts from here.
+    pub ended_at: Instant,
+    /// Set by a barge-in on the same satellite.
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// Speaks to the satellites: claims, and answers as audio.
+#[derive(Clone)]
+pub(super) struct RoomSpeaker {
+    state: SharedAssistant,
+    client: async_nats::Client,
+    runtime: tokio::runtime::Handle,
+    profiles: Arc<RoomProfiles>,
+}
+
+/// One answer being sent: the first chunk carries the main's time.
+struct Reply<'q> {
+    question: &'q Question,
+    profile: Profile,
+    first_sent: bool,
+}
+
+impl RoomSpeaker {
+    pub(super) fn new(
+        state: SharedAssistant,
+        client: async_nats::Client,
+        runtime: tokio::runtime::Handle,
+    ) -> Self {
+        Self {
+            state,
+            client,
+            runtime,
+            profiles: Arc::default(),
+        }
+    }
+
+    /// Tells a satellite whether its turn is answered (from the door's task).
+    pub(super) fn claim(&self, room: &str, turn: &str, claim: Claim) {
+        let subject = down_subject(room, "claim", turn);
+        let payload = serde_json::to_vec(&claim).unwrap_or_default();
+        let client = self.client.clone();
+        self.runtime.spawn(async move {
+            if let Err(e) = client.publish(subject, payload.into()).await {
+                tracing::warn!(error = %e, "satellites: claim not sent");
+            }
+        });
+    }
+
+    /// Answers one question (blocking: run it off the async threads).
+    pub(super) fn answer(&self, question: Question) {
+        let _span =
+            tracing::info_span!("satellite_turn", room = %question.room, turn = %question.turn).entered();
+        let Some(text) = self.transcribe(&question) else {
+            return;
+        };
+        let profile = self.profile_of(&question.room);
+        let mut reply = Reply {
+            question: &question,
+            profile,
+            first_sent: false,
+        };
+        if text.is_empty() {
+            return self.say_whole(&mut reply, DID_NOT_CATCH.into());
+        }
+        tracing::info!(room = %question.room, transcript = %text, "satellite question");
+        self.state.bus.publish(Event::AsrFinal { text: text.clone() });
+        self.state.bus.publish(Event::TurnStart {
+            door: Door::Satellite.name().into(),
+            question: text.clone(),
+        });
+        let answer = match self.state.recognise(&text, Allow::ALL) {
+            Some(Intent::Profile(ProfileIntent::Switch(name))) => self.switch_room(&question.room, &name),
+            Some(intent) => self.state.act(intent).map(|done| done.reply).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "the spoken command failed");
+                crate::pipeline::FALLBACK_ANSWER.into()
+            }),
+            None if self.state.wants_skill_tools(&text, Allow::ALL) => {
+                match self.state.act_by_llm(&text, Door::Satellite) {
+                    Ok(done) => done.reply,
+                    Err(e) => {
+                        tracing::error!(error = %e, "the skill request failed");
+                        crate::pipeline::FALLBACK_ANSWER.into()
+                    }
+                }
+            }
+            None => return self.ask_llm(&mut reply, &text),
+        };
+        self.say_whole(&mut reply, answer);
+    }
+
+    fn transcribe(&self, question: &Question) -> Option<String> {
+        let transcriber = self.state.engines.transcriber.clone()?;
+        let _span = tracing::info_span!("asr", samples = question.audio.len()).entered();
+        let started = Instant::now();
+        match transcriber.transcribe_live(&question.audio, QUESTION_RATE, Some(question.cancel.clone())) {
+            Ok(t) => {
+                self.state
+                    .observe_stage("asr", started.elapsed().as_secs_f64() * 1000.0);
+                Some(t.text.trim().to_string())
+            }
+            Err(hauski_voice::VoiceError::Aborted) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not transcribe the satellite's question");
+                None
+            }
+        }
+    }
+
+    fn profile_of(&self, room: &str) -> Profile {
+        let name = self.profiles.get(&self.state, room);
+        let profiles = self.state.profile.profiles();
+        profiles
+            .profiles
+            .get(&name)
+            .or_else(|| profiles.active_profile())
+            .cloned()
+            .unwrap_or_else(|| Profile {
+                sink: "default".into(),
+                volume: 1.0,
+                voice: String::new(),
+                speaking_rate: 1.0,
+                variation: 0.4,
+                duck_others: false,
+                synonyms: Vec::new(),
+            })
+    }
+
+    /// "Switch to the night profile" on a satellite: that room's profile,
+    /// not the main's.
+    fn switch_room(&self, room: &str, profile: &str) -> String {
+        self.profiles.set(room, profile);
+        let profiles = self.state.profile.profiles();
+        tracing::info!(%room, %profile, "satellite room's profile switched");
+        format!(
+            "Switched to the {} profile in the {}.",
+            profiles.spoken_name(profile),
+            room.replace(['-', '_'], " ")
+        )
+    }
+
+    fn ask_llm(&self, reply: &mut Reply<'_>, question: &str) {
+        let Some(pool) = &self.state.engines.llm else {
+            return self.say_whole(reply, crate::pipeline::FALLBACK_ANSWER.into());
+        };
+        let mut context = self.state.context_for(question, Allow::ALL).unwrap_or_else(|e| {
+            tracing::warn!(error = %format!("{e:#}"), "no memories or notes for this answer");
+            TurnContext::default()
+        });
+        context.add_room(&reply.question.room.replace(['-', '_'], " "));
+        let params = match generation_params(
+            &self.state.config.limits,
+            Door::Satellite,
+            &Requested::default(),
+        ) {
+            Ok(params) => params,
+            Err(e) => {
+                return tracing::error!(error = %e, "policies/limits.yaml's llm settings are out of bounds");
+            }
+        };
+        let mut generation = match pool.submit(prompt_for(None, question, &context), params) {
+            Ok(g) => g,
+            Err(e) => return tracing::warn!(error = %e, "the LLM is busy"),
+        };
+        let mut stream = SentenceStream::default();
+        while let Some(event) = generation.events.blocking_recv() {
+            if reply.question.cancel.load(Ordering::Relaxed) {
+                generation.cancel();
+                return tracing::info!("satellite answer cancelled by barge-in");
+            }
+            match event {
+                GenerationEvent::Text(piece) => {
+                    for sentence in stream.push(&piece) {
+                        self.send_sentence(reply, &sentence, false);
+                    }
+                }
+                GenerationEvent::Done(result) => {
+                    if let Err(e) = result {
+                        tracing::warn!(error = %e, "the answer failed");
+                    }
+                    let rest = stream.finish().or_else(|| {
+                        (!reply.first_sent).then(|| crate::pipeline::FALLBACK_ANSWER.to_string())
+                    });
+                    self.send_sentence(reply, rest.as_deref().unwrap_or(""), true);
+                    self.answered(reply, stream.text().trim());
+                    return;
+                }
+            }
+        }
+    }
+
+    fn say_whole(&self, reply: &mut Reply<'_>, text: String) {
+        self.send_sentence(reply, &text, true);
+        self.answered(reply, &text);
+    }
+
+    fn answered(&self, reply: &Reply<'_>, answer: &str) {
+        tracing::info!(room = %reply.question.room, %answer, "satellite answer");
+        self.state.bus.publish(Event::TurnEnd {
+            door: Door::Satellite.name().into(),
+            answer: answer.to_string(),
+        });
+    }
+
+    /// Speaks `text` in the room's profile and sends it; an empty last
+    /// sentence still tells the satellite the answer is complete.
+    fn send_sentence(&self, reply: &mut Reply<'_>, text: &str, last: bool) {
+        if reply.question.cancel.load(Ordering::Relaxed) {
+            return;
+        }
+        let (samples, rate) = if text.trim().is_empty() {
+            (Vec::new(), 16_000)
+        } else {
+            match self.synthesize(&reply.profile, text) {
+                Ok(spoken) => spoken,
+                Err(e) => return tracing::error!(error = %e, "the satellite's answer cannot be spoken"),
+            }
+        };
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(RATE_HEADER, rate.to_string());
+        headers.insert(LAST_HEADER, last.to_string());
+        if !reply.first_sent {
+            let main_ms = reply.question.ended_at.elapsed().as_secs_f64() * 1000.0;
+            headers.insert(MAIN_MS_HEADER, format!("{main_ms:.1}"));
+            reply.first_sent = true;
+        }
+        let subject = down_subject(&reply.question.room, "speak", &reply.question.turn);
+        let payload = crate::satellite::pcm_from_samples(&samples);
+        let sent = self
+            .runtime
+            .block_on(self.client.publish_with_headers(subject, headers, payload.into()));
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, room = %reply.question.room, "satellites: answer audio not sent");
+        }
+    }
+
+    /// `text` in the room's profile; the shared voice is set back to the
+    /// main's active profile afterwards, under the same lock.
+    fn synthesize(&self, profile: &Profile, text: &str) -> Result<(Vec<f32>, u32), hauski_voice::VoiceError> {
+        let voice = self
+            .state
+            .engines
+            .voice
+            .as_ref()
+            .ok_or_else(|| hauski_voice::VoiceError::Synthesis("no voice is loaded".into()))?;
+        let _span = tracing::info_span!("tts", chars = text.len()).entered();
+        let mut voice = voice.lock().unwrap_or_else(|p| p.into_inner());
+        set_voice(&mut voice, profile);
+        let spoken = voice.synthesize_all(text);
+        if let Some(active) = self
+            .state
+            .profile
+            .profiles()
+            .profiles
+            .get(&self.state.profile.name())
+        {
+            set_voice(&mut voice, active);
+        }
+        Ok((spoken?, voice.sample_rate()))
+    }
+}
+
+fn set_voice(voice: &mut hauski_voice::PiperVoice, profile: &Profile) {
+    voice.set_speaking_rate(profile.speaking_rate);
+    voice.set_volume(profile.volume);
+    voice.set_variation(profile.variation);
+}

@@ -1,0 +1,126 @@
+//! A satellite in the hall and the main HausKI, each on its own private
+//! PipeWire, joined by a real `nats-server`: a question played into the
+//! satellite's microphone is answered on the satellite's sink (read back
+//! through Whisper) and nowhere in the main's rooms; with NATS gone the
+//! satellite says it cannot reach the main, and after NATS is back the next
+//! question is answered again, in the hall's own profile.
+
+use crate::common;
+use crate::common::nats::Nats;
+use crate::common::pipewire::PipeWire;
+use crate::common::satellite::Satellite;
+use crate::common::server::get;
+use crate::common::voice::{count, last_field, one_at_a_time, peak, spoken_request, start_daemon_with};
+use crate::common::{require_gemma, wer};
+use std::path::Path;
+
+/// Plays `request` into the satellite's microphone; waits until its answer played.
+fn ask(satellite: &Satellite, pw: &PipeWire, request: &Path) {
+    let played = count(&satellite.log(), "answer played");
+    pw.play("mic", request);
+    satellite.wait_for("the satellite to play the answer", |log| {
+        count(log, "answer played") > played
+    });
+}
+
+#[test]
+fn satellite_questions_are_answered_in_its_room_across_a_nats_restart() {
+    let _serial = one_at_a_time();
+    require_gemma();
+    let mut nats = Nats::start();
+    let main_pw = PipeWire::start(&common::fresh_dir("pw-main"), &["kitchen", "living", "mic"]);
+    let main = start_daemon_with(
+        &main_pw,
+        &common::fresh_dir("satellite-main-data"),
+        &["--bus", &nats.url()],
+    );
+    let hall_pw = PipeWire::start(&common::fresh_dir("pw-hall"), &["hall", "mic"]);
+    hall_pw.set_default_sink("hall");
+    let satellite = Satellite::start(
+        &hall_pw,
+        &common::fresh_dir("satellite-data"),
+        &nats.url(),
+        "hall",
+    );
+    satellite.wait_for("the main's heartbeat", |log| {
+        log.contains("the main HausKI answers")
+    });
+    let dir = common::fresh_dir("satellite-audio");
+
+    // The question is heard in the hall, answered by the main, played in the hall only.
+    let hall = hall_pw.record("hall", &dir.join("hall-1.wav"));
+    let living = main_pw.record("living", &dir.join("living-1.wav"));
+    let kitchen = main_pw.record("kitchen", &dir.join("kitchen-1.wav"));
+    ask(
+        &satellite,
+        &hall_pw,
+        &spoken_request(&dir, "capital", "what is the capital of France"),
+    );
+    let (hall, living, kitchen) = (hall.stop(), living.stop(), kitchen.stop());
+    let log = main.log();
+    let heard = last_field(&log, "satellite question", "transcript");
+    assert!(
+        wer("what is the capital of France", &heard) <= 0.4,
+        "the main heard {heard:?}\n{log}"
+    );
+    assert!(
+        log.contains("satellite turn goes to the loudest room room=hall"),
+        "{log}"
+    );
+    let answer = last_field(&log, "satellite answer", "answer");
+    let played = common::transcribe(&hall);
+    assert!(
+        wer(&answer, &played) <= 0.4,
+        "the hall heard {played:?}, the answer was {answer:?}"
+    );
+    for (room, file) in [("living room", &living), ("kitchen", &kitchen)] {
+        assert!(
+            peak(file) < 0.001,
+            "the main's {room} heard something ({})",
+            peak(file)
+        );
+    }
+    // The satellite reported the turn's timing; the main keeps it as stages.
+    main.wait_for("the satellite's timing on /metrics", || {
+        main.metric("hauski_stage_duration_seconds_count{stage=\"satellite_transport\"}") >= 1.0
+    });
+
+    // NATS goes away: the satellite says so, once, in its own voice.
+    let hall = hall_pw.record("hall", &dir.join("hall-2.wav"));
+    let played_before = count(&satellite.log(), "answer played");
+    nats.stop();
+    satellite.wait_for("the satellite to say the main is out of reach", |log| {
+        log.contains("out of reach") && count(log, "answer played") > played_before
+    });
+    let notice = common::transcribe(&hall.stop()).to_lowercase();
+    assert!(
+        notice.contains("reach") && notice.contains("main"),
+        "the hall heard {notice:?}"
+    );
+
+    // NATS is back: both reconnect, and the next question is answered, in the hall.
+    nats.restart();
+    satellite.wait_for("the main's heartbeat again", |log| {
+        count(log, "the main HausKI answers") >= 2
+    });
+    let hall = hall_pw.record("hall", &dir.join("hall-3.wav"));
+    ask(
+        &satellite,
+        &hall_pw,
+        &spoken_request(&dir, "night", "switch to the night profile"),
+    );
+    let confirmation = common::transcribe(&hall.stop()).to_lowercase();
+    assert!(
+        confirmation.contains("night") && confirmation.contains("hall"),
+        "the hall heard {confirmation:?}"
+    );
+    // The hall's profile changed, not the main's.
+    let (_, body) = get(&main.url("/audio/profile"), None);
+    assert!(body.contains("\"profile\":\"wohnzimmer\""), "{body}");
+    assert_eq!(
+        count(&satellite.log(), "out of reach"),
+        1,
+        "said once:\n{}",
+        satellite.log()
+    );
+}
