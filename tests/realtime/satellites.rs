@@ -3,7 +3,8 @@
 //! satellite's microphone is answered on the satellite's sink (read back
 //! through Whisper) and nowhere in the main's rooms; with NATS gone the
 //! satellite says it cannot reach the main, and after NATS is back the next
-//! question is answered again, in the hall's own profile.
+//! question is answered again, in the hall's own profile. A wake word heard
+//! by two satellites is answered once, in the room that heard it loudest.
 
 use crate::common;
 use crate::common::nats::Nats;
@@ -123,4 +124,52 @@ fn satellite_questions_are_answered_in_its_room_across_a_nats_restart() {
         "said once:\n{}",
         satellite.log()
     );
+
+    // A kitchen satellite joins; one wake word heard in both rooms, louder
+    // in the kitchen, is answered once, in the kitchen.
+    let kitchen_pw = PipeWire::start(&common::fresh_dir("pw-kitchen"), &["kitchen", "mic"]);
+    kitchen_pw.set_default_sink("kitchen");
+    let kitchen_satellite = Satellite::start(
+        &kitchen_pw,
+        &common::fresh_dir("satellite-kitchen-data"),
+        &nats.url(),
+        "kitchen",
+    );
+    kitchen_satellite.wait_for("the main's heartbeat", |log| {
+        log.contains("the main HausKI answers")
+    });
+    let near = spoken_request(&dir, "near", "what is the capital of Italy");
+    let far = dir.join("far.wav");
+    // Half as loud (−6 dB) in the hall.
+    let quieter: Vec<i16> = hauski_audio::load_mono(&near, 16_000)
+        .expect("the request is a WAV")
+        .iter()
+        .map(|s| (s * 0.5 * 32767.0) as i16)
+        .collect();
+    common::write_wav_16k(&far, &quieter);
+    let hall = hall_pw.record("hall", &dir.join("hall-4.wav"));
+    let kitchen = kitchen_pw.record("kitchen", &dir.join("kitchen-4.wav"));
+    let turns_before = count(&main.log(), "satellite answer");
+    let in_the_hall = hall_pw.play_in_background("mic", &far);
+    ask(&kitchen_satellite, &kitchen_pw, &near);
+    drop(in_the_hall);
+    let (hall, kitchen) = (hall.stop(), kitchen.stop());
+    let log = main.log();
+    assert_eq!(
+        count(&log, "satellite answer") - turns_before,
+        1,
+        "one answer:\n{log}"
+    );
+    assert!(
+        log.contains("satellite turn goes to the loudest room room=kitchen") && log.contains("others=1"),
+        "both rooms heard it, the kitchen won:\n{log}"
+    );
+    assert!(satellite.log().contains("standing down"), "{}", satellite.log());
+    let answer = last_field(&log, "satellite answer", "answer");
+    let played = common::transcribe(&kitchen);
+    assert!(
+        wer(&answer, &played) <= 0.4,
+        "the kitchen heard {played:?}, the answer was {answer:?}"
+    );
+    assert!(peak(&hall) < 0.001, "the hall heard something ({})", peak(&hall));
 }
