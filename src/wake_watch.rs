@@ -25,6 +25,8 @@ pub struct WakeWatch {
     /// Restarts in a row without a steady run.
     restarts: u32,
     retry_at: Instant,
+    /// Samples fed to the helper running now (its detections' time base).
+    fed: usize,
 }
 
 impl WakeWatch {
@@ -39,7 +41,16 @@ impl WakeWatch {
             started: Instant::now(),
             restarts: 0,
             retry_at: Instant::now(),
+            fed: 0,
         })
+    }
+
+    /// How long after the word's end the helper reported the first of
+    /// `detections`: audio fed since then, in ms (the helper's lag).
+    pub fn detection_lag_ms(&self, detections: &[WakeDetection]) -> Option<f64> {
+        let detection = detections.first()?;
+        let fed_ms = self.fed as f64 * 1000.0 / f64::from(hauski_voice::ASR_RATE);
+        Some((fed_ms - detection.timestamp_ms as f64).max(0.0))
     }
 
     /// Feeds one block; the wake words detected since the last one.
@@ -51,7 +62,10 @@ impl WakeWatch {
             return Vec::new();
         };
         match stream.push(block) {
-            Ok(()) => stream.detections.try_iter().collect(),
+            Ok(()) => {
+                self.fed += block.len();
+                stream.detections.try_iter().collect()
+            }
             Err(e) => {
                 self.lost(&e.to_string());
                 Vec::new()
@@ -80,6 +94,7 @@ impl WakeWatch {
                     "the wake-word helper runs again"
                 );
                 self.stream = Some(stream);
+                self.fed = 0;
                 self.started = Instant::now();
                 (self.report)(None);
             }

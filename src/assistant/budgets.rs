@@ -9,12 +9,19 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use super::bus::Event;
+use super::bus::{Bus, Event};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+
+use super::metrics::{Metrics, StageLabels};
 
 /// Durations a stage's p95 is taken over.
 const WINDOW: usize = 50;
 /// Durations needed before a p95 means anything.
 const FEWEST: usize = 10;
+/// Prompt tokens to evaluate (past the cache) in a "short prompt".
+const SHORT_PROMPT_TOKENS: usize = 64;
 /// An alarm clears below this share of the budget.
 const CLEAR_BELOW: f64 = 0.9;
 
@@ -64,6 +71,72 @@ impl BudgetGuard {
             budget_ms,
             raised: raise,
         })
+    }
+}
+
+/// Where every stage's durations go: the histogram, the guard, and its
+/// alarms onto the bus and the gauge. Made before the engines, so the LLM
+/// workers report into it too.
+pub struct Stages {
+    guard: BudgetGuard,
+    durations: Family<StageLabels, Histogram, fn() -> Histogram>,
+    exceeded: Family<StageLabels, Gauge>,
+    tokens_per_second: Histogram,
+    bus: Bus,
+}
+
+impl Stages {
+    pub fn new(guard: BudgetGuard, metrics: &Metrics, bus: Bus) -> Self {
+        Self {
+            guard,
+            durations: metrics.stage_duration.clone(),
+            exceeded: metrics.budget_exceeded.clone(),
+            tokens_per_second: metrics.llm_tokens_per_second.clone(),
+            bus,
+        }
+    }
+
+    /// One duration of `stage`: into its histogram, and against its budget
+    /// (an alarm raised or cleared goes on the bus and into the gauge).
+    pub fn observe(&self, stage: &str, ms: f64) {
+        let labels = StageLabels { stage: stage.into() };
+        self.durations.get_or_create(&labels).observe(ms / 1000.0);
+        let Some(alarm) = self.guard.observe(stage, ms) else {
+            return;
+        };
+        if let Event::BudgetAlarm {
+            raised,
+            p95_ms,
+            budget_ms,
+            ..
+        } = &alarm
+        {
+            tracing::warn!(stage, p95_ms, budget_ms, raised, "stage budget");
+            self.exceeded.get_or_create(&labels).set(i64::from(*raised));
+        }
+        self.bus.publish(alarm);
+    }
+
+    /// A finished generation: its first token (when it had one) and its pace.
+    pub fn observe_generation(&self, stats: &hauski_brain::GenerationStats) {
+        if stats.completion_tokens == 0 {
+            return;
+        }
+        let first_token_ms = stats.time_to_first_token.as_secs_f64() * 1000.0;
+        self.observe("llm_first_token", first_token_ms);
+        // The design's budget is for a short prompt: a spoken question after
+        // the cached system prompt, not an editor's whole file.
+        if stats.prompt_tokens_evaluated <= SHORT_PROMPT_TOKENS {
+            self.observe("llm_first_token_short", first_token_ms);
+        }
+        let generating = stats
+            .generation
+            .saturating_sub(stats.time_to_first_token)
+            .as_secs_f64();
+        if stats.completion_tokens > 1 && generating > 0.0 {
+            let per_second = (stats.completion_tokens - 1) as f64 / generating;
+            self.tokens_per_second.observe(per_second);
+        }
     }
 }
 

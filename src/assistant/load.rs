@@ -19,8 +19,14 @@ impl Assistant {
     /// on), the active profile and the wake words: the daemon every door shares.
     pub fn load(app: &App) -> Result<SharedAssistant> {
         let metrics = Metrics::new();
+        let bus = super::bus::Bus::new();
+        let stages = Arc::new(super::budgets::Stages::new(
+            super::budgets::BudgetGuard::new(app.config.limits.stage_budgets_ms.clone()),
+            &metrics,
+            bus.clone(),
+        ));
         app.audit("hauski", "config loaded", &config_digest(app));
-        let engines = load_engines(app, &metrics)?;
+        let engines = load_engines(app, &metrics, &stages)?;
         for (id, stage) in &engines.loaded {
             app.audit("hauski", "model loaded", &format!("{stage}: {id}"));
         }
@@ -30,7 +36,6 @@ impl Assistant {
         let health = super::health::Health::default();
         report_engines(&engines, &health);
         guard_the_gpu(app, &metrics);
-        let bus = super::bus::Bus::new();
         let everyday = app
             .open_everyday(bus.clone())
             .map_err(|e| tracing::warn!(error = %format!("{e:#}"), "timers, reminders and lists are off"))
@@ -58,7 +63,7 @@ impl Assistant {
             pending_choice: super::intents::PendingChoice::default(),
             everyday,
             recordings: open_recordings(app),
-            budgets: super::budgets::BudgetGuard::new(app.config.limits.stage_budgets_ms.clone()),
+            stages,
         }))
     }
 }
@@ -186,7 +191,7 @@ fn report_engines(engines: &LoadedEngines, health: &super::health::Health) {
     }
 }
 
-fn load_engines(app: &App, metrics: &Metrics) -> Result<LoadedEngines> {
+fn load_engines(app: &App, metrics: &Metrics, stages: &Arc<super::budgets::Stages>) -> Result<LoadedEngines> {
     let mut loaded = Vec::new();
     // A missing model turns its endpoints into clear 503s; the rest still serves.
     let transcriber = match app.load_transcriber() {
@@ -254,7 +259,9 @@ fn load_engines(app: &App, metrics: &Metrics) -> Result<LoadedEngines> {
                 metrics.prompt_tokens.clone(),
                 metrics.generations_cancelled.clone(),
             );
+            let stages = stages.clone();
             let on_finished = Arc::new(move |stats: &hauski_brain::GenerationStats| {
+                stages.observe_generation(stats);
                 hook_metrics.0.inc_by(stats.completion_tokens as u64);
                 hook_metrics.1.inc_by(stats.prompt_tokens as u64);
                 if stats.finish == hauski_brain::FinishReason::Cancelled {

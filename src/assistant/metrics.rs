@@ -56,6 +56,8 @@ pub struct Metrics {
     pub stage_duration: Family<StageLabels, Histogram, fn() -> Histogram>,
     /// 1 while a stage's rolling p95 is over its budget.
     pub budget_exceeded: Family<StageLabels, Gauge>,
+    /// Each generation's pace after its first token.
+    pub llm_tokens_per_second: Histogram,
 }
 
 impl Default for Metrics {
@@ -155,6 +157,12 @@ impl Metrics {
             "Processing time over audio time of the last synthesis",
             tts_real_time_factor.clone(),
         );
+        let llm_tokens_per_second = Histogram::new(exponential_buckets(1.0, 1.5, 14));
+        registry.register(
+            "llm_tokens_per_second",
+            "Each generation's tokens per second after its first token",
+            llm_tokens_per_second.clone(),
+        );
         Self {
             registry,
             requests,
@@ -172,6 +180,7 @@ impl Metrics {
             batch_paused,
             stage_duration,
             budget_exceeded,
+            llm_tokens_per_second,
         }
     }
 

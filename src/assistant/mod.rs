@@ -76,8 +76,8 @@ pub struct Assistant {
     pub everyday: Option<Arc<everyday::Everyday>>,
     /// Where utterances are kept, encrypted, when the owner keeps them.
     pub recordings: Option<Arc<crate::recordings::Recordings>>,
-    /// Each stage's rolling p95 against its budget.
-    pub budgets: budgets::BudgetGuard,
+    /// Each stage's durations: histograms, and rolling p95s against budgets.
+    pub stages: Arc<budgets::Stages>,
 }
 
 pub type SharedAssistant = Arc<Assistant>;
@@ -125,30 +125,9 @@ impl Assistant {
         Ok(name)
     }
 
-    /// One duration of `stage`: into its histogram, and against its budget
-    /// (an alarm raised or cleared goes on the bus and into the gauge).
+    /// One duration of `stage` (see [`budgets::Stages::observe`]).
     pub fn observe_stage(&self, stage: &str, ms: f64) {
-        let labels = metrics::StageLabels { stage: stage.into() };
-        self.metrics
-            .stage_duration
-            .get_or_create(&labels)
-            .observe(ms / 1000.0);
-        if let Some(alarm) = self.budgets.observe(stage, ms) {
-            if let bus::Event::BudgetAlarm {
-                raised,
-                p95_ms,
-                budget_ms,
-                ..
-            } = &alarm
-            {
-                tracing::warn!(stage, p95_ms, budget_ms, raised, "stage budget");
-                self.metrics
-                    .budget_exceeded
-                    .get_or_create(&labels)
-                    .set(i64::from(*raised));
-            }
-            self.bus.publish(alarm);
-        }
+        self.stages.observe(stage, ms);
     }
 
     /// Records a decision in the audit log the sandbox writes (with no
@@ -168,6 +147,7 @@ impl Assistant {
         let Some(embedder) = &self.engines.embedder else {
             return Ok(context::TurnContext::default());
         };
+        let started = std::time::Instant::now();
         let memory = self
             .memory
             .as_ref()
@@ -180,6 +160,8 @@ impl Assistant {
             memory_entries: self.config.memory.prompt_entries,
             memory_chars: self.config.memory.prompt_chars,
         };
-        context::gather(&sources, question)
+        let gathered = context::gather(&sources, question);
+        self.observe_stage("retrieval", started.elapsed().as_secs_f64() * 1000.0);
+        gathered
     }
 }

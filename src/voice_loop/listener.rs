@@ -55,8 +55,9 @@ pub(super) enum Action {
     Wake { name: String, score: f32 },
     /// Speech started, `after_wake_ms` into the question.
     SpeechStarted { after_wake_ms: u64 },
-    /// Speech ended, `after_wake_ms` into the question.
-    SpeechEnded { after_wake_ms: u64 },
+    /// Speech ended, `after_wake_ms` into the question, decided `waited_ms`
+    /// after the last voiced frame (the hang-over).
+    SpeechEnded { after_wake_ms: u64, waited_ms: u64 },
     /// Stop the partial transcript in flight: a turn needs the cores.
     StopPartial,
     /// Answer this audio. A speculative turn is held back until
@@ -203,6 +204,7 @@ impl Question {
         if let Some(end) = ended {
             actions.push(Action::SpeechEnded {
                 after_wake_ms: ms(end),
+                waited_ms: ms(heard.saturating_sub(end)),
             });
             if !first_partial_pending {
                 actions.push(Action::StopPartial);

@@ -212,6 +212,9 @@ fn listen(
                 Action::Retarget { profile } => retarget(&parts.state, &profile, playback),
                 Action::Wake { name, score } => {
                     let _span = tracing::info_span!("wake").entered();
+                    if let Some(late_ms) = wake.detection_lag_ms(&detections) {
+                        parts.state.observe_stage("wake", late_ms);
+                    }
                     let interrupted = playback.stop();
                     let epoch = speaker.next_epoch();
                     if interrupted > 0.0 {
@@ -222,7 +225,13 @@ fn listen(
                     bus.publish(Event::Wake { name, score });
                 }
                 Action::SpeechStarted { after_wake_ms } => bus.publish(Event::VadStart { after_wake_ms }),
-                Action::SpeechEnded { after_wake_ms } => bus.publish(Event::VadEnd { after_wake_ms }),
+                Action::SpeechEnded {
+                    after_wake_ms,
+                    waited_ms,
+                } => {
+                    parts.state.observe_stage("vad_end", waited_ms as f64);
+                    bus.publish(Event::VadEnd { after_wake_ms });
+                }
                 Action::StopPartial => partial_abort.store(true, Ordering::Relaxed),
                 Action::StartTurn {
                     question,

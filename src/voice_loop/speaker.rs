@@ -102,6 +102,7 @@ fn speak(voice: &Mutex<PiperVoice>, playback: &Playback, sentences: &Receiver<Se
         }
         let _span = tracing::info_span!("tts", chars = sentence.text.len()).entered();
         let first = started_epoch != Some(sentence.epoch);
+        let synthesis = std::time::Instant::now();
         let audio = {
             let voice = voice.lock().unwrap_or_else(|p| p.into_inner());
             // A live sink plays silence between answers already: the first
@@ -125,6 +126,10 @@ fn speak(voice: &Mutex<PiperVoice>, playback: &Playback, sentences: &Receiver<Se
             }
             audio
         };
+        if first {
+            let ms = synthesis.elapsed().as_secs_f64() * 1000.0;
+            speaker.state.observe_stage("tts_first_audio", ms);
+        }
         let Some(speech_end) = sentence.turn.wait() else {
             tracing::debug!(text = %sentence.text, "speculative sentence dropped: the speaker went on");
             continue;

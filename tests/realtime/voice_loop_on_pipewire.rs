@@ -56,6 +56,22 @@ fn answers_play_on_the_active_profile_sink_and_switch_by_voice() {
         "the kitchen heard something ({})",
         peak(&kitchen)
     );
+    // Every stage of the turn was timed into its histogram on /metrics.
+    for stage in [
+        "wake",
+        "vad_end",
+        "asr",
+        "retrieval",
+        "llm_first_token",
+        "tts_first_audio",
+        "speech_end_to_first_audio",
+    ] {
+        let count = server.metric(&format!(
+            "hauski_stage_duration_seconds_count{{stage=\"{stage}\"}}"
+        ));
+        assert!(count >= 1.0, "no {stage} duration on /metrics");
+    }
+    assert!(server.metric("hauski_llm_tokens_per_second_count") >= 1.0);
 
     // "switch to the kitchen profile": confirmed on the kitchen sink only.
     let living = pw.record("living", &dir.join("living-2.wav"));

@@ -237,7 +237,13 @@ impl RoomSpeaker {
         let (samples, rate) = if text.trim().is_empty() {
             (Vec::new(), 16_000)
         } else {
-            match self.synthesize(&reply.profile, text) {
+            let started = Instant::now();
+            let spoken = self.synthesize(&reply.profile, text);
+            if !reply.first_sent {
+                self.state
+                    .observe_stage("tts_first_audio", started.elapsed().as_secs_f64() * 1000.0);
+            }
+            match spoken {
                 Ok(spoken) => spoken,
                 Err(e) => return tracing::error!(error = %e, "the satellite's answer cannot be spoken"),
             }
