@@ -109,6 +109,16 @@ pub enum Command {
         #[command(subcommand)]
         action: ProfileAction,
     },
+    /// Watch a running HausKI: rooms and satellites, what is being said, each
+    /// stage's latency against its budget, alarms, queues, CPU and memory.
+    Top {
+        /// Print one view of /metrics as text and exit (for scripts), instead
+        /// of the live terminal view.
+        #[arg(long)]
+        once: bool,
+        #[command(flatten)]
+        daemon: DaemonArgs,
+    },
     /// The skills' audit log (loads, refusals, failures): check its chain and signatures.
     Audit {
         #[command(subcommand)]

@@ -7,7 +7,7 @@
 //! of letting requests pile up behind a 2-core box.
 
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 
@@ -58,6 +58,14 @@ pub struct LlmPool {
     jobs: SyncSender<Job>,
     workers: usize,
     queue: usize,
+    load: Arc<Load>,
+}
+
+/// Jobs queued and jobs being generated, for `/metrics` and `hauski top`.
+#[derive(Debug, Default)]
+struct Load {
+    waiting: AtomicUsize,
+    busy: AtomicUsize,
 }
 
 impl LlmPool {
@@ -74,14 +82,16 @@ impl LlmPool {
         let (jobs, receiver) = sync_channel::<Job>(queue);
         let receiver = Arc::new(Mutex::new(receiver));
         let workers = workers.max(1);
+        let load = Arc::new(Load::default());
         for index in 0..workers {
             // Contexts are made here, so a failure shows at start-up.
             let conversation = model.conversation()?;
             let receiver = receiver.clone();
             let on_finished = on_finished.clone();
+            let load = load.clone();
             std::thread::Builder::new()
                 .name(format!("llm-{index}"))
-                .spawn(move || work(conversation, &receiver, &*on_finished))
+                .spawn(move || work(conversation, &receiver, &*on_finished, &load))
                 .map_err(|e| BrainError::engine("starting an LLM worker", e))?;
         }
         Ok(Self {
@@ -89,7 +99,18 @@ impl LlmPool {
             jobs,
             workers,
             queue,
+            load,
         })
+    }
+
+    /// Chats waiting for a worker.
+    pub fn waiting(&self) -> usize {
+        self.load.waiting.load(Ordering::Relaxed)
+    }
+
+    /// Chats being generated now.
+    pub fn busy(&self) -> usize {
+        self.load.busy.load(Ordering::Relaxed)
     }
 
     /// The models.yml id of the loaded model.
@@ -113,7 +134,13 @@ impl LlmPool {
             events,
             cancel: cancel.clone(),
         };
-        match self.jobs.try_send(job) {
+        // Counted before it is sent, so a worker's decrement never comes first.
+        self.load.waiting.fetch_add(1, Ordering::Relaxed);
+        let sent = self.jobs.try_send(job);
+        if sent.is_err() {
+            self.load.waiting.fetch_sub(1, Ordering::Relaxed);
+        }
+        match sent {
             Ok(()) => Ok(Generation {
                 events: receiver,
                 cancel,
@@ -131,6 +158,7 @@ fn work(
     mut conversation: hauski_brain::Conversation<'static>,
     receiver: &Mutex<Receiver<Job>>,
     on_finished: &(dyn Fn(&GenerationStats) + Send + Sync),
+    load: &Load,
 ) {
     loop {
         let job = {
@@ -140,6 +168,8 @@ fn work(
                 Err(_) => return,
             }
         };
+        load.waiting.fetch_sub(1, Ordering::Relaxed);
+        load.busy.fetch_add(1, Ordering::Relaxed);
         let _span = tracing::info_span!("llm_job", messages = job.messages.len()).entered();
         let result = conversation.generate_chat(&job.messages, &job.params, |piece| {
             if job.cancel.load(Ordering::Relaxed) {
@@ -157,6 +187,7 @@ fn work(
             }
             on_finished(stats);
         }
+        load.busy.fetch_sub(1, Ordering::Relaxed);
         let _ = job.events.blocking_send(GenerationEvent::Done(result));
     }
 }

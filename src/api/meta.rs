@@ -57,6 +57,11 @@ pub async fn healthz(State(state): State<SharedState>) -> (StatusCode, Json<Heal
     TokenErrors,
 ))]
 pub async fn metrics(State(state): State<SharedState>) -> impl IntoResponse {
+    state.metrics.refresh_process();
+    if let Some(pool) = &state.engines.llm {
+        state.metrics.llm_waiting.set(pool.waiting() as i64);
+        state.metrics.llm_busy.set(pool.busy() as i64);
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -8,6 +8,7 @@ mod chat;
 mod editors;
 mod embeddings;
 pub mod error;
+pub mod events;
 mod guard;
 mod lists;
 mod meta;
@@ -88,6 +89,7 @@ fn routes() -> OpenApiRouter<SharedState> {
         .routes(routes!(editors::hints::hints))
         .routes(routes!(editors::commentary::commentary))
         .routes(routes!(meta::healthz))
+        .routes(routes!(events::events))
         .routes(routes!(meta::metrics))
         .routes(routes!(meta::openapi))
         .routes(routes!(ollama::version))

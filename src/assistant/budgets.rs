@@ -21,7 +21,7 @@ const WINDOW: usize = 50;
 /// Durations needed before a p95 means anything.
 const FEWEST: usize = 10;
 /// Prompt tokens to evaluate (past the cache) in a "short prompt".
-const SHORT_PROMPT_TOKENS: usize = 64;
+const SHORT_PROMPT_TOKENS: usize = 256;
 /// An alarm clears below this share of the budget.
 const CLEAR_BELOW: f64 = 0.9;
 

@@ -58,6 +58,12 @@ pub struct Metrics {
     pub budget_exceeded: Family<StageLabels, Gauge>,
     /// Each generation's pace after its first token.
     pub llm_tokens_per_second: Histogram,
+    /// Chats waiting for an LLM worker, and being generated (set per scrape).
+    pub llm_waiting: Gauge,
+    pub llm_busy: Gauge,
+    /// The daemon's CPU time and resident memory (set per scrape).
+    pub process_cpu_seconds: Gauge<f64, AtomicU64>,
+    pub process_resident_bytes: Gauge,
 }
 
 impl Default for Metrics {
@@ -163,6 +169,26 @@ impl Metrics {
             "Each generation's tokens per second after its first token",
             llm_tokens_per_second.clone(),
         );
+        let llm_waiting = Gauge::default();
+        registry.register(
+            "llm_waiting",
+            "Chats waiting for an LLM worker",
+            llm_waiting.clone(),
+        );
+        let llm_busy = Gauge::default();
+        registry.register("llm_busy", "Chats being generated now", llm_busy.clone());
+        let process_cpu_seconds = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "process_cpu_seconds",
+            "CPU time the daemon has used (user and system)",
+            process_cpu_seconds.clone(),
+        );
+        let process_resident_bytes = Gauge::default();
+        registry.register(
+            "process_resident_bytes",
+            "The daemon's resident memory",
+            process_resident_bytes.clone(),
+        );
         Self {
             registry,
             requests,
@@ -181,6 +207,18 @@ impl Metrics {
             stage_duration,
             budget_exceeded,
             llm_tokens_per_second,
+            llm_waiting,
+            llm_busy,
+            process_cpu_seconds,
+            process_resident_bytes,
+        }
+    }
+
+    /// Reads this process's CPU time and resident memory from /proc.
+    pub fn refresh_process(&self) {
+        if let Some((cpu_s, rss)) = process_usage() {
+            self.process_cpu_seconds.set(cpu_s);
+            self.process_resident_bytes.set(rss as i64);
         }
     }
 
@@ -192,4 +230,26 @@ impl Metrics {
         }
         out
     }
+}
+
+/// (CPU seconds, resident bytes) of this process, from /proc/self.
+fn process_usage() -> Option<(f64, u64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces), from field 3.
+    let after_name = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf reads a constant of the system; no memory is touched.
+    let (per_second, page) = unsafe {
+        (
+            libc::sysconf(libc::_SC_CLK_TCK),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some((
+        ticks as f64 / per_second.max(1) as f64,
+        pages * page.max(1) as u64,
+    ))
 }

@@ -14,6 +14,7 @@ mod profile;
 mod recordings;
 mod say;
 mod serve;
+mod top;
 mod transcribe;
 mod wake;
 
@@ -95,6 +96,7 @@ pub fn run(cli: Cli) -> Result<()> {
         } => index::search(&app()?, &query, k, path_prefix, json),
         Command::Memory { action } => memory::run(&app()?, action),
         Command::Profile { action } => profile::run(&app()?, action),
+        Command::Top { once, daemon } => top::run(&app()?, once, &daemon),
         Command::Audit { action } => audit::run(&app()?, action),
         Command::Adapters { action } => adapters::run(&app()?, action),
         Command::Secrets { action } => adapters::secrets(&app()?, action),

@@ -376,6 +376,33 @@ fn metrics_and_openapi_describe_the_server() {
     let doc: Value = serde_json::from_str(&doc).expect("openapi is JSON");
     assert!(doc["paths"]["/v1/chat/completions"]["post"].is_object());
     assert_every_documented_route_is_served(&server, &doc);
+    assert_the_bus_streams_as_server_sent_events(&server);
+}
+
+/// `/events` (what `hauski top` watches): a message posted to `/notify`
+/// arrives as a `hauski.notification` event with its payload.
+fn assert_the_bus_streams_as_server_sent_events(server: &Server) {
+    use std::io::BufRead;
+    let response = ureq::get(&server.url("/events")).call().expect("/events answers");
+    assert_eq!(response.status().as_u16(), 200);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(content_type, "text/event-stream");
+    let mut lines = std::io::BufReader::new(response.into_body().into_reader()).lines();
+    let (status, body) = post_json(
+        &server.url("/notify"),
+        &json!({"text": "The train is late.", "source": "Home Assistant"}),
+    );
+    assert_eq!(status, 202, "{body}");
+    let event = lines.find_map(|line| line.ok().filter(|l| l.starts_with("event:")));
+    assert_eq!(event.as_deref(), Some("event: hauski.notification"));
+    let data = lines.next().and_then(Result::ok).unwrap_or_default();
+    let payload: Value = serde_json::from_str(data.trim_start_matches("data:").trim()).expect("JSON data");
+    assert_eq!(payload["text"].as_str(), Some("The train is late."), "{payload}");
 }
 
 /// Each operation in the document reaches its handler: an empty request is
@@ -387,7 +414,13 @@ fn assert_every_documented_route_is_served(server: &Server, doc: &Value) {
     for (path, item) in paths {
         for (method, op) in item.as_object().expect("path item") {
             operations += 1;
+            let streams = op["responses"]["200"]["content"]["text/event-stream"].is_object();
             let (status, body) = match method.as_str() {
+                // A stream never ends: its status is the answer.
+                "get" if streams => {
+                    let response = ureq::get(&server.url(path)).call().expect("GET");
+                    (response.status().as_u16(), Vec::new())
+                }
                 "get" => {
                     let (status, body) = get(&server.url(path), None);
                     (status, body.into_bytes())

@@ -88,6 +88,18 @@ fn satellite_questions_are_answered_in_its_room_across_a_nats_restart() {
     main.wait_for("the satellite's timing on /metrics", || {
         main.metric("hauski_stage_duration_seconds_count{stage=\"satellite_transport\"}") >= 1.0
     });
+    // `hauski top` reads the same figures and holds them to the budgets.
+    let view = common::run_ok(
+        common::hauski()
+            .env("HAUSKI_API", &main.base)
+            .args(["top", "--once"]),
+    );
+    let row = view
+        .lines()
+        .find(|l| l.contains("│satellite_first_audio"))
+        .unwrap_or_default();
+    assert!(row.contains("3000") && row.contains(" ok"), "{row:?} in\n{view}");
+    assert!(view.contains("RSS "), "{view}");
 
     // NATS goes away: the satellite says so, once, in its own voice.
     let hall = hall_pw.record("hall", &dir.join("hall-2.wav"));
