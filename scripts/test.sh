@@ -63,6 +63,8 @@ phase "bench voice"
 cargo run --locked --quiet --bin hauski-bench -- voice --runs 20 --update-readme README.md
 phase "bench bus"
 cargo run --locked --quiet --bin hauski-bench -- bus --runs 5 --update-readme README.md
+phase "bench satellite"
+cargo run --locked --quiet --bin hauski-bench -- satellite --runs 10 --update-readme README.md
 phase "bench service"
 cargo run --locked --quiet --bin hauski-bench -- service --runs 5 --update-readme README.md
 phase "bench skills"
