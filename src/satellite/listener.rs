@@ -17,6 +17,9 @@ const LEVEL_WINDOW_S: f64 = 1.0;
 const LISTEN_TIMEOUT_S: usize = 6;
 /// Longest question.
 const MAX_QUESTION_S: usize = 20;
+/// A pause this long is reported, so the main can start answering what it
+/// has (as the main's own loop does, see `assistant::turn_gate`).
+const PAUSE_AFTER_MS: u32 = 90;
 
 /// What the satellite does, in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,14 +29,22 @@ pub enum Heard {
     Wake { name: String, score: f32, level_db: f32 },
     /// Question audio to stream (the pre-roll first).
     Audio(Vec<f32>),
+    /// The speaker paused: speech so far ends at sample `voiced_until` of
+    /// the streamed audio.
+    Pause { voiced_until: usize },
     /// The question is over; `speech` is false when nothing was said.
-    End { speech: bool },
+    /// `voiced_until` as for [`Heard::Pause`]: equal to the last pause's
+    /// when that pause became the end.
+    End { speech: bool, voiced_until: usize },
 }
 
 struct Question {
     endpointer: Endpointer,
+    /// Samples streamed before the endpointer's first (the pre-roll).
+    pre_roll: usize,
     heard: usize,
     speech_started: bool,
+    paused_at: Option<usize>,
 }
 
 pub struct SatelliteListener {
@@ -85,8 +96,10 @@ impl SatelliteListener {
             heard.push(Heard::Audio(pre_roll[..pre_len].to_vec()));
             self.question = Some(Question {
                 endpointer: Endpointer::new(self.vad.clone()),
+                pre_roll: pre_len,
                 heard: 0,
                 speech_started: false,
+                paused_at: None,
             });
         }
         let Some(question) = &mut self.question else {
@@ -103,12 +116,19 @@ impl SatelliteListener {
         }
         let rate = ASR_RATE as usize;
         let speech = question.speech_started;
+        let voiced_until = question.pre_roll + question.endpointer.last_voiced_end();
         if ended
             || question.heard > MAX_QUESTION_S * rate
             || (!speech && question.heard > LISTEN_TIMEOUT_S * rate)
         {
-            heard.push(Heard::End { speech });
+            heard.push(Heard::End { speech, voiced_until });
             self.question = None;
+        } else if question.endpointer.is_speaking()
+            && question.endpointer.silence_ms() >= PAUSE_AFTER_MS
+            && question.paused_at != Some(voiced_until)
+        {
+            question.paused_at = Some(voiced_until);
+            heard.push(Heard::Pause { voiced_until });
         }
         heard
     }
@@ -180,7 +200,9 @@ mod tests {
                 _ => 0,
             })
             .sum();
-        let end = heard.iter().position(|(_, h)| *h == Heard::End { speech: true });
+        let end = heard
+            .iter()
+            .position(|(_, h)| matches!(h, Heard::End { speech: true, .. }));
         let Some(end) = end else {
             panic!(
                 "no end of speech: {:?}",
@@ -200,6 +222,24 @@ mod tests {
             (RATE / 4) + ended_at - RATE,
             "pre-roll plus every block since the wake word"
         );
+        // The last pause reported is where speech ended: the main's
+        // speculative answer to it is the one confirmed.
+        let pauses: Vec<usize> = heard
+            .iter()
+            .filter_map(|(_, h)| match h {
+                Heard::Pause { voiced_until } => Some(*voiced_until),
+                _ => None,
+            })
+            .collect();
+        let Heard::End { voiced_until, .. } = heard[end].1 else {
+            unreachable!()
+        };
+        assert_eq!(pauses.last(), Some(&voiced_until), "{pauses:?}");
+        let phrase_end_streamed = RATE / 4 + phrase(1.0).len();
+        assert!(
+            voiced_until.abs_diff(phrase_end_streamed) < RATE / 5,
+            "{voiced_until} vs {phrase_end_streamed}"
+        );
     }
 
     #[test]
@@ -210,7 +250,8 @@ mod tests {
             .filter(|(_, h)| matches!(h, Heard::End { .. }))
             .collect();
         assert_eq!(ends.len(), 1);
-        assert_eq!(ends[0].1, Heard::End { speech: false });
+        assert!(matches!(ends[0].1, Heard::End { speech: false, .. }));
+        assert!(!heard.iter().any(|(_, h)| matches!(h, Heard::Pause { .. })));
         assert!(ends[0].0 > LISTEN_TIMEOUT_S * RATE && ends[0].0 <= LISTEN_TIMEOUT_S * RATE + 2 * BLOCK);
     }
 

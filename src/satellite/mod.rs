@@ -82,6 +82,19 @@ pub struct Wake {
 pub struct End {
     /// False when nothing was said after the wake word.
     pub speech: bool,
+    /// Where speech ended, in samples of the streamed audio (see [`Pause`]).
+    #[serde(default)]
+    pub voiced_until: usize,
+}
+
+/// `hauski.satellite.ROOM.pause.TURN`: the speaker paused; speech so far
+/// ends at sample `voiced_until` of the streamed audio. The main may start
+/// answering it, held back until an [`End`] with the same `voiced_until`
+/// says the pause was the end (as the main's own loop speculates).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pause {
+    pub voiced_until: usize,
 }
 
 /// `hauski.satellite.ROOM.played.TURN`: the answer's first audio was queued
@@ -109,6 +122,7 @@ pub struct Claim {
 pub enum Up {
     Wake(Wake),
     Audio { turn: String, samples: Vec<f32> },
+    Pause { turn: String, pause: Pause },
     End { turn: String, end: End },
     Played { turn: String, played: Played },
 }
@@ -129,6 +143,13 @@ pub fn parse_up(subject: &str, payload: &[u8]) -> Result<(String, Up), String> {
                 samples: samples_from_pcm(payload).map_err(|e| format!("{subject}: {e}"))?,
             },
         )),
+        ["hauski", "satellite", room, "pause", turn] => Ok((
+            room.to_string(),
+            Up::Pause {
+                turn: turn.to_string(),
+                pause: serde_json::from_slice(payload).map_err(json_error)?,
+            },
+        )),
         ["hauski", "satellite", room, "end", turn] => Ok((
             room.to_string(),
             Up::End {
@@ -144,7 +165,7 @@ pub fn parse_up(subject: &str, payload: &[u8]) -> Result<(String, Up), String> {
             },
         )),
         _ => Err(format!(
-            "{subject} is no satellite message (wake, audio.TURN, end.TURN, played.TURN)"
+            "{subject} is no satellite message (wake, audio.TURN, pause.TURN, end.TURN, played.TURN)"
         )),
     }
 }
@@ -203,7 +224,7 @@ mod tests {
             Ok((
                 _,
                 Up::End {
-                    end: End { speech: true },
+                    end: End { speech: true, .. },
                     ..
                 }
             ))

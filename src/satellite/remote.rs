@@ -17,8 +17,8 @@ use hauski_voice::wake::WakeSettings;
 
 use super::listener::{Heard, SatelliteListener};
 use super::{
-    ALIVE, Claim, End, LAST_HEADER, LOST_AFTER, MAIN_MS_HEADER, Played, QUESTION_RATE, RATE_HEADER, Wake,
-    check_room, to_room, up_subject,
+    ALIVE, Claim, End, LAST_HEADER, LOST_AFTER, MAIN_MS_HEADER, Pause, Played, QUESTION_RATE, RATE_HEADER,
+    Wake, check_room, to_room, up_subject,
 };
 use crate::engines::App;
 use crate::wake_watch::WakeWatch;
@@ -316,12 +316,18 @@ impl Satellite {
                     self.send(subject, super::pcm_from_samples(&samples));
                 }
             }
-            Heard::End { speech } => {
+            Heard::Pause { voiced_until } => {
+                if let Some(turn) = &self.current {
+                    let subject = up_subject(&self.room, "pause", Some(&turn.id));
+                    self.send(subject, json(&Pause { voiced_until }));
+                }
+            }
+            Heard::End { speech, voiced_until } => {
                 let Some(turn) = &mut self.current else { return };
                 turn.ended = Some(Instant::now());
                 tracing::info!(speech, turn = %turn.id, "question over");
                 let subject = up_subject(&self.room, "end", Some(&turn.id));
-                self.send(subject, json(&End { speech }));
+                self.send(subject, json(&End { speech, voiced_until }));
             }
         }
     }

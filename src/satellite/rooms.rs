@@ -15,6 +15,7 @@ use super::arbiter::{Arbiter, Candidate, Decision};
 use super::{ALIVE, ALIVE_EVERY, Claim, FROM_SATELLITES, QUESTION_RATE, Up, parse_up};
 use crate::assistant::SharedAssistant;
 use crate::assistant::bus::Event;
+use crate::assistant::turn_gate::{Speculation, TurnGate};
 
 mod answer;
 
@@ -28,8 +29,16 @@ struct Streaming {
     granted: Option<bool>,
     /// When its end reached the main.
     ended: Option<(Instant, bool)>,
+    /// Set by a barge-in on the same satellite.
     cancel: Arc<AtomicBool>,
+    /// The answer started at the satellite's last pause, held back until
+    /// its end says the pause was the end (dropping it abandons it).
+    speculation: Option<(usize, Speculation)>,
 }
+
+/// Audio kept past the last voiced sample for Whisper (a soft final
+/// consonant), as the main's own loop keeps.
+const ASR_TAIL: usize = QUESTION_RATE as usize * 6 / 100;
 
 /// The door's state: turns in flight, the arbitration, each room's profile.
 struct Door {
@@ -129,6 +138,7 @@ impl Door {
                         granted: None,
                         ended: None,
                         cancel,
+                        speculation: None,
                     },
                 );
                 self.arbiter.wake(
@@ -150,9 +160,24 @@ impl Door {
                 }
                 streaming.audio.extend_from_slice(&samples);
             }
+            Up::Pause { turn, pause } => self.speculate(&room, &turn, pause.voiced_until),
             Up::End { turn, end } => {
-                if let Some(streaming) = self.turns.get_mut(&turn).filter(|t| t.room == room) {
-                    streaming.ended = Some((Instant::now(), end.speech));
+                let Some(streaming) = self.turns.get_mut(&turn).filter(|t| t.room == room) else {
+                    return;
+                };
+                let now = Instant::now();
+                streaming.ended = Some((now, end.speech));
+                let confirmed = end.speech
+                    && streaming
+                        .speculation
+                        .as_ref()
+                        .is_some_and(|(until, _)| *until == end.voiced_until);
+                if confirmed {
+                    tracing::debug!(%room, %turn, "the pause was the end: the speculative answer goes ahead");
+                    if let Some((_, speculation)) = self.turns.remove(&turn).and_then(|t| t.speculation) {
+                        speculation.confirm(now);
+                    }
+                } else {
                     self.start_if_ready(&turn);
                 }
             }
@@ -215,6 +240,7 @@ impl Door {
         if !ready {
             return;
         }
+        // A speculation that was not confirmed is abandoned here (dropped).
         let Some(streaming) = self.turns.remove(turn) else {
             return;
         };
@@ -229,9 +255,37 @@ impl Door {
             room: streaming.room,
             turn: turn.to_string(),
             audio: streaming.audio,
-            ended_at,
+            gate: TurnGate::confirmed(ended_at),
             cancel: streaming.cancel,
         };
+        let speaker = self.speaker.clone();
+        tokio::task::spawn_blocking(move || speaker.answer(question));
+    }
+
+    /// The satellite's speaker paused: answer what was said so far, held
+    /// back until the end confirms it (a newer pause abandons it).
+    fn speculate(&mut self, room: &str, turn: &str, voiced_until: usize) {
+        let Some(streaming) = self.turns.get_mut(turn).filter(|t| t.room == room) else {
+            return;
+        };
+        let same = streaming
+            .speculation
+            .as_ref()
+            .is_some_and(|(until, _)| *until == voiced_until);
+        if streaming.granted != Some(true) || streaming.ended.is_some() || same {
+            return;
+        }
+        let speculation = Speculation::start();
+        let end = (voiced_until + ASR_TAIL).min(streaming.audio.len());
+        let question = answer::Question {
+            room: room.to_string(),
+            turn: turn.to_string(),
+            audio: streaming.audio[..end].to_vec(),
+            gate: speculation.turn.clone(),
+            cancel: streaming.cancel.clone(),
+        };
+        // Replacing an older speculation drops, and so abandons, it.
+        streaming.speculation = Some((voiced_until, speculation));
         let speaker = self.speaker.clone();
         tokio::task::spawn_blocking(move || speaker.answer(question));
     }

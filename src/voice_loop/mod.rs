@@ -10,7 +10,6 @@ mod listener;
 mod partials;
 mod read_aloud;
 mod speaker;
-mod turn;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,6 +25,7 @@ use crate::assistant::context::{TurnContext, prompt_for};
 use crate::assistant::generation::{Door, Requested, generation_params};
 use crate::assistant::health::State;
 use crate::assistant::sentences::SentenceStream;
+use crate::assistant::turn_gate::{Speculation, TurnGate};
 use crate::assistant::{Allow, SharedAssistant};
 use crate::config::Profile;
 use crate::llm_pool::GenerationEvent;
@@ -33,7 +33,6 @@ use crate::wake_watch::WakeWatch;
 use listener::{Action, Listener, Reports};
 use partials::Partials;
 use speaker::{Sentence, Speaker};
-use turn::{Speculation, TurnGate};
 
 /// Where the loop listens and plays.
 #[derive(Debug, Clone, Default)]

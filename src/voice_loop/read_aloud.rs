@@ -10,10 +10,10 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
 use super::speaker::{Sentence, Speaker};
-use super::turn::TurnGate;
 use crate::assistant::SharedAssistant;
 use crate::assistant::bus::Event;
 use crate::assistant::notices::{Notice, grouped, spoken};
+use crate::assistant::turn_gate::TurnGate;
 
 /// Messages that arrive within this of the first are said together.
 const GATHER: Duration = Duration::from_millis(1500);

@@ -10,9 +10,9 @@ use std::time::Duration;
 use hauski_audio::live::Playback;
 use hauski_voice::PiperVoice;
 
-use super::turn::TurnGate;
 use crate::assistant::SharedAssistant;
 use crate::assistant::bus::Event;
+use crate::assistant::turn_gate::TurnGate;
 
 pub struct Sentence {
     pub epoch: u64,

@@ -12,6 +12,7 @@ use crate::assistant::context::{TurnContext, prompt_for};
 use crate::assistant::generation::{Door, Requested, generation_params};
 use crate::assistant::intents::{Intent, ProfileIntent};
 use crate::assistant::sentences::SentenceStream;
+use crate::assistant::turn_gate::TurnGate;
 use crate::assistant::{Allow, SharedAssistant};
 use crate::config::Profile;
 use crate::llm_pool::GenerationEvent;
@@ -25,10 +26,18 @@ pub(super) struct Question {
     pub room: String,
     pub turn: String,
     pub audio: Vec<f32>,
-    /// When its end reached the main: the main's own time counts from here.
-    pub ended_at: Instant,
+    /// Confirmed when the question is over (the main's own time counts
+    /// from then); a speculative turn waits here, and may be abandoned.
+    pub gate: Arc<TurnGate>,
     /// Set by a barge-in on the same satellite.
     pub cancel: Arc<AtomicBool>,
+}
+
+impl Question {
+    /// Whether the answer is no longer wanted: a barge-in, or the speaker went on.
+    fn dropped(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed) || self.gate.settled() == Some(None)
+    }
 }
 
 /// Speaks to the satellites: claims, and answers as audio.
@@ -43,6 +52,9 @@ pub(super) struct RoomSpeaker {
 /// One answer being sent: the first chunk carries the main's time.
 struct Reply<'q> {
     question: &'q Question,
+    /// What was heard, told on the bus once the turn is confirmed.
+    heard: String,
+    announced: bool,
     profile: Profile,
     first_sent: bool,
 }
@@ -83,43 +95,66 @@ impl RoomSpeaker {
         let profile = self.profile_of(&question.room);
         let mut reply = Reply {
             question: &question,
+            heard: text.clone(),
+            announced: false,
             profile,
             first_sent: false,
         };
+        let intent = (!text.is_empty())
+            .then(|| self.state.recognise(&text, Allow::ALL))
+            .flatten();
+        let by_llm = intent.is_none() && !text.is_empty();
+        if by_llm && !self.state.wants_skill_tools(&text, Allow::ALL) {
+            return self.ask_llm(&mut reply, &text);
+        }
+        // What changes things waits until the question is surely over.
+        if question.gate.wait().is_none() || question.cancel.load(Ordering::Relaxed) {
+            return;
+        }
+        self.announce(&mut reply);
         if text.is_empty() {
             return self.say_whole(&mut reply, DID_NOT_CATCH.into());
         }
-        tracing::info!(room = %question.room, transcript = %text, "satellite question");
-        self.state.bus.publish(Event::AsrFinal { text: text.clone() });
-        self.state.bus.publish(Event::TurnStart {
-            door: Door::Satellite.name().into(),
-            question: text.clone(),
-        });
-        let answer = match self.state.recognise(&text, Allow::ALL) {
+        let answer = match intent {
             Some(Intent::Profile(ProfileIntent::Switch(name))) => self.switch_room(&question.room, &name),
             Some(intent) => self.state.act(intent).map(|done| done.reply).unwrap_or_else(|e| {
                 tracing::error!(error = %e, "the spoken command failed");
                 crate::pipeline::FALLBACK_ANSWER.into()
             }),
-            None if self.state.wants_skill_tools(&text, Allow::ALL) => {
-                match self.state.act_by_llm(&text, Door::Satellite) {
-                    Ok(done) => done.reply,
-                    Err(e) => {
-                        tracing::error!(error = %e, "the skill request failed");
-                        crate::pipeline::FALLBACK_ANSWER.into()
-                    }
+            None => match self.state.act_by_llm(&text, Door::Satellite) {
+                Ok(done) => done.reply,
+                Err(e) => {
+                    tracing::error!(error = %e, "the skill request failed");
+                    crate::pipeline::FALLBACK_ANSWER.into()
                 }
-            }
-            None => return self.ask_llm(&mut reply, &text),
+            },
         };
         self.say_whole(&mut reply, answer);
+    }
+
+    /// The question as heard, once its turn is confirmed.
+    fn announce(&self, reply: &mut Reply<'_>) {
+        if std::mem::replace(&mut reply.announced, true) || reply.heard.is_empty() {
+            return;
+        }
+        let text = &reply.heard;
+        tracing::info!(room = %reply.question.room, transcript = %text, "satellite question");
+        self.state.bus.publish(Event::AsrFinal { text: text.clone() });
+        self.state.bus.publish(Event::TurnStart {
+            door: Door::Satellite.name().into(),
+            question: text.clone(),
+        });
     }
 
     fn transcribe(&self, question: &Question) -> Option<String> {
         let transcriber = self.state.engines.transcriber.clone()?;
         let _span = tracing::info_span!("asr", samples = question.audio.len()).entered();
         let started = Instant::now();
-        match transcriber.transcribe_live(&question.audio, QUESTION_RATE, Some(question.cancel.clone())) {
+        match transcriber.transcribe_live(
+            &question.audio,
+            QUESTION_RATE,
+            Some(question.gate.abandoned_flag()),
+        ) {
             Ok(t) => {
                 self.state
                     .observe_stage("asr", started.elapsed().as_secs_f64() * 1000.0);
@@ -190,9 +225,9 @@ impl RoomSpeaker {
         };
         let mut stream = SentenceStream::default();
         while let Some(event) = generation.events.blocking_recv() {
-            if reply.question.cancel.load(Ordering::Relaxed) {
+            if reply.question.dropped() {
                 generation.cancel();
-                return tracing::info!("satellite answer cancelled by barge-in");
+                return tracing::debug!("satellite answer dropped: a barge-in, or the speaker went on");
             }
             match event {
                 GenerationEvent::Text(piece) => {
@@ -208,7 +243,9 @@ impl RoomSpeaker {
                         (!reply.first_sent).then(|| crate::pipeline::FALLBACK_ANSWER.to_string())
                     });
                     self.send_sentence(reply, rest.as_deref().unwrap_or(""), true);
-                    self.answered(reply, stream.text().trim());
+                    if reply.first_sent {
+                        self.answered(reply, stream.text().trim());
+                    }
                     return;
                 }
             }
@@ -217,7 +254,9 @@ impl RoomSpeaker {
 
     fn say_whole(&self, reply: &mut Reply<'_>, text: String) {
         self.send_sentence(reply, &text, true);
-        self.answered(reply, &text);
+        if reply.first_sent {
+            self.answered(reply, &text);
+        }
     }
 
     fn answered(&self, reply: &Reply<'_>, answer: &str) {
@@ -231,7 +270,7 @@ impl RoomSpeaker {
     /// Speaks `text` in the room's profile and sends it; an empty last
     /// sentence still tells the satellite the answer is complete.
     fn send_sentence(&self, reply: &mut Reply<'_>, text: &str, last: bool) {
-        if reply.question.cancel.load(Ordering::Relaxed) {
+        if reply.question.dropped() {
             return;
         }
         let (samples, rate) = if text.trim().is_empty() {
@@ -248,11 +287,19 @@ impl RoomSpeaker {
                 Err(e) => return tracing::error!(error = %e, "the satellite's answer cannot be spoken"),
             }
         };
+        // Synthesised ahead, sent once the question is surely over.
+        let Some(question_over) = reply.question.gate.wait() else {
+            return;
+        };
+        if reply.question.cancel.load(Ordering::Relaxed) {
+            return;
+        }
         let mut headers = async_nats::HeaderMap::new();
         headers.insert(RATE_HEADER, rate.to_string());
         headers.insert(LAST_HEADER, last.to_string());
         if !reply.first_sent {
-            let main_ms = reply.question.ended_at.elapsed().as_secs_f64() * 1000.0;
+            self.announce(reply);
+            let main_ms = question_over.elapsed().as_secs_f64() * 1000.0;
             headers.insert(MAIN_MS_HEADER, format!("{main_ms:.1}"));
             reply.first_sent = true;
         }

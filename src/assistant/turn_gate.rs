@@ -4,7 +4,8 @@
 //! The endpointer waits `vad_hangover_ms` of silence before it calls speech
 //! over, and that wait is most of the time a listener would notice. So when
 //! the speaker has paused briefly, the loop starts answering what it has
-//! heard so far (transcript, LLM, speech synthesis), holding the audio back.
+//! heard so far (transcript, LLM, speech synthesis), holding the audio back;
+//! the satellites' door does the same for a satellite's pause.
 //! If the pause becomes the end of speech, the turn is confirmed and the
 //! answer plays at once; if the speaker goes on, the turn is abandoned and
 //! nothing of it is heard or done.
