@@ -80,9 +80,51 @@ fn update_readme(readme: &Path, suite: &str, table: &str) -> Result<()> {
     std::fs::write(readme, updated).with_context(|| format!("cannot write {}", readme.display()))
 }
 
+/// Word error rate of `heard` against `said`: word edits (Levenshtein) over
+/// the words said, case and punctuation ignored.
+pub fn word_error_rate(said: &str, heard: &str) -> f64 {
+    let words = |text: &str| -> Vec<String> {
+        text.split_whitespace()
+            .map(|w| {
+                w.chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .collect::<String>()
+                    .to_lowercase()
+            })
+            .filter(|w| !w.is_empty())
+            .collect()
+    };
+    let (said, heard) = (words(said), words(heard));
+    if said.is_empty() {
+        return if heard.is_empty() { 0.0 } else { 1.0 };
+    }
+    let mut row: Vec<usize> = (0..=heard.len()).collect();
+    for (i, s) in said.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, h) in heard.iter().enumerate() {
+            let substitution = diagonal + usize::from(s != h);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[heard.len()] as f64 / said.len() as f64
+}
+
 #[cfg(test)]
 mod tests {
-    use super::percentile;
+    use super::{percentile, word_error_rate};
+
+    #[test]
+    fn word_errors_count_edits_over_the_words_said() {
+        assert_eq!(word_error_rate("Ask not what", "ask not, what!"), 0.0);
+        assert_eq!(
+            word_error_rate("ask not what your country", "ask what you country"),
+            0.4
+        );
+        assert_eq!(word_error_rate("one two", ""), 1.0);
+        assert_eq!(word_error_rate("one", "one two three"), 2.0);
+    }
 
     #[test]
     fn nearest_rank_percentiles() {

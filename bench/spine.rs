@@ -32,6 +32,9 @@ fn cli_params(app: &App, requested: &Requested) -> Result<hauski_brain::Generati
     Ok(generation_params(&app.config.limits, Door::Cli, requested)?)
 }
 
+/// What jfk.wav says (../shared/models/README.md), for the word error rate.
+const JFK_SAID: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+
 pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     if args.runs < 10 {
         bail!("--runs {} is too few for a p95; use at least 10", args.runs);
@@ -56,6 +59,8 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     eprintln!("bench: ASR on {}", jfk.display());
     let transcriber = app.load_transcriber()?;
     let asr_s = median_seconds(|| transcriber.transcribe(&samples, ASR_RATE).map(|_| ()))?;
+    let heard = transcriber.transcribe(&samples, ASR_RATE)?.text;
+    let asr_wer = crate::report::word_error_rate(JFK_SAID, &heard);
     let voice = app.load_voice()?;
     let model = app.load_llm()?;
 
@@ -161,6 +166,9 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
             "audio_s": audio_s,
             "seconds": asr_s,
             "rtf": asr_s / audio_s,
+            "wer": asr_wer,
+            "said": JFK_SAID,
+            "heard": heard.trim(),
         },
         "tts": {
             "voice": "piper-joe (en_US-joe-medium)",

@@ -57,6 +57,8 @@ phase "cargo test"
 cargo test --workspace --locked
 phase "bench spine"
 cargo run --locked --quiet --bin hauski-bench -- spine --runs 10 --update-readme README.md
+phase "bench brain (3000 chunks; the README's table is the 100 000-chunk run)"
+cargo run --locked --quiet --bin hauski-bench -- brain --chunks 3000 --runs 10 --out target/bench/brain-ci.json
 phase "bench api"
 cargo run --locked --quiet --bin hauski-bench -- api --runs 30 --update-readme README.md
 phase "bench voice"
