@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::BenchArgs;
 use crate::report::{cell, publish};
-use crate::voice::{Daemon, Heard, QUESTIONS, RATE, espeak, stats, wait_until};
+use crate::voice::{Daemon, MonitorTrace, QUESTIONS, RATE, espeak, stats, wait_until};
 use hauski::engines::App;
 
 /// Durations the budget guard's cost is averaged over.
@@ -74,8 +74,8 @@ struct Room {
     _captures: (Capture, Capture),
     mic_out: Playback,
     mic_events: Receiver<PlaybackEvent>,
-    mic: Heard,
-    sink: Heard,
+    mic: MonitorTrace,
+    sink: MonitorTrace,
     lab: PipeWireLab,
 }
 
@@ -85,11 +85,11 @@ impl Room {
         let lab = PipeWireLab::start(dir, &["mic", sink])?;
         lab.set_default_sink(sink)?;
         let (mic_out, mic_events) = Playback::start("mic", RATE, Some(lab.socket()))?;
-        let watch = |node: &str| -> Result<(Capture, Heard)> {
+        let watch = |node: &str| -> Result<(Capture, MonitorTrace)> {
             let mut config = CaptureConfig::new(Some(node.to_string()), true, RATE);
             config.remote = Some(lab.socket());
             let (capture, frames) = Capture::start(config)?;
-            Ok((capture, Heard::follow(frames)))
+            Ok((capture, MonitorTrace::follow(frames)))
         };
         let (mic_capture, mic) = watch("mic")?;
         let (sink_capture, heard) = watch(sink)?;

@@ -42,9 +42,9 @@ pub(crate) const QUESTIONS: &[&str] = &[
 
 /// Blocks heard at a monitor: (arrival, peak).
 #[derive(Clone, Default)]
-pub(crate) struct Heard(Arc<Mutex<Vec<(Instant, f32)>>>);
+pub(crate) struct MonitorTrace(Arc<Mutex<Vec<(Instant, f32)>>>);
 
-impl Heard {
+impl MonitorTrace {
     pub(crate) fn follow(frames: Receiver<Vec<f32>>) -> Self {
         let heard = Self::default();
         let blocks = heard.0.clone();
@@ -372,11 +372,11 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     // The living-room profile plays to the default sink.
     lab.set_default_sink("living")?;
     let (mic_out, mic_events) = Playback::start("mic", RATE, Some(lab.socket()))?;
-    let watch = |sink: &str| -> Result<(Capture, Heard)> {
+    let watch = |sink: &str| -> Result<(Capture, MonitorTrace)> {
         let mut config = CaptureConfig::new(Some(sink.to_string()), true, RATE);
         config.remote = Some(lab.socket());
         let (capture, frames) = Capture::start(config)?;
-        Ok((capture, Heard::follow(frames)))
+        Ok((capture, MonitorTrace::follow(frames)))
     };
     // The captures run as long as they are held.
     let (_mic_capture, mic) = watch("mic")?;

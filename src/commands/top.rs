@@ -8,14 +8,14 @@ use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers
 
 use crate::cli::DaemonArgs;
 use hauski::engines::App;
-use hauski::top::feed::{self, Daemon, Update};
+use hauski::top::feed::{self, DaemonApi, Update};
 use hauski::top::{Top, view};
 
 /// How often the view is redrawn while nothing happens.
 const REDRAW: Duration = Duration::from_millis(250);
 
 pub fn run(app: &App, once: bool, args: &DaemonArgs) -> Result<()> {
-    let daemon = Daemon {
+    let daemon = DaemonApi {
         api: args.api.clone(),
         token: args.token.clone().filter(|t| !t.is_empty()),
     };

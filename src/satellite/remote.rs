@@ -287,6 +287,8 @@ impl Satellite {
             } => {
                 let _span = tracing::info_span!("wake").entered();
                 let dropped_s = self.playback.stop();
+                // The cut answer's drain is not an answer played.
+                self.whole_answer_queued.store(false, Ordering::Release);
                 if dropped_s > 0.0 {
                     tracing::info!(dropped_s, "barge-in: playback stopped");
                 }

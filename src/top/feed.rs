@@ -25,12 +25,12 @@ pub enum Update {
 
 /// Where the daemon is and how to get in.
 #[derive(Debug, Clone)]
-pub struct Daemon {
+pub struct DaemonApi {
     pub api: String,
     pub token: Option<String>,
 }
 
-impl Daemon {
+impl DaemonApi {
     fn get(&self, path: &str, timeout: Option<Duration>) -> Result<ureq::http::Response<ureq::Body>, String> {
         let url = format!("{}{path}", self.api.trim_end_matches('/'));
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -57,7 +57,7 @@ impl Daemon {
 }
 
 /// Starts both readers; updates arrive until the receiver is dropped.
-pub fn start(daemon: &Daemon) -> Result<Receiver<Update>, std::io::Error> {
+pub fn start(daemon: &DaemonApi) -> Result<Receiver<Update>, std::io::Error> {
     let (to, updates) = channel();
     let (events_daemon, events_to) = (daemon.clone(), to.clone());
     std::thread::Builder::new()
@@ -71,7 +71,7 @@ pub fn start(daemon: &Daemon) -> Result<Receiver<Update>, std::io::Error> {
 }
 
 /// One `/metrics` scrape.
-pub fn metrics_once(daemon: &Daemon) -> Result<String, String> {
+pub fn metrics_once(daemon: &DaemonApi) -> Result<String, String> {
     daemon
         .get("/metrics", Some(Duration::from_secs(10)))?
         .body_mut()
@@ -79,7 +79,7 @@ pub fn metrics_once(daemon: &Daemon) -> Result<String, String> {
         .map_err(|e| format!("reading /metrics: {e}"))
 }
 
-fn scrape_metrics(daemon: &Daemon, to: &Sender<Update>) {
+fn scrape_metrics(daemon: &DaemonApi, to: &Sender<Update>) {
     loop {
         let update = metrics_once(daemon).map_or_else(Update::Trouble, Update::Metrics);
         if to.send(update).is_err() {
@@ -89,7 +89,7 @@ fn scrape_metrics(daemon: &Daemon, to: &Sender<Update>) {
     }
 }
 
-fn follow_events(daemon: &Daemon, to: &Sender<Update>) {
+fn follow_events(daemon: &DaemonApi, to: &Sender<Update>) {
     loop {
         let reason = match daemon.get("/events", None) {
             Ok(response) => read_events(BufReader::new(response.into_body().into_reader()), to),

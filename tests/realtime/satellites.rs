@@ -4,7 +4,7 @@
 //! through Whisper) and nowhere in the main's rooms, and a profile switch
 //! there changes the hall's profile only; with NATS gone the satellite says
 //! it cannot reach the main, and after NATS is back the next question is
-//! answered again. A wake word heard
+//! answered again; the wake word while it speaks stops it. A wake word heard
 //! by two satellites is answered once, in the room that heard it loudest.
 
 use crate::common;
@@ -156,6 +156,38 @@ fn satellite_questions_are_answered_in_its_room_across_a_nats_restart() {
         "said once:\n{}",
         satellite.log()
     );
+
+    // Barge-in: the wake word while the satellite speaks stops it at once,
+    // and the question after it is answered.
+    let first_audio = count(&satellite.log(), "first answer audio");
+    hall_pw.play(
+        "mic",
+        &spoken_request(
+            &dir,
+            "story",
+            "tell me a long story about a brave knight and a dragon",
+        ),
+    );
+    satellite.wait_for("the story to play", |log| {
+        count(log, "first answer audio") > first_audio
+    });
+    ask(
+        &satellite,
+        &hall_pw,
+        &spoken_request(&dir, "never-mind", "never mind"),
+    );
+    let log = satellite.log();
+    let stopped = log
+        .lines()
+        .rev()
+        .find(|l| l.contains("barge-in: playback stopped"))
+        .and_then(|l| l.split("dropped_s=").nth(1))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse::<f64>().ok());
+    assert!(stopped.is_some_and(|s| s > 0.0), "no barge-in:\n{log}");
+    main.wait_for("the main to answer \"never mind\"", || {
+        last_field(&main.log(), "satellite answer", "answer") == "Okay."
+    });
 
     // A kitchen satellite joins; one wake word heard in both rooms, louder
     // in the kitchen, is answered once, in the kitchen.
