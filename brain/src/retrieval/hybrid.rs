@@ -15,14 +15,13 @@
 //! points that searches skip; the graph is rebuilt when a third of it is dead.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use std::path::{Path, PathBuf};
 
-use hnsw_rs::prelude::{AnnT, DistCosine, Hnsw, HnswIo};
-use serde::{Deserialize, Serialize};
+use hnsw_rs::prelude::{AnnT, DistCosine, Hnsw};
 use tantivy::collector::TopDocs;
 use tantivy::query::QueryParser;
 use tantivy::schema::{
@@ -33,6 +32,7 @@ use tantivy::tokenizer::{
 };
 use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term, doc};
 
+use super::on_disk::{Header, StoredDoc, dir_size, load_docs, load_graph, remove_old_dumps};
 use super::{Document, Filter, Hit, Query, RetrievalError, StoreStats, VectorStore, reciprocal_rank_fusion};
 
 /// Candidates taken from each ranker before fusion, per requested hit.
@@ -46,27 +46,6 @@ const HNSW_EF_CONSTRUCTION: usize = 100;
 /// 1.2 / 2.1 / 3.9 ms. The search runs beside BM25 (4.7 ms there), so the
 /// widest of these costs the hybrid search nothing.
 const HNSW_EF_SEARCH: usize = 256;
-
-#[derive(Serialize, Deserialize)]
-struct StoredDoc {
-    id: String,
-    text: String,
-    fields: BTreeMap<String, String>,
-    /// Base64 of the embedding's little-endian f32s.
-    embedding: String,
-    /// This document's point in the dumped graph.
-    #[serde(default)]
-    point: Option<usize>,
-}
-
-/// The first line of `docs.jsonl`: which graph dump belongs to these documents.
-/// The dump is written under a new name before `docs.jsonl` is replaced, so
-/// the pair is consistent whatever moment a crash picks.
-#[derive(Serialize, Deserialize, Default)]
-struct Header {
-    graph: Option<String>,
-    points: usize,
-}
 
 struct Entry {
     text: String,
@@ -369,79 +348,6 @@ fn new_graph(capacity: usize) -> Hnsw<'static, f32, DistCosine> {
     )
 }
 
-/// Reads `docs.jsonl`; absent is an empty store.
-type LoadedDocs = (Header, Vec<(StoredDoc, Vec<f32>)>);
-
-fn load_docs(dir: &Path, dimensions: usize) -> Result<LoadedDocs, String> {
-    let path = dir.join("docs.jsonl");
-    let file = match std::fs::File::open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Header::default(), Vec::new())),
-        Err(e) => return Err(format!("docs.jsonl: {e}")),
-    };
-    let mut lines = BufReader::new(file).lines().enumerate();
-    let header: Header = match lines.next() {
-        Some((_, line)) => {
-            let line = line.map_err(|e| format!("docs.jsonl: {e}"))?;
-            serde_json::from_str(&line).map_err(|e| format!("docs.jsonl header: {e}"))?
-        }
-        None => Header::default(),
-    };
-    let mut docs = Vec::new();
-    for (n, line) in lines {
-        let line = line.map_err(|e| format!("docs.jsonl: {e}"))?;
-        let doc: StoredDoc =
-            serde_json::from_str(&line).map_err(|e| format!("docs.jsonl line {}: {e}", n + 1))?;
-        let bytes = BASE64
-            .decode(&doc.embedding)
-            .map_err(|e| format!("docs.jsonl line {}: embedding: {e}", n + 1))?;
-        if bytes.len() != dimensions * 4 {
-            return Err(format!(
-                "docs.jsonl line {}: a {}-dimensional embedding, expected {dimensions}",
-                n + 1,
-                bytes.len() / 4
-            ));
-        }
-        let v = bytes
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        docs.push((doc, v));
-    }
-    Ok((header, docs))
-}
-
-/// Loads a dumped graph, or `None` (the caller rebuilds) if it is missing,
-/// unreadable or of another size than the documents say.
-fn load_graph(dir: &Path, name: &str, points: usize) -> Option<Hnsw<'static, f32, DistCosine>> {
-    let _span = tracing::debug_span!("hnsw_load", name).entered();
-    // hnsw_rs ties a loaded graph's lifetime to its loader; the loader is a
-    // few paths and options, kept for the life of the process.
-    // hnsw_rs unwraps while parsing a dump: a damaged file panics inside it.
-    // That is contained here and answered with a rebuild.
-    let loaded = std::panic::catch_unwind(move || {
-        let io: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(dir, name)));
-        io.load_hnsw::<f32, DistCosine>().map_err(|e| e.to_string())
-    })
-    .unwrap_or_else(|_| Err("the dump is damaged".to_string()));
-    match loaded {
-        Ok(graph) if graph.get_nb_point() == points => Some(graph),
-        Ok(graph) => {
-            tracing::warn!(
-                name,
-                found = graph.get_nb_point(),
-                expected = points,
-                "graph dump does not match; rebuilding"
-            );
-            None
-        }
-        Err(e) => {
-            tracing::warn!(name, error = %e, "graph dump unreadable; rebuilding");
-            None
-        }
-    }
-}
-
 impl VectorStore for HybridStore {
     fn upsert(&mut self, documents: Vec<Document>) -> Result<(), RetrievalError> {
         let _span = tracing::debug_span!("store_upsert", documents = documents.len()).entered();
@@ -592,220 +498,6 @@ impl VectorStore for HybridStore {
     }
 }
 
-fn remove_old_dumps(dir: &Path, keep: Option<&str>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let is_dump = name.starts_with("graph-") && name.contains(".hnsw.");
-        if is_dump && keep.is_none_or(|k| !name.starts_with(&format!("{k}.hnsw."))) {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
-fn dir_size(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_size(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn unit(v: &[f32]) -> Vec<f32> {
-        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        v.iter().map(|x| x / n).collect()
-    }
-
-    fn doc(id: &str, text: &str, v: &[f32], path: &str) -> Document {
-        Document {
-            id: id.into(),
-            text: text.into(),
-            embedding: unit(v),
-            fields: BTreeMap::from([("path".to_string(), path.to_string())]),
-        }
-    }
-
-    fn query<'a>(text: &'a str, v: &'a [f32], k: usize) -> Query<'a> {
-        Query {
-            text,
-            embedding: v,
-            k,
-            filter: super::super::Filter::default(),
-        }
-    }
-
-    #[test]
-    fn finds_by_words_and_by_meaning_and_survives_reopening() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let mut store = HybridStore::open(dir.path(), 3).expect("opens");
-        store
-            .upsert(vec![
-                doc(
-                    "a",
-                    "the plumber comes on tuesday",
-                    &[1.0, 0.0, 0.0],
-                    "home/plumber.md",
-                ),
-                doc(
-                    "b",
-                    "pasta with leeks and cream",
-                    &[0.0, 1.0, 0.0],
-                    "food/pasta.md",
-                ),
-                doc(
-                    "c",
-                    "the boiler needs service",
-                    &[0.9, 0.1, 0.0],
-                    "home/boiler.md",
-                ),
-            ])
-            .expect("upsert");
-        store.persist().expect("persist");
-
-        let by_words = store
-            .search(&query("leeks", &[0.0, 0.0, 1.0], 1))
-            .expect("search");
-        assert_eq!(by_words[0].id, "b");
-        let meaning = unit(&[0.0, 1.0, 0.1]);
-        let by_meaning = store.search(&query("dinner", &meaning, 1)).expect("search");
-        assert_eq!(by_meaning[0].id, "b");
-
-        drop(store);
-        let reopened = HybridStore::open(dir.path(), 3).expect("reopens");
-        assert_eq!(reopened.stats().documents, 3);
-        let hit = reopened
-            .search(&query("plumber", &unit(&[1.0, 0.0, 0.0]), 1))
-            .expect("search");
-        assert_eq!(hit[0].id, "a");
-    }
-
-    #[test]
-    fn upsert_replaces_and_delete_removes() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let mut store = HybridStore::open(dir.path(), 3).expect("opens");
-        store
-            .upsert(vec![doc("a", "old text about cats", &[1.0, 0.0, 0.0], "x.md")])
-            .expect("upsert");
-        store
-            .upsert(vec![doc("a", "new text about dogs", &[0.0, 1.0, 0.0], "x.md")])
-            .expect("upsert");
-        store.persist().expect("persist");
-        assert_eq!(store.stats().documents, 1);
-        assert!(
-            store
-                .search(&query("cats", &[0.0, 0.0, 1.0], 5))
-                .expect("search")
-                .iter()
-                .all(|h| h.text.contains("dogs"))
-        );
-        assert_eq!(store.ids_where("path", "x.md"), vec!["a".to_string()]);
-        assert_eq!(store.delete(&["a".to_string()]).expect("delete"), 1);
-        store.persist().expect("persist");
-        assert!(
-            store
-                .search(&query("dogs", &unit(&[0.0, 1.0, 0.0]), 5))
-                .expect("search")
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn filters_restrict_both_rankers() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let mut store = HybridStore::open(dir.path(), 3).expect("opens");
-        store
-            .upsert(vec![
-                doc("a", "tuesday plumber", &[1.0, 0.0, 0.0], "home/a.md"),
-                doc("b", "tuesday football", &[1.0, 0.1, 0.0], "sport/b.md"),
-            ])
-            .expect("upsert");
-        store.persist().expect("persist");
-        let mut q = query("tuesday", &[1.0, 0.0, 0.0], 5);
-        q.filter.path_prefix = Some("sport/".into());
-        let hits = store.search(&q).expect("search");
-        assert_eq!(hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), vec!["b"]);
-    }
-
-    fn dumps(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .expect("dir")
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("graph-") && n.ends_with(".hnsw.graph"))
-            .collect();
-        names.sort();
-        names
-    }
-
-    #[test]
-    fn the_graph_is_dumped_reloaded_and_replaced() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let mut store = HybridStore::open(dir.path(), 3).expect("opens");
-        store
-            .upsert(vec![doc("a", "plumber tuesday", &[1.0, 0.0, 0.0], "a.md")])
-            .expect("upsert");
-        store.persist().expect("persist");
-        let first = dumps(dir.path());
-        assert_eq!(first.len(), 1);
-        store
-            .upsert(vec![doc("b", "pasta leeks", &[0.0, 1.0, 0.0], "b.md")])
-            .expect("upsert");
-        store.persist().expect("persist");
-        let second = dumps(dir.path());
-        assert_eq!(second.len(), 1, "the old dump is removed");
-        assert_ne!(first, second);
-        drop(store);
-
-        let mut reopened = HybridStore::open(dir.path(), 3).expect("reopens from the dump");
-        assert_eq!(reopened.stats().documents, 2);
-        assert_eq!(
-            reopened.ann_search(&unit(&[0.0, 1.0, 0.0]), 1),
-            vec!["b".to_string()]
-        );
-        // A reloaded graph keeps growing.
-        reopened
-            .upsert(vec![doc("c", "garden bees", &[0.0, 0.0, 1.0], "c.md")])
-            .expect("upsert");
-        assert_eq!(
-            reopened.ann_search(&unit(&[0.0, 0.1, 1.0]), 1),
-            vec!["c".to_string()]
-        );
-        drop(reopened);
-
-        // A damaged dump costs a rebuild, never the documents.
-        std::fs::write(dir.path().join(&second[0]), b"garbage").expect("damage");
-        let rebuilt = HybridStore::open(dir.path(), 3).expect("reopens by rebuilding");
-        assert_eq!(
-            rebuilt.stats().documents,
-            2,
-            "the unpersisted upsert of c is not there"
-        );
-        assert_eq!(
-            rebuilt.ann_search(&unit(&[1.0, 0.0, 0.0]), 1),
-            vec!["a".to_string()]
-        );
-    }
-
-    #[test]
-    fn wrong_dimensions_are_refused() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let mut store = HybridStore::open(dir.path(), 3).expect("opens");
-        let err = store
-            .upsert(vec![doc("a", "x", &[1.0, 0.0], "x.md")])
-            .expect_err("refused");
-        assert!(matches!(err, RetrievalError::Dimensions { .. }));
-    }
-}
+#[path = "hybrid_tests.rs"]
+mod tests;

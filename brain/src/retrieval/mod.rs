@@ -7,6 +7,7 @@
 
 mod fusion;
 mod hybrid;
+mod on_disk;
 
 use std::collections::BTreeMap;
 
