@@ -10,4 +10,5 @@ mod common;
 mod everyday_skills_aloud;
 mod messages_read_aloud;
 mod satellites;
+mod turns_seen_from_outside;
 mod voice_loop_on_pipewire;
