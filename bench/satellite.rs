@@ -15,12 +15,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use hauski_audio::live::lab::PipeWireLab;
-use hauski_audio::live::{Capture, CaptureConfig, Playback, PlaybackEvent};
+use hauski_audio::live::monitor::MonitorTrace;
+use hauski_audio::live::{Playback, PlaybackEvent};
 use serde_json::{Value, json};
 
 use crate::BenchArgs;
 use crate::report::{cell, publish};
-use crate::voice::{Daemon, MonitorTrace, QUESTIONS, RATE, espeak, stats, wait_until};
+use crate::voice::{Daemon, LOUD, QUESTIONS, RATE, espeak, stats, wait_until};
 use hauski::engines::App;
 
 /// Durations the budget guard's cost is averaged over.
@@ -71,7 +72,6 @@ impl Drop for SatelliteDaemon {
 /// One room: its lab, a player into its microphone and the two monitors.
 struct Room {
     // Dropped in this order: the streams before their PipeWire.
-    _captures: (Capture, Capture),
     mic_out: Playback,
     mic_events: Receiver<PlaybackEvent>,
     mic: MonitorTrace,
@@ -85,16 +85,9 @@ impl Room {
         let lab = PipeWireLab::start(dir, &["mic", sink])?;
         lab.set_default_sink(sink)?;
         let (mic_out, mic_events) = Playback::start("mic", RATE, Some(lab.socket()))?;
-        let watch = |node: &str| -> Result<(Capture, MonitorTrace)> {
-            let mut config = CaptureConfig::new(Some(node.to_string()), true, RATE);
-            config.remote = Some(lab.socket());
-            let (capture, frames) = Capture::start(config)?;
-            Ok((capture, MonitorTrace::follow(frames)))
-        };
-        let (mic_capture, mic) = watch("mic")?;
-        let (sink_capture, heard) = watch(sink)?;
+        let mic = MonitorTrace::start(&lab, "mic", RATE, LOUD)?;
+        let heard = MonitorTrace::start(&lab, sink, RATE, LOUD)?;
         Ok(Self {
-            _captures: (mic_capture, sink_capture),
             mic_out,
             mic_events,
             mic,

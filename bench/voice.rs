@@ -10,12 +10,12 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::mpsc::Receiver;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use hauski_audio::live::lab::PipeWireLab;
-use hauski_audio::live::{Capture, CaptureConfig, Playback, PlaybackEvent};
+use hauski_audio::live::monitor::MonitorTrace;
+use hauski_audio::live::{Playback, PlaybackEvent};
 use serde_json::{Value, json};
 
 use crate::BenchArgs;
@@ -25,7 +25,10 @@ use hauski::engines::App;
 
 pub(crate) const RATE: u32 = 16_000;
 /// Peak level that counts as sound at a monitor.
-const LOUD: f32 = 0.02;
+pub(crate) const LOUD: f32 = 0.02;
+/// Silence at the sink this long after a barge-in is playback stopped:
+/// Piper's pauses between sentences are far shorter.
+const STOPPED_FOR: Duration = Duration::from_secs(1);
 /// Seconds of silence over which idle CPU is measured.
 const IDLE_S: f64 = 30.0;
 /// Notes in the vault of the idle-with-notes figure: a few hundred, as an
@@ -39,61 +42,6 @@ pub(crate) const QUESTIONS: &[&str] = &[
     "name a fruit",
     "what is two plus two",
 ];
-
-/// Blocks heard at a monitor: (arrival, peak).
-#[derive(Clone, Default)]
-pub(crate) struct MonitorTrace(Arc<Mutex<Vec<(Instant, f32)>>>);
-
-impl MonitorTrace {
-    pub(crate) fn follow(frames: Receiver<Vec<f32>>) -> Self {
-        let heard = Self::default();
-        let blocks = heard.0.clone();
-        std::thread::spawn(move || {
-            for block in frames {
-                let peak = block.iter().fold(0.0f32, |m, s| m.max(s.abs()));
-                blocks
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push((Instant::now(), peak));
-            }
-        });
-        heard
-    }
-
-    pub(crate) fn first_loud_after(&self, since: Instant) -> Option<Instant> {
-        let blocks = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        blocks
-            .iter()
-            .find(|(t, p)| *t > since && *p > LOUD)
-            .map(|(t, _)| *t)
-    }
-
-    /// The end of the last loud run that started after `since`.
-    pub(crate) fn last_loud_after(&self, since: Instant) -> Option<Instant> {
-        let blocks = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        blocks
-            .iter()
-            .rev()
-            .find(|(t, p)| *t > since && *p > LOUD)
-            .map(|(t, _)| *t)
-    }
-
-    fn first_quiet_after(&self, since: Instant, quiet_for: Duration) -> Option<Instant> {
-        let blocks = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let mut start = None;
-        for (t, p) in blocks.iter().filter(|(t, _)| *t > since) {
-            if *p <= LOUD {
-                let s = *start.get_or_insert(*t);
-                if *t - s >= quiet_for {
-                    return Some(s);
-                }
-            } else {
-                start = None;
-            }
-        }
-        None
-    }
-}
 
 pub(crate) fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Result<()> {
     let deadline = Instant::now() + limit;
@@ -372,15 +320,8 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     // The living-room profile plays to the default sink.
     lab.set_default_sink("living")?;
     let (mic_out, mic_events) = Playback::start("mic", RATE, Some(lab.socket()))?;
-    let watch = |sink: &str| -> Result<(Capture, MonitorTrace)> {
-        let mut config = CaptureConfig::new(Some(sink.to_string()), true, RATE);
-        config.remote = Some(lab.socket());
-        let (capture, frames) = Capture::start(config)?;
-        Ok((capture, MonitorTrace::follow(frames)))
-    };
-    // The captures run as long as they are held.
-    let (_mic_capture, mic) = watch("mic")?;
-    let (_living_capture, living) = watch("living")?;
+    let mic = MonitorTrace::start(&lab, "mic", RATE, LOUD)?;
+    let living = MonitorTrace::start(&lab, "living", RATE, LOUD)?;
     let data = work.path().join("data");
     std::fs::create_dir_all(&data)?;
     eprintln!("bench voice: starting hauski serve");
@@ -465,13 +406,15 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         let Some(onset) = mic.first_loud_after(barge) else {
             continue;
         };
-        let wake_end = onset + Duration::from_secs_f64(wake.len() as f64 / f64::from(RATE));
+        // The word's end as the microphone heard it (espeak pads the file).
+        let wake_end = mic.last_loud_after(barge).unwrap_or(onset);
         wait_until("silence after barge-in", Duration::from_secs(10), || {
-            living
-                .first_quiet_after(wake_end, Duration::from_millis(300))
-                .is_some()
+            living.first_quiet_after(wake_end, STOPPED_FOR).is_some()
         })?;
-        if let Some(quiet) = living.first_quiet_after(onset, Duration::from_millis(300)) {
+        // The silence that lasts, searched from the word's start: a gap
+        // between sentences is shorter, so only the stop is found; a stop
+        // before the word ended (an eager detection) counts as 0.
+        if let Some(quiet) = living.first_quiet_after(onset, STOPPED_FOR) {
             barge_in.push((quiet.saturating_duration_since(wake_end)).as_secs_f64() * 1000.0);
         }
         // Close the listening window the barge-in opened, then let it settle.

@@ -211,8 +211,9 @@ fn listen(
                 Action::Retarget { profile } => retarget(&parts.state, &profile, playback),
                 Action::Wake { name, score } => {
                     let _span = tracing::info_span!("wake").entered();
-                    if let Some(late_ms) = wake.detection_lag_ms(&detections) {
-                        parts.state.observe_stage("wake", late_ms);
+                    let lag_ms = wake.detection_lag_ms(&detections);
+                    if let Some(lag_ms) = lag_ms {
+                        parts.state.observe_stage("wake", lag_ms);
                     }
                     let interrupted = playback.stop();
                     let epoch = speaker.next_epoch();
@@ -220,7 +221,7 @@ fn listen(
                         tracing::info!(dropped_s = interrupted, epoch, "barge-in: playback stopped");
                         speaker.stopped(true);
                     }
-                    tracing::info!(%name, score, "wake word detected; listening");
+                    tracing::info!(%name, score, lag_ms, "wake word detected; listening");
                     bus.publish(Event::Wake { name, score });
                 }
                 Action::SpeechStarted { after_wake_ms } => bus.publish(Event::VadStart { after_wake_ms }),

@@ -12,8 +12,13 @@ use crate::common::voice::{
     start_daemon,
 };
 use crate::common::{espeak, hauski_with_data, padded, require_gemma, wer, write_wav_16k};
+use hauski_audio::live::monitor::MonitorTrace;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Silence at a sink this long after a barge-in is playback stopped.
+const STOPPED_FOR: Duration = Duration::from_secs(1);
 
 #[test]
 fn answers_play_on_the_active_profile_sink_and_switch_by_voice() {
@@ -225,12 +230,29 @@ fn the_wake_word_interrupts_an_answer_and_the_next_question_is_answered() {
     // than the loop listens after a wake word.
     let wake = wake_word_only(&dir);
     let question = question_only(&dir, "after", "what is the capital of France");
+    // The word's end at the microphone and the silence at the sink, both
+    // from the monitors (not from the daemon's log).
+    let mic = MonitorTrace::start(&pw, "mic", 16_000, 0.02).expect("the mic's monitor");
+    let living = MonitorTrace::start(&pw, "living", 16_000, 0.02).expect("the living room's monitor");
     start_long_answer(&server, &pw, &dir);
 
+    let sent = Instant::now();
     pw.play("mic", &wake);
-    // pw-play returns once the file has played, 0.3 s of silence after the word.
-    let wake_end = now_s() - 0.3;
+    let onset = mic
+        .first_loud_after(sent)
+        .expect("the wake word reached the microphone");
+    let wake_end = mic.last_loud_after(sent).unwrap_or(onset);
     server.wait_for("barge-in", || server.log().contains("barge-in: playback stopped"));
+    server.wait_for("the living room to fall silent", || {
+        living.first_quiet_after(wake_end, STOPPED_FOR).is_some()
+    });
+    // The silence that lasts, from the word's start (sentence gaps are
+    // shorter); a stop before the word ended counts as 0.
+    let quiet = living.first_quiet_after(onset, STOPPED_FOR).unwrap_or(wake_end);
+    let latency_ms = quiet.saturating_duration_since(wake_end).as_secs_f64() * 1000.0;
+    println!("wake-word end → silence at the sink: {latency_ms:.0} ms");
+    // The bench holds the 150 ms target; a CPU 5× slower must pass here.
+    assert!(latency_ms < 750.0, "barge-in took {latency_ms:.0} ms at the sink");
     // The person asks right away, as they would: the barge-in wake word
     // opened listening, so the question needs no second one.
     let played = count(&server.log(), "answer played");
@@ -253,9 +275,6 @@ fn the_wake_word_interrupts_an_answer_and_the_next_question_is_answered() {
         dropped > 0.5,
         "barge-in dropped only {dropped} s of answer: {line}"
     );
-    let latency_ms = (log_time(line).unwrap_or(wake_end) - wake_end) * 1000.0;
-    println!("wake-word end → playback stopped: {latency_ms:.0} ms");
-    assert!(latency_ms < 1500.0, "barge-in took {latency_ms:.0} ms");
     let heard = last_field(&log, "heard", "transcript");
     assert!(
         wer("what is the capital of France", &heard) <= 0.4,

@@ -8,6 +8,7 @@
 mod capture;
 mod duck;
 pub mod lab;
+pub mod monitor;
 mod playback;
 mod session;
 pub mod sinks;
