@@ -43,6 +43,14 @@ pub(crate) const QUESTIONS: &[&str] = &[
     "what is two plus two",
 ];
 
+/// From the first sample louder than [`LOUD`] to the last.
+fn voiced_length(samples: &[f32]) -> Duration {
+    let loud = |s: &&f32| s.abs() > LOUD;
+    let first = samples.iter().position(|s| loud(&s)).unwrap_or(0);
+    let last = samples.iter().rposition(|s| loud(&s)).unwrap_or(first);
+    Duration::from_secs_f64((last - first) as f64 / f64::from(RATE))
+}
+
 pub(crate) fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Result<()> {
     let deadline = Instant::now() + limit;
     while !done() {
@@ -328,6 +336,9 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     let daemon = Daemon::start(&lab, &data, work.path().join("serve.log"))?;
 
     let wake = espeak("hey hauski")?;
+    // From the word's first loud sample to its last: espeak-ng pads the file
+    // with ~350 ms of silence, which is not the word.
+    let wake_voiced = voiced_length(&wake);
     let pause = vec![0.0; RATE as usize * 3 / 10];
     let drained = |events: &Receiver<PlaybackEvent>| {
         while let Ok(e) = events.recv_timeout(Duration::from_secs(30)) {
@@ -362,7 +373,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         let Some(onset) = mic.first_loud_after(sent) else {
             continue;
         };
-        let wake_end = onset + Duration::from_secs_f64(wake.len() as f64 / f64::from(RATE));
+        let wake_end = onset + wake_voiced;
         let speech_end = mic.last_loud_after(sent).unwrap_or(wake_end);
         let log = daemon.log();
         if let Some(first_audio) = living.first_loud_after(speech_end) {
