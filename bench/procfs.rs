@@ -17,15 +17,9 @@ pub fn child_pids(pid: u32) -> Vec<u32> {
         .collect()
 }
 
-/// utime + stime of a /proc `stat` file, in seconds.
+/// utime + stime of a /proc `stat` file, in seconds (0 once the process is gone).
 pub fn stat_cpu_s(file: &str) -> f64 {
-    let stat = std::fs::read_to_string(file).unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start at ')'.
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: f64 = fields
-        .get(11..13)
-        .map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
-    ticks / 100.0
+    hauski::procfs::cpu_seconds(file).unwrap_or(0.0)
 }
 
 /// Resident memory of `pid` in MiB (`VmRSS`).

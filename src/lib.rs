@@ -12,6 +12,7 @@ pub mod llm_pool;
 pub mod nats;
 pub mod notes_context;
 pub mod pipeline;
+pub mod procfs;
 pub mod profile_state;
 pub mod recordings;
 pub mod satellite;

@@ -54,6 +54,16 @@ impl ActiveProfile {
         &self.profiles
     }
 
+    /// The active profile's settings (profiles.yaml's `active` if the saved
+    /// name is gone); `None` only if profiles.yaml names neither.
+    pub fn settings(&self) -> Option<crate::config::Profile> {
+        self.profiles
+            .profiles
+            .get(&self.name())
+            .or_else(|| self.profiles.active_profile())
+            .cloned()
+    }
+
     /// Resolves a profile name or synonym ("kitchen", "Küche") to its name.
     pub fn resolve(&self, spoken: &str) -> Option<String> {
         let wanted = spoken.trim().to_lowercase();

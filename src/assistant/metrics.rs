@@ -216,8 +216,10 @@ impl Metrics {
 
     /// Reads this process's CPU time and resident memory from /proc.
     pub fn refresh_process(&self) {
-        if let Some((cpu_s, rss)) = process_usage() {
+        if let Some(cpu_s) = crate::procfs::cpu_seconds("/proc/self/stat") {
             self.process_cpu_seconds.set(cpu_s);
+        }
+        if let Some(rss) = crate::procfs::own_resident_bytes() {
             self.process_resident_bytes.set(rss as i64);
         }
     }
@@ -230,26 +232,4 @@ impl Metrics {
         }
         out
     }
-}
-
-/// (CPU seconds, resident bytes) of this process, from /proc/self.
-fn process_usage() -> Option<(f64, u64)> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which may hold spaces), from field 3.
-    let after_name = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    // SAFETY: sysconf reads a constant of the system; no memory is touched.
-    let (per_second, page) = unsafe {
-        (
-            libc::sysconf(libc::_SC_CLK_TCK),
-            libc::sysconf(libc::_SC_PAGESIZE),
-        )
-    };
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some((
-        ticks as f64 / per_second.max(1) as f64,
-        pages * page.max(1) as u64,
-    ))
 }

@@ -13,6 +13,7 @@ pub mod everyday;
 pub mod generation;
 pub mod health;
 pub mod intents;
+pub mod listening;
 mod load;
 pub mod messengers;
 pub mod metrics;
@@ -37,7 +38,7 @@ use crate::profile_state::ActiveProfile;
 use crate::wake_words::WakeWords;
 use metrics::Metrics;
 
-pub use speech::{SpeechError, synthesize};
+pub use speech::{SpeechError, synthesize, use_profile};
 
 /// The engines loaded once for the daemon. Each is optional so the doors
 /// still answer (with a clear error) when a model is missing, instead of

@@ -33,3 +33,10 @@ pub async fn synthesize(
     })
     .await?
 }
+
+/// Gives the shared voice `profile`'s pace, loudness and liveliness.
+pub fn use_profile(voice: &mut PiperVoice, profile: &crate::config::Profile) {
+    voice.set_speaking_rate(profile.speaking_rate);
+    voice.set_volume(profile.volume);
+    voice.set_variation(profile.variation);
+}

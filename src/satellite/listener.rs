@@ -9,17 +9,10 @@ use std::collections::VecDeque;
 use hauski_voice::wake::WakeDetection;
 use hauski_voice::{ASR_RATE, Endpointer, SpeechEvent, VadConfig};
 
-/// Audio kept from before the detection (the question's first syllable).
-const PRE_ROLL_S: f64 = 0.25;
+use crate::assistant::listening::{LISTEN_TIMEOUT_S, MAX_QUESTION_S, PRE_ROLL_S, SPECULATE_AFTER_MS};
+
 /// The window whose loudness is the wake word's level.
 const LEVEL_WINDOW_S: f64 = 1.0;
-/// Quiet after the wake word before the satellite gives up.
-const LISTEN_TIMEOUT_S: usize = 6;
-/// Longest question.
-const MAX_QUESTION_S: usize = 20;
-/// A pause this long is reported, so the main can start answering what it
-/// has (as the main's own loop does, see `assistant::turn_gate`).
-const PAUSE_AFTER_MS: u32 = 90;
 
 /// What the satellite does, in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,7 +117,7 @@ impl SatelliteListener {
             heard.push(Heard::End { speech, voiced_until });
             self.question = None;
         } else if question.endpointer.is_speaking()
-            && question.endpointer.silence_ms() >= PAUSE_AFTER_MS
+            && question.endpointer.silence_ms() >= SPECULATE_AFTER_MS
             && question.paused_at != Some(voiced_until)
         {
             question.paused_at = Some(voiced_until);

@@ -15,12 +15,14 @@ use super::arbiter::{Arbiter, Candidate, Decision};
 use super::{ALIVE, ALIVE_EVERY, Claim, FROM_SATELLITES, QUESTION_RATE, Up, parse_up};
 use crate::assistant::SharedAssistant;
 use crate::assistant::bus::Event;
+use crate::assistant::listening::{ASR_TAIL_S, MAX_QUESTION_S};
 use crate::assistant::turn_gate::{Speculation, TurnGate};
 
 mod answer;
 
-/// Longest question kept from a satellite; more is dropped (and logged).
-const MAX_QUESTION_S: usize = 25;
+/// Most question audio taken from a satellite (its longest question, its
+/// pre-roll and some slack); more is dropped (and logged).
+const ACCEPTED_QUESTION_S: usize = MAX_QUESTION_S + 5;
 
 /// One satellite turn while its question streams in.
 struct Streaming {
@@ -36,9 +38,8 @@ struct Streaming {
     speculation: Option<(usize, Speculation)>,
 }
 
-/// Audio kept past the last voiced sample for Whisper (a soft final
-/// consonant), as the main's own loop keeps.
-const ASR_TAIL: usize = QUESTION_RATE as usize * 6 / 100;
+/// Audio kept past the last voiced sample for Whisper, in samples.
+const ASR_TAIL: usize = (ASR_TAIL_S * QUESTION_RATE as f64) as usize;
 
 /// The door's state: turns in flight, the arbitration, each room's profile.
 struct Door {
@@ -154,8 +155,8 @@ impl Door {
                 let Some(streaming) = self.turns.get_mut(&turn).filter(|t| t.room == room) else {
                     return;
                 };
-                if streaming.audio.len() + samples.len() > MAX_QUESTION_S * QUESTION_RATE as usize {
-                    tracing::warn!(%room, %turn, "satellite question past {MAX_QUESTION_S} s; the rest is dropped");
+                if streaming.audio.len() + samples.len() > ACCEPTED_QUESTION_S * QUESTION_RATE as usize {
+                    tracing::warn!(%room, %turn, "satellite question past {ACCEPTED_QUESTION_S} s; the rest is dropped");
                     return;
                 }
                 streaming.audio.extend_from_slice(&samples);

@@ -15,22 +15,9 @@ use hauski_voice::{ASR_RATE, Endpointer, SpeechEvent, VadConfig};
 
 use super::partials::partial_due;
 
-/// Quiet time after the wake word before HausKI gives up listening.
-pub(super) const LISTEN_TIMEOUT_S: usize = 6;
-/// Longest question; longer speech is cut here.
-pub(super) const MAX_UTTERANCE_S: usize = 20;
-/// Audio kept from before the wake detection, so the question's first
-/// syllable survives a late detection.
-pub(super) const PRE_ROLL_S: f64 = 0.25;
-/// A pause this long starts answering speculatively (see `turn`): well
-/// inside the hang-over, long enough that most gaps inside words do not.
-/// Three VAD frames; at 120 ms the slowest answers (one long sentence)
-/// were still being synthesised when the hang-over ended.
-pub(super) const SPECULATE_AFTER_MS: u32 = 90;
-/// Audio kept past the last voiced frame for Whisper: the endpointer ends
-/// speech where it falls 40 dB below its loudest, and a soft final consonant
-/// may trail a little further.
-pub(super) const ASR_TAIL_S: f64 = 0.06;
+pub(super) use crate::assistant::listening::{
+    ASR_TAIL_S, LISTEN_TIMEOUT_S, MAX_QUESTION_S, PRE_ROLL_S, SPECULATE_AFTER_MS,
+};
 
 /// What happened since the last block, besides the block itself.
 #[derive(Debug, Default)]
@@ -193,7 +180,7 @@ impl Question {
             }
         }
         let heard = self.audio.len() - self.pre_roll;
-        if ended.is_none() && heard > MAX_UTTERANCE_S * ASR_RATE as usize {
+        if ended.is_none() && heard > MAX_QUESTION_S * ASR_RATE as usize {
             ended = Some(heard);
         }
         // The partial in flight stops when a turn needs the cores, unless it

@@ -265,7 +265,7 @@ fn endless_speech_is_cut_at_the_longest_question() {
         .iter()
         .copied()
         .cycle()
-        .take(RATE * (MAX_UTTERANCE_S + 1))
+        .take(RATE * (MAX_QUESTION_S + 1))
         .collect();
     run.feed(&speech, Some(0));
     let kinds = run.kinds();
@@ -274,7 +274,7 @@ fn endless_speech_is_cut_at_the_longest_question() {
     assert!(!speculative);
     let seconds = at as f64 / RATE as f64;
     assert!((20.0..20.1).contains(&seconds), "cut at {seconds} s");
-    assert!(len <= RATE * MAX_UTTERANCE_S + RATE / 2);
+    assert!(len <= RATE * MAX_QUESTION_S + RATE / 2);
 }
 
 #[test]

@@ -24,6 +24,7 @@ use crate::assistant::bus::{Bus, Event};
 use crate::assistant::context::{TurnContext, prompt_for};
 use crate::assistant::generation::{Door, Requested, generation_params};
 use crate::assistant::health::State;
+use crate::assistant::listening::DID_NOT_CATCH;
 use crate::assistant::sentences::SentenceStream;
 use crate::assistant::turn_gate::{Speculation, TurnGate};
 use crate::assistant::{Allow, SharedAssistant};
@@ -43,8 +44,6 @@ pub struct VoiceConfig {
     pub source_monitor: bool,
 }
 
-/// The reply when the question held no words Whisper could make out.
-const DID_NOT_CATCH: &str = "Sorry, I didn't catch that.";
 /// What other programs' streams are turned down to while HausKI speaks, in
 /// profiles with `duck_others` (about −14 dB: still audible, not in the way).
 const DUCK_OTHERS_TO: f32 = 0.2;
@@ -157,22 +156,14 @@ fn profile_sink(state: &SharedAssistant, name: &str) -> Option<String> {
 
 /// The active profile's settings; profiles.yaml was validated to hold it.
 fn active_profile(state: &SharedAssistant) -> Option<Profile> {
-    let profiles = state.profile.profiles();
-    profiles
-        .profiles
-        .get(&state.profile.name())
-        .or_else(|| profiles.active_profile())
-        .cloned()
+    state.profile.settings()
 }
 
 /// The profile's voice pace, loudness and liveliness, and whether others are ducked.
 fn apply_profile(state: &SharedAssistant, profile: &Profile, playback: &Playback) {
     playback.set_ducking(profile.duck_others.then_some(DUCK_OTHERS_TO));
     if let Some(voice) = &state.engines.voice {
-        let mut voice = voice.lock().unwrap_or_else(|p| p.into_inner());
-        voice.set_speaking_rate(profile.speaking_rate);
-        voice.set_volume(profile.volume);
-        voice.set_variation(profile.variation);
+        crate::assistant::use_profile(&mut voice.lock().unwrap_or_else(|p| p.into_inner()), profile);
     }
 }
 

@@ -11,15 +11,13 @@ use crate::assistant::bus::Event;
 use crate::assistant::context::{TurnContext, prompt_for};
 use crate::assistant::generation::{Door, Requested, generation_params};
 use crate::assistant::intents::{Intent, ProfileIntent};
+use crate::assistant::listening::DID_NOT_CATCH;
 use crate::assistant::sentences::SentenceStream;
 use crate::assistant::turn_gate::TurnGate;
-use crate::assistant::{Allow, SharedAssistant};
+use crate::assistant::{Allow, SharedAssistant, use_profile};
 use crate::config::Profile;
 use crate::llm_pool::GenerationEvent;
 use crate::satellite::{Claim, LAST_HEADER, MAIN_MS_HEADER, QUESTION_RATE, RATE_HEADER, down_subject};
-
-/// The reply when the question held no words Whisper could make out.
-const DID_NOT_CATCH: &str = "Sorry, I didn't catch that.";
 
 /// A question that streamed in and was granted.
 pub(super) struct Question {
@@ -55,7 +53,7 @@ struct Reply<'q> {
     /// What was heard, told on the bus once the turn is confirmed.
     heard: String,
     announced: bool,
-    profile: Profile,
+    profile: Option<Profile>,
     first_sent: bool,
 }
 
@@ -168,23 +166,17 @@ impl RoomSpeaker {
         }
     }
 
-    fn profile_of(&self, room: &str) -> Profile {
+    /// The room's profile; `None` only if profiles.yaml names no active one
+    /// (the voice then keeps its own settings).
+    fn profile_of(&self, room: &str) -> Option<Profile> {
         let name = self.profiles.get(&self.state, room);
-        let profiles = self.state.profile.profiles();
-        profiles
+        self.state
+            .profile
+            .profiles()
             .profiles
             .get(&name)
-            .or_else(|| profiles.active_profile())
             .cloned()
-            .unwrap_or_else(|| Profile {
-                sink: "default".into(),
-                volume: 1.0,
-                voice: String::new(),
-                speaking_rate: 1.0,
-                variation: 0.4,
-                duck_others: false,
-                synonyms: Vec::new(),
-            })
+            .or_else(|| self.state.profile.settings())
     }
 
     /// "Switch to the night profile" on a satellite: that room's profile,
@@ -277,7 +269,7 @@ impl RoomSpeaker {
             (Vec::new(), 16_000)
         } else {
             let started = Instant::now();
-            let spoken = self.synthesize(&reply.profile, text);
+            let spoken = self.synthesize(reply.profile.as_ref(), text);
             if !reply.first_sent {
                 self.state
                     .observe_stage("tts_first_audio", started.elapsed().as_secs_f64() * 1000.0);
@@ -315,7 +307,11 @@ impl RoomSpeaker {
 
     /// `text` in the room's profile; the shared voice is set back to the
     /// main's active profile afterwards, under the same lock.
-    fn synthesize(&self, profile: &Profile, text: &str) -> Result<(Vec<f32>, u32), hauski_voice::VoiceError> {
+    fn synthesize(
+        &self,
+        profile: Option<&Profile>,
+        text: &str,
+    ) -> Result<(Vec<f32>, u32), hauski_voice::VoiceError> {
         let voice = self
             .state
             .engines
@@ -324,23 +320,13 @@ impl RoomSpeaker {
             .ok_or_else(|| hauski_voice::VoiceError::Synthesis("no voice is loaded".into()))?;
         let _span = tracing::info_span!("tts", chars = text.len()).entered();
         let mut voice = voice.lock().unwrap_or_else(|p| p.into_inner());
-        set_voice(&mut voice, profile);
+        if let Some(profile) = profile {
+            use_profile(&mut voice, profile);
+        }
         let spoken = voice.synthesize_all(text);
-        if let Some(active) = self
-            .state
-            .profile
-            .profiles()
-            .profiles
-            .get(&self.state.profile.name())
-        {
-            set_voice(&mut voice, active);
+        if let Some(active) = self.state.profile.settings() {
+            use_profile(&mut voice, &active);
         }
         Ok((spoken?, voice.sample_rate()))
     }
-}
-
-fn set_voice(voice: &mut hauski_voice::PiperVoice, profile: &Profile) {
-    voice.set_speaking_rate(profile.speaking_rate);
-    voice.set_volume(profile.volume);
-    voice.set_variation(profile.variation);
 }
