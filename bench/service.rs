@@ -2,8 +2,8 @@
 //! prefix, then the installed `hauski serve` started again and again with a
 //! `NOTIFY_SOCKET` the bench listens on, exactly as systemd's `Type=notify`
 //! does. Figures: service start → `READY=1`, and the idle memory (RSS) of the
-//! daemon and of its `hauski-wake` helper while the voice loop listens to a
-//! private PipeWire's silence.
+//! daemon (wake words run in it) and of any child it started while the voice
+//! loop listens to a private PipeWire's silence.
 
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
@@ -48,7 +48,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     }
     ready_ms.sort_by(f64::total_cmp);
     let daemon_mib = rss.iter().find(|(n, _)| n == "hauski").map_or(0.0, |r| r.1);
-    let helper_mib: f64 = rss.iter().filter(|(n, _)| n != "hauski").map(|r| r.1).sum();
+    let children_mib: f64 = rss.iter().filter(|(n, _)| n != "hauski").map(|r| r.1).sum();
     let report = json!({
         "machine": {"threads": app.threads},
         "runs": runs,
@@ -60,8 +60,8 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         },
         "idle_rss_mib": {
             "daemon": daemon_mib,
-            "wake_helper": helper_mib,
-            "total": daemon_mib + helper_mib,
+            "children": children_mib,
+            "total": daemon_mib + children_mib,
             "processes": rss.iter().map(|(n, m)| json!({"process": n, "rss_mib": m})).collect::<Vec<_>>(),
         },
         "settled_s": SETTLE.as_secs(),
@@ -141,7 +141,7 @@ impl Started {
         Ok(Self { child, ready_ms, log })
     }
 
-    /// RSS of the daemon and its children (the wake helper) after
+    /// RSS of the daemon and any children it started after
     /// [`SETTLE`] of listening to silence, in MiB.
     fn idle_rss(&self) -> Result<Vec<(String, f64)>> {
         let log = || std::fs::read_to_string(&self.log).unwrap_or_default();
@@ -197,10 +197,10 @@ fn markdown_table(r: &Value) -> String {
             cell(&s["max"], 0)
         ),
         format!(
-            "| idle memory after {} s listening (RSS, MiB): daemon + wake helper = total | {} + {} = {} |",
+            "| idle memory after {} s listening (RSS, MiB): daemon (wake words in it) + children = total | {} + {} = {} |",
             r["settled_s"],
             cell(&m["daemon"], 0),
-            cell(&m["wake_helper"], 0),
+            cell(&m["children"], 0),
             cell(&m["total"], 0)
         ),
     ]

@@ -9,9 +9,9 @@ scripts/install-deps.sh
 # A toolchain that install-deps.sh just put in place is not on this shell's PATH yet.
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 scripts/fetch-gemma.sh
+scripts/fetch-wake-features.sh
 scripts/clean-stale-links.sh
 input="${1:-../shared/models/audio/jfk.wav}"
 cargo build --locked
-scripts/build-wake-engine.sh
 ./target/debug/hauski converse --input "$input" --output recordings/answer.wav
 echo "==> play it: pw-play recordings/answer.wav (or aplay recordings/answer.wav)"

@@ -9,12 +9,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/install-deps.sh
+scripts/fetch-wake-features.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 scripts/clean-stale-links.sh
 
 echo "==> release build"
 cargo build --release --locked --bin hauski
-cargo build --release --locked --quiet --manifest-path voice/wake-engine/Cargo.toml --target-dir target
 version="$(target/release/hauski --version | awk '{print $2}')"
 dist=target/dist
 name="hauski-$version-x86_64-linux"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The supply chain, as CI checks it: cargo-deny over both workspaces (the
-# daemon, the wake-word helper and the built-in skills) for licences, banned crates and sources
+# daemon and the built-in skills) for licences, banned crates and sources
 # (deny.toml), and for security advisories when the RustSec database can be
 # fetched (it lives on GitHub; where that is unreachable the check is skipped
 # and says so, it never passes silently).
@@ -18,7 +18,7 @@ if ! cargo deny --version 2>/dev/null | grep -q "$deny_version"; then
     cargo install --locked --quiet "cargo-deny@$deny_version"
 fi
 
-manifests=(Cargo.toml voice/wake-engine/Cargo.toml skills/builtin/Cargo.toml)
+manifests=(Cargo.toml skills/builtin/Cargo.toml)
 for manifest in "${manifests[@]}"; do
   echo "==> cargo deny: $manifest"
   cargo deny --log-level error --manifest-path "$manifest" check bans licenses sources

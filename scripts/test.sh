@@ -27,11 +27,11 @@ scripts/install-deps.sh
 # A toolchain that install-deps.sh just put in place is not on this shell's PATH yet.
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 scripts/fetch-gemma.sh
+scripts/fetch-wake-features.sh
 scripts/clean-stale-links.sh
 
 phase "cargo fmt --check"
 cargo fmt --all --check
-cargo fmt --manifest-path voice/wake-engine/Cargo.toml --check
 cargo fmt --manifest-path skills/builtin/Cargo.toml --all --check
 phase "supply chain"
 scripts/supply-chain.sh
@@ -44,8 +44,6 @@ scripts/supply-chain.sh
 clippy_driver="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"
 export RUSTC_WORKSPACE_WRAPPER="$clippy_driver"
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
-phase "wake-word engine (built and linted)"
-scripts/build-wake-engine.sh
 phase "built-in skills (linted)"
 cargo clippy --manifest-path skills/builtin/Cargo.toml --locked --target wasm32-unknown-unknown \
   --target-dir "${CARGO_TARGET_DIR:-target}/wasm-skills" -- -D warnings

@@ -144,7 +144,7 @@ pub enum Command {
         #[command(subcommand)]
         action: AudioAction,
     },
-    /// Wake words: enrol one from recordings, or test one on a recording.
+    /// Wake words: test them on a recording (train one with scripts/train-wake.py).
     Wake {
         #[command(subcommand)]
         action: WakeAction,
@@ -391,21 +391,11 @@ pub enum AudioAction {
 
 #[derive(Debug, Subcommand)]
 pub enum WakeAction {
-    /// Make a wake-word file from at least 3 WAV recordings of the phrase.
-    Enrol {
-        /// The wake word's name, e.g. hey-hauski.
-        #[arg(long)]
-        name: String,
-        /// Where to write it (default NAME.rpw).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        #[arg(required = true)]
-        samples: Vec<PathBuf>,
-    },
     /// Report every wake word detected in a recording, with timestamps.
     Test {
         file: PathBuf,
-        /// Test this wake-word file instead of the wake words of models.yml.
+        /// Test this wake-word classifier (.onnx, from scripts/train-wake.py)
+        /// instead of the wake words of models.yml.
         #[arg(long)]
         wake_file: Option<PathBuf>,
         #[arg(long)]

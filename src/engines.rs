@@ -104,8 +104,7 @@ impl App {
     }
 
     pub fn load_voice(&self) -> Result<PiperVoice> {
-        let onnxruntime = find_onnxruntime()?;
-        hauski_voice::init_onnxruntime(&onnxruntime)?;
+        load_onnxruntime()?;
         // The active profile decides the voice, its pace and its loudness.
         let profile = self.config.profiles.active_profile();
         let entry = self.choose(
@@ -240,6 +239,13 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// Loads ONNX Runtime into this process (once): Piper voices and wake words run on it.
+pub fn load_onnxruntime() -> Result<()> {
+    let onnxruntime = find_onnxruntime()?;
+    hauski_voice::init_onnxruntime(&onnxruntime)?;
+    Ok(())
 }
 
 /// Finds libonnxruntime.so: `HAUSKI_ONNXRUNTIME`, then an installed copy

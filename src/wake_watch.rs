@@ -1,20 +1,20 @@
-//! The wake-word helper (`hauski-wake`), kept alive, for the voice loop and
-//! for a satellite. A helper that dies is
-//! logged with what it said last, reported down on `/healthz`, and started
-//! again: at once the first time, then after a growing pause (never more
-//! than [`MOST_BACK_OFF`]), so a helper that cannot run does not spin. While
-//! it is down the loop goes on without wake words, answers keep playing.
+//! The live wake-word detector, kept running for the voice loop and for a
+//! satellite. A detector whose models fail mid-stream is logged, reported
+//! down on `/healthz`, and started again: at once the first time, then after
+//! a growing pause (never more than [`MOST_BACK_OFF`]), so one that cannot
+//! run does not spin. While it is down the loop goes on without wake words,
+//! answers keep playing.
 
 use std::time::{Duration, Instant};
 
 use hauski_voice::wake::{WakeDetection, WakeEngine, WakeStream};
 
-/// Told each change: `None` when the helper runs, `Some(reason)` when it is down.
+/// Told each change: `None` when the detector runs, `Some(reason)` when it is down.
 pub type WakeReport = Box<dyn Fn(Option<&str>) + Send>;
 
 /// Longest pause between two restarts.
 const MOST_BACK_OFF: Duration = Duration::from_secs(5);
-/// A helper that ran this long has its back-off forgotten.
+/// A detector that ran this long has its back-off forgotten.
 const STEADY_AFTER: Duration = Duration::from_secs(30);
 
 pub struct WakeWatch {
@@ -25,12 +25,12 @@ pub struct WakeWatch {
     /// Restarts in a row without a steady run.
     restarts: u32,
     retry_at: Instant,
-    /// Samples fed to the helper running now (its detections' time base).
+    /// Samples fed to the stream running now (its detections' time base).
     fed: usize,
 }
 
 impl WakeWatch {
-    /// Starts the helper; the loop does not start without one that runs.
+    /// Starts the detector; the loop does not start without one that runs.
     pub fn start(engine: WakeEngine, report: WakeReport) -> Result<Self, String> {
         let stream = engine.stream().map_err(|e| e.to_string())?;
         report(None);
@@ -45,15 +45,15 @@ impl WakeWatch {
         })
     }
 
-    /// How long after the word's end the helper reported the first of
-    /// `detections`: audio fed since then, in ms (the helper's lag).
+    /// How long after the chunk it was heard in the first of `detections`
+    /// was reported: audio fed since then, in ms (at most a block and a chunk).
     pub fn detection_lag_ms(&self, detections: &[WakeDetection]) -> Option<f64> {
         let detection = detections.first()?;
         let fed_ms = self.fed as f64 * 1000.0 / f64::from(hauski_voice::ASR_RATE);
         Some((fed_ms - detection.timestamp_ms as f64).max(0.0))
     }
 
-    /// Feeds one block; the wake words detected since the last one.
+    /// Feeds one block; the wake words detected in it.
     pub fn push(&mut self, block: &[f32]) -> Vec<WakeDetection> {
         if self.stream.is_none() && Instant::now() >= self.retry_at {
             self.restart();
@@ -62,9 +62,9 @@ impl WakeWatch {
             return Vec::new();
         };
         match stream.push(block) {
-            Ok(()) => {
+            Ok(found) => {
                 self.fed += block.len();
-                stream.detections.try_iter().collect()
+                found
             }
             Err(e) => {
                 self.lost(&e.to_string());
@@ -80,7 +80,7 @@ impl WakeWatch {
         }
         let pause = back_off(self.restarts);
         self.retry_at = Instant::now() + pause;
-        tracing::error!(%reason, retry_in_ms = pause.as_millis() as u64, "wake words are off; restarting the helper");
+        tracing::error!(%reason, retry_in_ms = pause.as_millis() as u64, "wake words are off; restarting the detector");
         (self.report)(Some(reason));
     }
 
@@ -88,11 +88,7 @@ impl WakeWatch {
         self.restarts += 1;
         match self.engine.stream() {
             Ok(stream) => {
-                tracing::info!(
-                    pid = stream.id(),
-                    restarts = self.restarts,
-                    "the wake-word helper runs again"
-                );
+                tracing::info!(restarts = self.restarts, "the wake-word detector runs again");
                 self.stream = Some(stream);
                 self.fed = 0;
                 self.started = Instant::now();

@@ -1,27 +1,34 @@
 //! The wake words HausKI listens for: the `wake` entries of models.yml whose
-//! files are present ("hey hauski" ships in `assets/`), run by the
-//! `hauski-wake` helper (rustpotter).
+//! classifiers are present ("hey hauski" ships in `assets/`), over the two
+//! `wake-features` models (fetched by scripts/fetch-wake-features.sh), loaded
+//! once on first use and shared by every door.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use hauski_voice::ASR_RATE;
-use hauski_voice::wake::{WakeDetection, WakeEngine, WakeSettings};
+use hauski_voice::wake::{WakeDetection, WakeEngine, WakeFeatureFiles, WakeSettings};
 
 use crate::config::ModelKind;
 use crate::engines::App;
 
+/// models.yml ids of the two feature models.
+const MELSPECTROGRAM: &str = "wake-melspectrogram";
+const EMBEDDING: &str = "wake-embedding";
+
 pub struct WakeWords {
-    /// (models.yml id, file)
+    /// (models.yml id, classifier file)
     entries: Vec<(String, PathBuf)>,
-    program: Option<PathBuf>,
+    features: Result<WakeFeatureFiles, String>,
     settings: WakeSettings,
+    /// Every wake word, loaded on first use.
+    loaded: OnceLock<Result<WakeEngine, String>>,
 }
 
 impl WakeWords {
     pub fn load(app: &App) -> Self {
-        let entries = app
-            .config
-            .models
+        let models = &app.config.models;
+        let entries = models
             .models
             .iter()
             .filter(|m| m.kind == ModelKind::Wake)
@@ -30,31 +37,50 @@ impl WakeWords {
                 if path.is_file() {
                     Some((m.id.clone(), path))
                 } else {
-                    tracing::warn!(id = %m.id, path = %path.display(), "wake word file missing; run scripts/enrol-wake.sh");
+                    tracing::warn!(id = %m.id, path = %path.display(), "wake word file missing; run scripts/train-wake.py");
                     None
                 }
             })
             .collect();
-        let program = find_wake_engine();
-        if program.is_none() {
-            tracing::warn!("wake-word engine hauski-wake not found; wake words are off (see README)");
+        let feature = |id: &str| {
+            let entry = models
+                .find(id)
+                .ok_or_else(|| format!("models.yml has no {id} entry (the wake-word feature model)"))?;
+            let path = app.model_path(entry);
+            if path.is_file() {
+                Ok(path)
+            } else {
+                Err(format!(
+                    "the wake-word feature model {} is missing; run scripts/fetch-wake-features.sh",
+                    path.display()
+                ))
+            }
+        };
+        let features = feature(MELSPECTROGRAM).and_then(|melspectrogram| {
+            Ok(WakeFeatureFiles {
+                melspectrogram,
+                embedding: feature(EMBEDDING)?,
+            })
+        });
+        if let Err(why) = &features {
+            tracing::warn!("{why}; wake words are off");
         }
         let w = &app.config.limits.wake;
         Self {
             entries,
-            program,
+            features,
             settings: WakeSettings {
                 threshold: w.threshold,
-                avg_threshold: w.avg_threshold,
-                min_scores: w.min_scores,
-                eager: false,
+                patience: w.patience,
+                refractory_ms: w.refractory_ms,
             },
+            loaded: OnceLock::new(),
         }
     }
 
     /// Each wake word's id and the phrase it stands for ("hey-hauski" → "hey hauski").
     pub fn names(&self) -> Vec<(String, String)> {
-        if self.program.is_none() {
+        if self.features.is_err() {
             return Vec::new();
         }
         self.entries
@@ -65,29 +91,43 @@ impl WakeWords {
 
     /// An engine for the wake words named (all when `names` is empty).
     pub fn engine(&self, names: &[String]) -> Result<WakeEngine, String> {
-        let program = self
-            .program
-            .clone()
-            .ok_or("the wake-word engine hauski-wake is not built; run scripts/install-deps.sh")?;
-        let chosen: Vec<(String, PathBuf)> = self
-            .entries
+        let unknown: Vec<&String> = names
             .iter()
-            .filter(|(id, _)| names.is_empty() || names.contains(id))
-            .cloned()
+            .filter(|n| !self.entries.iter().any(|(id, _)| id == *n))
             .collect();
-        if chosen.is_empty() {
+        if !unknown.is_empty() || self.entries.is_empty() {
             let known: Vec<&str> = self.entries.iter().map(|(id, _)| id.as_str()).collect();
             return Err(format!(
                 "no wake word called {}; known: {}",
                 names.join(", "),
                 if known.is_empty() {
-                    "none (run scripts/enrol-wake.sh)".to_string()
+                    "none (run scripts/train-wake.py)".to_string()
                 } else {
                     known.join(", ")
                 }
             ));
         }
-        WakeEngine::new(program, chosen, self.settings).map_err(|e| e.to_string())
+        let all = self
+            .loaded
+            .get_or_init(|| {
+                let features = self.features.clone()?;
+                crate::engines::load_onnxruntime().map_err(|e| e.to_string())?;
+                WakeEngine::load(&features, self.entries.clone(), self.settings).map_err(|e| e.to_string())
+            })
+            .clone()?;
+        let chosen: Vec<&str> = names.iter().map(String::as_str).collect();
+        Ok(all.only(&chosen))
+    }
+
+    /// An engine for one classifier file instead of models.yml's wake words.
+    pub fn engine_for_file(&self, file: &std::path::Path) -> Result<WakeEngine, String> {
+        let features = self.features.clone()?;
+        crate::engines::load_onnxruntime().map_err(|e| e.to_string())?;
+        let name = file
+            .file_stem()
+            .map_or_else(|| "wake".to_string(), |s| s.to_string_lossy().into_owned());
+        WakeEngine::load(&features, vec![(name, file.to_path_buf())], self.settings)
+            .map_err(|e| e.to_string())
     }
 
     /// The first detection in a recording at `rate`.
@@ -105,32 +145,4 @@ impl WakeWords {
             .into_iter()
             .next())
     }
-}
-
-/// `HAUSKI_WAKE_ENGINE`, else an installed `../lib/hauski/hauski-wake`, else
-/// `hauski-wake` beside this binary (or one level up, for test binaries in
-/// target/debug/deps), else on PATH.
-pub fn find_wake_engine() -> Option<PathBuf> {
-    if let Ok(path) = std::env::var("HAUSKI_WAKE_ENGINE") {
-        return Some(PathBuf::from(path));
-    }
-    let exe = std::env::current_exe().ok()?;
-    let installed = exe
-        .parent()
-        .map(|bin| bin.join("../lib/hauski/hauski-wake"))
-        .filter(|p| p.is_file());
-    let beside = installed.or_else(|| {
-        exe.ancestors()
-            .skip(1)
-            .take(2)
-            .map(|dir| dir.join("hauski-wake"))
-            .find(|p| p.is_file())
-    });
-    beside.or_else(|| {
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join("hauski-wake"))
-                .find(|p| Path::new(p).is_file())
-        })
-    })
 }

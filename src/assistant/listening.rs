@@ -7,8 +7,11 @@ pub const LISTEN_TIMEOUT_S: usize = 6;
 /// Longest question; longer speech is cut here.
 pub const MAX_QUESTION_S: usize = 20;
 /// Audio kept from before the wake detection, so the question's first
-/// syllable survives a late detection.
-pub const PRE_ROLL_S: f64 = 0.25;
+/// syllable survives a late detection. The detector reports 40–360 ms after
+/// the word's end (one 80 ms chunk at a time); a longer pre-roll hands
+/// Whisper the word's own tail ("…ski" came back as "Key. How much time is
+/// left?" with 0.25 s).
+pub const PRE_ROLL_S: f64 = 0.1;
 /// A pause this long starts answering speculatively (see `turn_gate`): well
 /// inside the hang-over, long enough that most gaps inside words do not.
 /// Three VAD frames; at 120 ms the slowest answers (one long sentence)

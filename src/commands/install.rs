@@ -61,9 +61,6 @@ pub fn install(global: &GlobalArgs, app: &App, args: &InstallArgs) -> Result<()>
 /// The running binary and what it needs beside it.
 fn sources(app: &App) -> Result<Sources> {
     let binary = std::env::current_exe().context("cannot tell where this hauski binary is")?;
-    let wake_engine = hauski::wake_words::find_wake_engine()
-        .filter(|p| p.is_file())
-        .context("the wake-word helper hauski-wake is not built; run scripts/build-wake-engine.sh first")?;
     let onnxruntime = hauski::engines::find_onnxruntime()?;
     let mut shipped_models = Vec::new();
     for wake in app
@@ -71,13 +68,13 @@ fn sources(app: &App) -> Result<Sources> {
         .models
         .models
         .iter()
-        .filter(|m| m.kind == ModelKind::Wake)
+        .filter(|m| matches!(m.kind, ModelKind::Wake | ModelKind::WakeFeatures))
     {
         let file = app.model_path(wake);
         if !file.is_file() {
             bail!(
                 "the wake word {} ({}) is in none of the model roots ({}); run `hauski install` from the checkout, \
-                 or enrol it first (scripts/enrol-wake.sh)",
+                 or fetch it first (scripts/fetch-wake-features.sh; a wake word of your own: scripts/train-wake.py)",
                 wake.id,
                 wake.path.display(),
                 app.roots.describe()
@@ -87,7 +84,6 @@ fn sources(app: &App) -> Result<Sources> {
     }
     Ok(Sources {
         binary,
-        wake_engine,
         onnxruntime,
         shipped_models,
         allowed_ips: bus_addresses(app)?,

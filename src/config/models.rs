@@ -86,8 +86,10 @@ pub enum ModelKind {
     Llm,
     Embed,
     EmbedConfig,
-    /// A rustpotter wake-word reference.
+    /// A wake word's classifier (ONNX, over the feature models' embeddings).
     Wake,
+    /// openWakeWord's feature models (mel spectrogram, speech embedding).
+    WakeFeatures,
 }
 
 #[derive(Debug, Clone, Deserialize)]

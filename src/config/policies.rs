@@ -77,21 +77,22 @@ impl Default for VoiceTargets {
     }
 }
 
-/// The wake-word detector's thresholds.
+/// When the wake-word classifier's score counts (see `WakeSettings`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WakeLimits {
     pub threshold: f32,
-    pub avg_threshold: f32,
-    pub min_scores: usize,
+    pub patience: usize,
+    pub refractory_ms: u64,
 }
 
 impl Default for WakeLimits {
     fn default() -> Self {
+        let settings = hauski_voice::wake::WakeSettings::default();
         Self {
-            threshold: 0.5,
-            avg_threshold: 0.2,
-            min_scores: 5,
+            threshold: settings.threshold,
+            patience: settings.patience,
+            refractory_ms: settings.refractory_ms,
         }
     }
 }

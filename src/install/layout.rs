@@ -2,9 +2,8 @@
 //!
 //! ```text
 //! PREFIX/bin/hauski                       the daemon and CLI (rpath $ORIGIN/../lib/hauski)
-//! PREFIX/lib/hauski/hauski-wake           the wake-word helper (not on PATH)
 //! PREFIX/lib/hauski/lib*.so*              llama.cpp, ggml, ONNX Runtime
-//! PREFIX/lib/hauski/models/               what HausKI ships: the "hey hauski" wake word
+//! PREFIX/lib/hauski/models/               what HausKI ships: the "hey hauski" wake word and its feature models
 //! PREFIX/lib/hauski/install-manifest.txt  every file installed, for `hauski uninstall`
 //! UNITS/hauski*.{service,timer,slice}     systemd user units
 //! ```

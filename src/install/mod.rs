@@ -1,7 +1,7 @@
 //! `hauski install` / `hauski uninstall`: from a build to an appliance.
 //!
 //! The install copies the running binary (whatever profile built it), the
-//! wake-word helper, the private shared libraries and the shipped models into
+//! private shared libraries and the shipped models into
 //! a [`Layout`], rewrites the binary's rpath so nothing points into the build
 //! tree, and renders the systemd user units for that binary. Every file it
 //! writes is listed in a manifest, so uninstalling removes exactly those and
@@ -45,9 +45,9 @@ pub enum InstallError {
 pub struct Sources {
     /// The `hauski` binary to install (normally the running one).
     pub binary: PathBuf,
-    pub wake_engine: PathBuf,
     pub onnxruntime: PathBuf,
-    /// (path relative to a model root, file): what HausKI ships, the wake word.
+    /// (path relative to a model root, file): what HausKI ships, the wake word
+    /// and the feature models it reads.
     pub shipped_models: Vec<(PathBuf, PathBuf)>,
     /// Addresses the service may reach beyond loopback (see [`render_unit`]).
     pub allowed_ips: Vec<IpAddr>,
@@ -119,13 +119,6 @@ pub fn install(sources: &Sources, layout: &Layout) -> Result<Installed, InstallE
     put(layout, &sources.binary, &binary, &mut installed.files, |staged| {
         bundle::set_rpath(staged, INSTALLED_RPATH)
     })?;
-    put(
-        layout,
-        &sources.wake_engine,
-        &lib.join("hauski-wake"),
-        &mut installed.files,
-        |_| Ok(()),
-    )?;
     for library in &libraries {
         put(
             layout,

@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 /// How far apart two satellites' detections of one wake word may be: the
-/// helper reports a word 0–200 ms after it ends, depending on the room's
+/// detector reports a word 40–360 ms after it ends, depending on the room's
 /// audio, plus the network.
 pub const WINDOW: Duration = Duration::from_millis(350);
 
@@ -35,7 +35,7 @@ pub struct Arbiter {
 
 impl Arbiter {
     /// A wake word heard in `candidate.room` at `at`. A room heard again in
-    /// the same group (its helper fired twice) keeps only its latest turn.
+    /// the same group (its detector fired twice) keeps only its latest turn.
     pub fn wake(&mut self, candidate: Candidate, at: Instant) {
         self.pending.retain(|(_, c)| c.room != candidate.room);
         self.pending.push((at, candidate));

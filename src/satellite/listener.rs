@@ -212,7 +212,7 @@ mod tests {
         );
         assert_eq!(
             streamed,
-            (RATE / 4) + ended_at - RATE,
+            (PRE_ROLL_S * RATE as f64) as usize + ended_at - RATE,
             "pre-roll plus every block since the wake word"
         );
         // The last pause reported is where speech ended: the main's

@@ -13,7 +13,6 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use hauski_audio::live::{Capture, CaptureConfig, Playback, PlaybackEvent};
 use hauski_voice::PiperVoice;
-use hauski_voice::wake::WakeSettings;
 
 use super::listener::{Heard, SatelliteListener};
 use super::{
@@ -96,10 +95,6 @@ pub fn run(app: &App, config: &SatelliteConfig) -> Result<(), SatelliteError> {
             what: "wake word",
             reason,
         })?;
-    let wake = wake.clone().with_settings(WakeSettings {
-        eager: true,
-        ..wake.settings()
-    });
     let sink = app
         .config
         .profiles
@@ -119,7 +114,7 @@ pub fn run(app: &App, config: &SatelliteConfig) -> Result<(), SatelliteError> {
         }
     });
     let wake = WakeWatch::start(wake, report).map_err(|reason| SatelliteError::Missing {
-        what: "wake-word helper",
+        what: "wake-word detector",
         reason,
     })?;
     let mut satellite = Satellite {

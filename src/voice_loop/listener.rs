@@ -1,6 +1,6 @@
 //! The loop's decisions as a pure state machine: audio blocks and what the
 //! engines reported go in, [`Action`]s come out. PipeWire, the wake-word
-//! helper, Whisper and the speaker stay at the edge (`mod.rs`), so every
+//! detector, Whisper and the speaker stay at the edge (`mod.rs`), so every
 //! decision here (wake, pre-roll, a pause that starts a speculative answer,
 //! speech end that confirms or abandons it, barge-in, giving up, profile
 //! re-targeting) is unit-tested on recorded audio without a sound server.
@@ -22,7 +22,7 @@ pub(super) use crate::assistant::listening::{
 /// What happened since the last block, besides the block itself.
 #[derive(Debug, Default)]
 pub(super) struct Reports<'a> {
-    /// Wake words the helper detected.
+    /// Wake words the detector heard.
     pub detections: &'a [WakeDetection],
     /// The profile active now (a switch by voice or over the API).
     pub active_profile: &'a str,

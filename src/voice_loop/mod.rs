@@ -1,5 +1,5 @@
 //! The hands-free voice loop inside `hauski serve`, in vector.dev's shape:
-//! PipeWire capture (source) → 16 kHz blocks → wake word (hauski-wake) →
+//! PipeWire capture (source) → 16 kHz blocks → wake word (in process, `hauski_voice::wake`) →
 //! endpointing with partial transcripts → Whisper → profile/memory intents or
 //! the LLM (streamed) → sentences → Piper → the active profile's sink.
 //!
@@ -17,7 +17,7 @@ use std::sync::mpsc::Receiver;
 use std::time::Instant;
 
 use hauski_audio::live::{Capture, CaptureConfig, Playback, PlaybackEvent};
-use hauski_voice::wake::{WakeEngine, WakeSettings};
+use hauski_voice::wake::WakeEngine;
 use hauski_voice::{ASR_RATE, VadConfig};
 
 use crate::assistant::bus::{Bus, Event};
@@ -82,10 +82,6 @@ pub fn start(
         transcriber.expect_words(&expected);
     }
     let wake = state.wake_words.engine(&[])?;
-    let wake = wake.clone().with_settings(WakeSettings {
-        eager: true,
-        ..wake.settings()
-    });
     let profile = active_profile(&state).ok_or("profiles.yaml names no active profile")?;
     let rate = voice.lock().unwrap_or_else(|p| p.into_inner()).sample_rate();
     let (playback, playback_events) =

@@ -187,7 +187,7 @@ impl Session {
             (Some(_), Some(d)) => tokio::task::spawn_blocking(move || d.finish())
                 .await
                 .unwrap_or_else(|e| vec![error(&e.to_string(), "wake-failed")]),
-            // The helper could not start: the error was said at audio-start.
+            // The detector could not start: the error was said at audio-start.
             (Some(_), None) if matches!(self.purpose, Purpose::Detect(_)) => Vec::new(),
             (Some(c), None) => vec![transcribe(&self.state, c).await],
         }
@@ -296,7 +296,7 @@ fn info(state: &SharedAssistant) -> WireEvent {
     if !wake_models.is_empty() {
         data["wake"] = json!([artifact(
             "hauski-wake",
-            "rustpotter wake words in HausKI",
+            "HausKI's wake words (openWakeWord features, HausKI's classifiers)",
             json!({"models": wake_models})
         )]);
     }

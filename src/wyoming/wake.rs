@@ -4,8 +4,6 @@
 //! and listening goes on for more. `not-detected` answers an `audio-stop`
 //! that came without any detection.
 
-use std::sync::mpsc::TryRecvError;
-
 use hauski_audio::live::StreamResampler;
 use hauski_voice::ASR_RATE;
 use hauski_voice::wake::{WakeDetection, WakeStream};
@@ -14,7 +12,7 @@ use serde_json::json;
 use super::protocol::WireEvent;
 use crate::wake_words::WakeWords;
 
-/// One `detect` stream: a live `hauski-wake` process fed as chunks arrive.
+/// One `detect` stream: a live detector fed as chunks arrive.
 pub struct StreamingDetector {
     stream: WakeStream,
     resampler: StreamResampler,
@@ -22,13 +20,13 @@ pub struct StreamingDetector {
 }
 
 impl StreamingDetector {
-    /// Starts a helper for the wake words `names` (all when empty), fed
+    /// Starts a detector for the wake words `names` (all when empty), fed
     /// audio at `rate`.
     pub fn start(wake: &WakeWords, names: &[String], rate: u32) -> Result<Self, String> {
         let engine = wake.engine(names)?;
         let stream = engine.stream().map_err(|e| e.to_string())?;
         let resampler = StreamResampler::new(rate, ASR_RATE).map_err(|e| e.to_string())?;
-        tracing::debug!(helper = stream.id(), rate, "wyoming wake stream started");
+        tracing::debug!(rate, "wyoming wake stream started");
         Ok(Self {
             stream,
             resampler,
@@ -36,29 +34,23 @@ impl StreamingDetector {
         })
     }
 
-    /// Feeds one chunk; returns the `detection` events heard so far.
+    /// Feeds one chunk; returns the `detection` events heard in it.
     pub fn push(&mut self, samples: &[f32]) -> Result<Vec<WireEvent>, String> {
         let resampled = self.resampler.push(samples).map_err(|e| e.to_string())?;
-        self.stream.push(&resampled).map_err(|e| e.to_string())?;
-        let mut events = Vec::new();
-        loop {
-            match self.stream.detections.try_recv() {
-                Ok(found) => events.push(self.detection(found)),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return Ok(events),
-            }
-        }
+        let found = self.stream.push(&resampled).map_err(|e| e.to_string())?;
+        Ok(found.into_iter().map(|d| self.detection(d)).collect())
     }
 
-    /// The end of the audio: the helper finishes what it was given; any
-    /// late detections, or `not-detected` when there was none at all.
-    /// Blocks until the helper is done (call it off the async threads).
+    /// The end of the audio: any detection in the last partial chunk, or
+    /// `not-detected` when there was none at all.
     pub fn finish(mut self) -> Vec<WireEvent> {
-        self.stream.close_input();
-        let mut events: Vec<WireEvent> = Vec::new();
-        while let Ok(found) = self.stream.detections.recv() {
-            let event = self.detection(found);
-            events.push(event);
-        }
+        let mut events: Vec<WireEvent> = match self.stream.finish() {
+            Ok(found) => found.into_iter().map(|d| self.detection(d)).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "wyoming wake stream failed at its end");
+                Vec::new()
+            }
+        };
         if self.detections == 0 {
             events.push(WireEvent::new("not-detected", json!({})));
         }

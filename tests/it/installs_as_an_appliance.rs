@@ -58,7 +58,6 @@ impl Owner {
             .env_remove("HAUSKI_MODELS")
             .env_remove("HAUSKI_CONFIG")
             .env_remove("HAUSKI_DATA")
-            .env_remove("HAUSKI_WAKE_ENGINE")
             .env_remove("HAUSKI_ONNXRUNTIME");
     }
 
@@ -110,11 +109,12 @@ fn an_installed_hauski_runs_without_the_build_tree_and_uninstalls_cleanly() {
     );
     let lib = owner.prefix.join("lib/hauski");
     for file in [
-        "hauski-wake",
         "libllama.so.0",
         "libggml.so.0",
         "libonnxruntime.so",
-        "models/wakeword/hey-hauski.rpw",
+        "models/wakeword/hey-hauski.onnx",
+        "models/wakeword/melspectrogram.onnx",
+        "models/wakeword/embedding_model.onnx",
     ] {
         assert!(
             lib.join(file).is_file(),

@@ -14,9 +14,12 @@ fn home_assistants_wyoming_client_gets_asr_tts_and_wake_words() {
     cmd.env("HAUSKI_LLM", "tiny-random-llama");
     let server = Server::start(cmd, &[]);
     let dir = common::fresh_dir("wyoming");
-    // A voice, speed and pitch the wake word was not enrolled from.
+    // A dialect the wake word was never trained on (assets/wakeword/hey-hauski.json).
     let wake = dir.join("wake.wav");
-    write_wav_16k(&wake, &padded(&espeak("hey hauski", "en-us", 185, 55), 1.0));
+    write_wav_16k(
+        &wake,
+        &padded(&espeak("hey hauski", "en-gb-scotland", 185, 55), 1.0),
+    );
     let synthesized = dir.join("synthesized.wav");
     let (host, port) = server.wyoming.rsplit_once(':').expect("host:port");
     let jfk = audio("jfk.wav");
@@ -71,9 +74,12 @@ fn home_assistants_wyoming_client_gets_asr_tts_and_wake_words() {
 fn home_assistants_pipeline_hears_the_wake_word_mid_stream_and_gets_answers() {
     let server = Server::start(hauski(), &[]);
     let dir = common::fresh_dir("wyoming-pipeline");
-    // A voice, speed and pitch the wake word was not enrolled from.
+    // A dialect the wake word was never trained on (assets/wakeword/hey-hauski.json).
     let wake = dir.join("wake.wav");
-    write_wav_16k(&wake, &padded(&espeak("hey hauski", "en-us", 185, 55), 0.5));
+    write_wav_16k(
+        &wake,
+        &padded(&espeak("hey hauski", "en-gb-scotland", 185, 55), 0.5),
+    );
     let (host, port) = server.wyoming.rsplit_once(':').expect("host:port");
     let args = [host.as_ref(), port.as_ref(), wake.as_os_str()];
     let r = common::python_json("wyoming_pipeline.py", args, &server.log());

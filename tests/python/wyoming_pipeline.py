@@ -9,6 +9,7 @@ Usage: wyoming_pipeline.py HOST PORT WAKE_WAV
 Prints one JSON object; tests/it/wyoming_serves_home_assistant.rs asserts on it.
 """
 
+import array
 import asyncio
 import json
 import sys
@@ -28,6 +29,14 @@ CHUNK_MS = 20
 TAIL_S = 4.0
 
 
+def last_loud_chunk(chunks, width):
+    """The chunk that holds the word's last loud sample (within 30 dB of the loudest)."""
+    assert width == 2
+    peaks = [max((abs(s) for s in array.array("h", c)), default=0) for c in chunks]
+    loudest = max(peaks)
+    return max(i for i, p in enumerate(peaks) if p * 31.6 >= loudest)
+
+
 async def stream_wake_word(client, path):
     with wave.open(path, "rb") as w:
         rate, width, channels = w.getframerate(), w.getsampwidth(), w.getnchannels()
@@ -35,6 +44,7 @@ async def stream_wake_word(client, path):
     step = rate * width * channels * CHUNK_MS // 1000
     silence = bytes(step)
     chunks = [pcm[i : i + step] for i in range(0, len(pcm), step)]
+    word_end_chunk = last_loud_chunk(chunks, width)
     chunks += [silence] * int(TAIL_S * 1000 / CHUNK_MS)
     word_end_at = None
     started = time.monotonic()
@@ -45,7 +55,7 @@ async def stream_wake_word(client, path):
         nonlocal word_end_at
         for i, chunk in enumerate(chunks):
             await client.write_event(AudioChunk(rate=rate, width=width, channels=channels, audio=chunk).event())
-            if i == len(chunks) - int(TAIL_S * 1000 / CHUNK_MS) - 1:
+            if i == word_end_chunk:
                 word_end_at = time.monotonic()
             # Real time: a microphone delivers a chunk every CHUNK_MS.
             await asyncio.sleep(CHUNK_MS / 1000)

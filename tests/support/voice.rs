@@ -61,7 +61,7 @@ pub fn piper(text: &str) -> Vec<i16> {
         .collect()
 }
 
-/// "hey hauski" (espeak-ng, a voice not enrolled) + a short pause + `question`
+/// "hey hauski" (espeak-ng) + a short pause + `question`
 /// (Piper), as one 16 kHz WAV.
 pub fn spoken_request(dir: &Path, name: &str, question: &str) -> PathBuf {
     let wake = espeak("hey hauski", "en-us", 160, 50);

@@ -32,6 +32,10 @@ pub enum VoiceError {
     Synthesis(String),
     #[error("wake word: {0}")]
     Wake(String),
+    #[error(
+        "wake-word model {0} is missing; run `scripts/fetch-wake-features.sh` (the feature models) or `scripts/train-wake.py` (a wake word), or set HAUSKI_MODELS to the folder that holds it"
+    )]
+    WakeModelMissing(PathBuf),
     #[error("audio for {stage} must be {expected} Hz, got {got} Hz")]
     WrongRate {
         stage: &'static str,
