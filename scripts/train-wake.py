@@ -152,15 +152,7 @@ def wake_voices(rng: np.random.Generator, variants: list[str], piper: data.Piper
 
 
 def shifted(audio: np.ndarray, cents: int) -> np.ndarray:
-    import subprocess
-
-    pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
-    out = subprocess.run(
-        ["sox", "-t", "raw", "-r", str(data.RATE), "-e", "signed", "-b", "16", "-c", "1", "-",
-         "-t", "raw", "-", "pitch", str(cents)],
-        input=pcm, capture_output=True, check=True,
-    ).stdout
-    return np.frombuffer(out, dtype="<i2").astype(np.float32) / 32768.0
+    return data.sox_raw(audio, ["pitch", str(cents)])
 
 
 def other_speech(rng: np.random.Generator, variants: list[str], piper: data.Piper, texts: list[str], piper_every: int) -> list[np.ndarray]:

@@ -87,12 +87,15 @@ class Piper:
 
 
 def resample(audio: np.ndarray, rate: int) -> np.ndarray:
-    if rate == RATE:
-        return audio
+    return audio if rate == RATE else sox_raw(audio, [], rate_in=rate)
+
+
+def sox_raw(audio: np.ndarray, effects: list[str], rate_in: int = RATE) -> np.ndarray:
+    """`audio` at `rate_in` through sox (with `effects`), back as 16 kHz float32."""
     pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
     out = subprocess.run(
-        ["sox", "-t", "raw", "-r", str(rate), "-e", "signed", "-b", "16", "-c", "1", "-",
-         "-r", str(RATE), "-t", "raw", "-"],
+        ["sox", "-t", "raw", "-r", str(rate_in), "-e", "signed", "-b", "16", "-c", "1", "-",
+         "-r", str(RATE), "-t", "raw", "-", *effects],
         input=pcm, capture_output=True, check=True,
     ).stdout
     return np.frombuffer(out, dtype="<i2").astype(np.float32) / 32768.0
@@ -100,13 +103,7 @@ def resample(audio: np.ndarray, rate: int) -> np.ndarray:
 
 def room(audio: np.ndarray, reverberance: int, size: int) -> np.ndarray:
     """The clip as heard in a room (sox reverb), same length plus its tail."""
-    pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
-    out = subprocess.run(
-        ["sox", "-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16", "-c", "1", "-",
-         "-t", "raw", "-", "reverb", str(reverberance), "50", str(size), "gain", "-3"],
-        input=pcm, capture_output=True, check=True,
-    ).stdout
-    return np.frombuffer(out, dtype="<i2").astype(np.float32) / 32768.0
+    return sox_raw(audio, ["reverb", str(reverberance), "50", str(size), "gain", "-3"])
 
 
 def pink_noise(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -143,19 +140,22 @@ def level(audio: np.ndarray, dbfs: float) -> np.ndarray:
     return (audio * (10 ** (dbfs / 20) / rms)).astype(np.float32)
 
 
-def word_end(audio: np.ndarray) -> int:
-    """The sample after the last loud 10 ms frame (within 30 dB of the peak frame)."""
+def _loud_frames(audio: np.ndarray) -> np.ndarray:
+    """Indices of the 10 ms frames within 30 dB of the loudest."""
     frames = audio[: len(audio) // 160 * 160].reshape(-1, 160)
     energy = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
-    loud = np.nonzero(energy > energy.max() - 30)[0]
+    return np.nonzero(energy > energy.max() - 30)[0]
+
+
+def word_end(audio: np.ndarray) -> int:
+    """The sample after the last loud 10 ms frame (within 30 dB of the peak frame)."""
+    loud = _loud_frames(audio)
     return int((loud[-1] + 1) * 160) if len(loud) else len(audio)
 
 
 def trim(audio: np.ndarray) -> np.ndarray:
     """Without the leading and trailing silence espeak-ng and Piper add."""
-    frames = audio[: len(audio) // 160 * 160].reshape(-1, 160)
-    energy = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
-    loud = np.nonzero(energy > energy.max() - 30)[0]
+    loud = _loud_frames(audio)
     if len(loud) == 0:
         return audio
     return audio[loud[0] * 160 : (loud[-1] + 1) * 160]

@@ -54,8 +54,20 @@ pub(super) fn session(path: &Path) -> Result<Session, VoiceError> {
         .map_err(|e| fail(e.to_string()))
 }
 
-fn run_failed(what: &str, e: ort::Error) -> VoiceError {
-    VoiceError::Wake(format!("{what} failed: {e}"))
+/// Runs a one-input, one-output model on `data` shaped `shape`; its output, flat.
+pub(super) fn infer<const N: usize>(
+    session: &Mutex<Session>,
+    what: &str,
+    input: &str,
+    shape: [usize; N],
+    data: Vec<f32>,
+) -> Result<Vec<f32>, VoiceError> {
+    let fail = |e: ort::Error| VoiceError::Wake(format!("{what} failed: {e}"));
+    let tensor = Tensor::from_array((shape, data)).map_err(fail)?;
+    let mut session = session.lock().unwrap_or_else(|p| p.into_inner());
+    let outputs = session.run(ort::inputs![input => tensor]).map_err(fail)?;
+    let (_, values) = outputs[0].try_extract_tensor::<f32>().map_err(fail)?;
+    Ok(values.to_vec())
 }
 
 impl FeatureModels {
@@ -70,15 +82,13 @@ impl FeatureModels {
     /// [`CONTEXT`] samples before it, at int16 scale.
     pub fn mel_frames(&self, input: &[f32]) -> Result<[MelFrame; MELS_PER_CHUNK], VoiceError> {
         debug_assert_eq!(input.len(), CHUNK + CONTEXT);
-        let tensor = Tensor::from_array(([1usize, input.len()], input.to_vec()))
-            .map_err(|e| run_failed("mel spectrogram", e))?;
-        let mut session = self.mel.lock().unwrap_or_else(|p| p.into_inner());
-        let outputs = session
-            .run(ort::inputs!["input" => tensor])
-            .map_err(|e| run_failed("mel spectrogram", e))?;
-        let (_, values) = outputs[0]
-            .try_extract_tensor::<f32>()
-            .map_err(|e| run_failed("mel spectrogram", e))?;
+        let values = infer(
+            &self.mel,
+            "mel spectrogram",
+            "input",
+            [1, input.len()],
+            input.to_vec(),
+        )?;
         if values.len() != MELS_PER_CHUNK * MEL_BANDS {
             return Err(VoiceError::Wake(format!(
                 "the mel model made {} values for a chunk, expected {}",
@@ -102,15 +112,8 @@ impl FeatureModels {
             debug_assert_eq!(window.len(), EMBEDDING_WINDOW);
             input.extend(window.iter().flatten());
         }
-        let tensor = Tensor::from_array(([windows.len(), EMBEDDING_WINDOW, MEL_BANDS, 1], input))
-            .map_err(|e| run_failed("speech embedding", e))?;
-        let mut session = self.embedding.lock().unwrap_or_else(|p| p.into_inner());
-        let outputs = session
-            .run(ort::inputs!["input_1" => tensor])
-            .map_err(|e| run_failed("speech embedding", e))?;
-        let (_, values) = outputs[0]
-            .try_extract_tensor::<f32>()
-            .map_err(|e| run_failed("speech embedding", e))?;
+        let shape = [windows.len(), EMBEDDING_WINDOW, MEL_BANDS, 1];
+        let values = infer(&self.embedding, "speech embedding", "input_1", shape, input)?;
         if values.len() != windows.len() * EMBEDDING_SIZE {
             return Err(VoiceError::Wake(format!(
                 "the embedding model made {} values for {} windows",

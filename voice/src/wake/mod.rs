@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use ort::session::Session;
-use ort::value::Tensor;
 use serde::{Deserialize, Serialize};
 
 pub use features::WakeFeatureFiles;
@@ -72,17 +71,13 @@ impl Loaded {
         self.words
             .iter()
             .map(|word| {
-                let fail = |e: ort::Error| VoiceError::Wake(format!("wake word {}: {e}", word.name));
-                let input =
-                    Tensor::from_array(([1usize, CLASSIFIER_EMBEDDINGS, EMBEDDING_SIZE], sequence.to_vec()))
-                        .map_err(fail)?;
-                let mut session = word.session.lock().unwrap_or_else(|p| p.into_inner());
-                let outputs = session.run(ort::inputs!["embeddings" => input]).map_err(fail)?;
-                let (_, score) = outputs[0].try_extract_tensor::<f32>().map_err(fail)?;
+                let what = format!("wake word {}", word.name);
+                let shape = [1, CLASSIFIER_EMBEDDINGS, EMBEDDING_SIZE];
+                let score = features::infer(&word.session, &what, "embeddings", shape, sequence.to_vec())?;
                 score
                     .first()
                     .copied()
-                    .ok_or_else(|| VoiceError::Wake(format!("wake word {} gave no score", word.name)))
+                    .ok_or_else(|| VoiceError::Wake(format!("{what} gave no score")))
             })
             .collect()
     }
