@@ -303,10 +303,12 @@ fn negatives(babble_bed: &mut Vec<f32>) -> Vec<(String, Vec<f32>)> {
                 ])
                 .arg(&file),
         );
-        parts.push((
-            format!("piper rate {rate}"),
-            hauski_audio::load_mono(&file, RATE as u32).expect("say"),
-        ));
+        // Piper varies from run to run; cut to whole 80 ms chunks, so every
+        // part after it meets the detector at the same place in its chunks
+        // (scores near the threshold move with that alignment).
+        let mut said = hauski_audio::load_mono(&file, RATE as u32).expect("say");
+        said.truncate(said.len() / 1280 * 1280);
+        parts.push((format!("piper rate {rate}"), said));
     }
     *babble_bed = babble(&[&human, &speech, &speech[7 * RATE..], &human[5 * RATE..]], 60);
     for k in 0..5usize {
