@@ -460,9 +460,8 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     let idle_with_notes_pct = daemon.idle_cpu_percent();
     drop(daemon);
 
-    let quality: Option<Value> = std::fs::read_to_string("target/bench/wake.json")
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
+    let quality = read_bench_json("wake.json");
+    let turn_end = read_bench_json("turn-end.json");
     let limits = &app.config.limits;
     let report = json!({
         "machine": {"threads": app.threads},
@@ -476,6 +475,10 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         "indexed_notes": VAULT_NOTES,
         "false_accepts_per_hour": quality.as_ref().map(|q| q["false_accepts_per_hour"].clone()),
         "wake_detection_rate": quality.as_ref().map(|q| q["detection_rate"].clone()),
+        "cut_off_at_a_pause_mid_sentence": turn_end.as_ref().map(|t| json!({
+            "pause_ms": t["pause_ms"], "cut_off": t["cut_off"], "of": t["paused_questions"],
+            "with_a_fixed_hang_over": t["cut_off_with_a_fixed_hang_over"],
+        })),
         "targets": {
             "speech_end_to_first_audio_p95_ms": limits.voice.speech_end_to_first_audio_p95_ms,
             "barge_in_ms": limits.voice.barge_in_ms,
@@ -483,6 +486,13 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         },
     });
     publish(args, "voice", &report, &markdown_table(&report))
+}
+
+/// A figure file another test wrote (`None` where it did not run).
+fn read_bench_json(name: &str) -> Option<Value> {
+    std::fs::read_to_string(Path::new("target/bench").join(name))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
 }
 
 /// Keeps the daemon's log, with every stage's time, for looking into the
@@ -539,6 +549,13 @@ fn markdown_table(r: &Value) -> String {
             "| wake-word false accepts per hour / detection rate (tests/it/wake_word_quality.rs) | {} / {} | ≤ 0.1 / ≥ 0.95 |",
             cell(&r["false_accepts_per_hour"], 2),
             cell(&r["wake_detection_rate"], 2)
+        ),
+        format!(
+            "| questions cut off at a {} ms pause mid-sentence (src/voice_loop/paused_questions_tests.rs; with the fixed 600 ms hang-over: {}) | {} of {} | 0 |",
+            r["cut_off_at_a_pause_mid_sentence"]["pause_ms"],
+            r["cut_off_at_a_pause_mid_sentence"]["with_a_fixed_hang_over"],
+            r["cut_off_at_a_pause_mid_sentence"]["cut_off"],
+            r["cut_off_at_a_pause_mid_sentence"]["of"]
         ),
     ]
     .join("\n")

@@ -23,6 +23,7 @@ pub mod sentences;
 mod skill_turn;
 mod speech;
 pub mod tools;
+pub mod turn_end;
 pub mod turn_gate;
 
 use std::sync::{Arc, Mutex};

@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
+use super::turn_end::TurnEnd;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum State {
     Pending,
@@ -31,6 +33,9 @@ pub struct TurnGate {
     settled: Condvar,
     /// Set when abandoned: work in flight (Whisper) stops early.
     abandoned: Arc<AtomicBool>,
+    /// What the turn's transcript says about the pause it started in, once
+    /// transcribed: the listener ends the turn sooner or later by it.
+    verdict: Mutex<Option<TurnEnd>>,
 }
 
 impl TurnGate {
@@ -40,6 +45,7 @@ impl TurnGate {
             state: Mutex::new(State::Confirmed(speech_end)),
             settled: Condvar::new(),
             abandoned: Arc::default(),
+            verdict: Mutex::default(),
         })
     }
 
@@ -48,6 +54,7 @@ impl TurnGate {
             state: Mutex::new(State::Pending),
             settled: Condvar::new(),
             abandoned: Arc::default(),
+            verdict: Mutex::default(),
         })
     }
 
@@ -79,6 +86,16 @@ impl TurnGate {
             State::Confirmed(at) => Some(at),
             _ => None,
         }
+    }
+
+    /// Records what the transcript says about the pause (see `turn_end`).
+    pub fn judged(&self, verdict: TurnEnd) {
+        *self.verdict.lock().unwrap_or_else(|p| p.into_inner()) = Some(verdict);
+    }
+
+    /// The transcript's verdict on the pause, once judged.
+    pub fn verdict(&self) -> Option<TurnEnd> {
+        *self.verdict.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Where the turn stands now, without waiting: `None` while pending.

@@ -70,7 +70,7 @@ pub struct VoiceTargets {
 impl Default for VoiceTargets {
     fn default() -> Self {
         Self {
-            speech_end_to_first_audio_p95_ms: 800.0,
+            speech_end_to_first_audio_p95_ms: 600.0,
             barge_in_ms: 150.0,
             idle_cpu_percent: 5.0,
         }
@@ -126,7 +126,14 @@ impl Default for ApiLimits {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SpeechLimits {
+    /// Silence that ends a question when its words say nothing either way.
     pub vad_hangover_ms: u32,
+    /// Silence that ends a question whose words make a whole request.
+    #[serde(default = "default_complete_hangover_ms")]
+    pub complete_hangover_ms: u32,
+    /// Silence that ends a question whose words are clearly unfinished.
+    #[serde(default = "default_unfinished_hangover_ms")]
+    pub unfinished_hangover_ms: u32,
     pub vad_aggressiveness: u8,
     pub vad_min_speech_ms: u32,
     pub max_audio_s: u32,
@@ -147,6 +154,25 @@ pub struct LlmLimits {
     pub seed: u32,
     pub notes_tokens: usize,
     pub notes_top_k: usize,
+}
+
+fn default_complete_hangover_ms() -> u32 {
+    400
+}
+
+fn default_unfinished_hangover_ms() -> u32 {
+    1500
+}
+
+impl SpeechLimits {
+    /// The waits the voice loop ends a turn by (`assistant::turn_end`).
+    pub fn hang_overs(&self) -> crate::assistant::turn_end::HangOvers {
+        crate::assistant::turn_end::HangOvers {
+            complete_ms: self.complete_hangover_ms,
+            unsure_ms: self.vad_hangover_ms,
+            unfinished_ms: self.unfinished_hangover_ms,
+        }
+    }
 }
 
 fn default_top_p() -> f32 {

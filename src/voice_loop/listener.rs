@@ -14,6 +14,7 @@ use hauski_voice::wake::WakeDetection;
 use hauski_voice::{ASR_RATE, Endpointer, SpeechEvent, VadConfig};
 
 use super::partials::partial_due;
+use crate::assistant::turn_end::{HangOvers, TurnEnd};
 
 pub(super) use crate::assistant::listening::{
     ASR_TAIL_S, LISTEN_TIMEOUT_S, MAX_QUESTION_S, PRE_ROLL_S, SPECULATE_AFTER_MS,
@@ -30,6 +31,9 @@ pub(super) struct Reports<'a> {
     pub partials_published: usize,
     /// What one partial transcript costs on this machine, once known.
     pub partial_cost_s: Option<f64>,
+    /// What the speculative turn's transcript says about its pause, once
+    /// transcribed.
+    pub turn_end: Option<TurnEnd>,
 }
 
 /// What the edge does, in order.
@@ -43,7 +47,7 @@ pub(super) enum Action {
     /// Speech started, `after_wake_ms` into the question.
     SpeechStarted { after_wake_ms: u64 },
     /// Speech ended, `after_wake_ms` into the question, decided `waited_ms`
-    /// after the last voiced frame (the hang-over).
+    /// after the last voiced frame (the hang-over the turn's words asked for).
     SpeechEnded { after_wake_ms: u64, waited_ms: u64 },
     /// Stop the partial transcript in flight: a turn needs the cores.
     StopPartial,
@@ -64,6 +68,7 @@ pub(super) enum Action {
 /// The question being listened to.
 struct Question {
     endpointer: Endpointer,
+    hang_overs: HangOvers,
     /// The pre-roll, then every block since the wake word.
     audio: Vec<f32>,
     /// Samples of pre-roll at the start of `audio`.
@@ -82,6 +87,7 @@ struct Question {
 /// The loop's state: waiting for the wake word, or listening to a question.
 pub(super) struct Listener {
     vad: VadConfig,
+    hang_overs: HangOvers,
     /// The last [`PRE_ROLL_S`] of audio, for the next question's start.
     recent: VecDeque<f32>,
     pre_roll: usize,
@@ -90,10 +96,17 @@ pub(super) struct Listener {
 }
 
 impl Listener {
-    pub(super) fn new(vad: VadConfig, profile: &str) -> Self {
+    /// `hang_overs` decide when a pause ends the question; the endpointer
+    /// itself only ends it after the longest of them.
+    pub(super) fn new(vad: VadConfig, hang_overs: HangOvers, profile: &str) -> Self {
         let pre_roll = (PRE_ROLL_S * f64::from(ASR_RATE)) as usize;
+        let vad = VadConfig {
+            hangover_ms: hang_overs.longest_ms(),
+            ..vad
+        };
         Self {
             vad,
+            hang_overs,
             recent: VecDeque::with_capacity(pre_roll),
             pre_roll,
             profile: profile.to_string(),
@@ -140,6 +153,7 @@ impl Listener {
             });
             self.question = Some(Question {
                 endpointer: Endpointer::new(self.vad.clone()),
+                hang_overs: self.hang_overs,
                 audio: self.recent.iter().copied().collect(),
                 pre_roll: self.recent.len(),
                 speech_start: None,
@@ -180,6 +194,22 @@ impl Question {
             }
         }
         let heard = self.audio.len() - self.pre_roll;
+        let voiced_until = (self.pre_roll + self.endpointer.last_voiced_end()).min(self.audio.len());
+        if ended.is_none() && self.endpointer.is_speaking() {
+            // The verdict is on the pause the speculative turn started in;
+            // new speech since makes it moot.
+            let verdict = reports
+                .turn_end
+                .filter(|_| self.speculating_until == Some(voiced_until));
+            if self.endpointer.silence_ms() >= self.hang_overs.needed_ms(verdict) {
+                tracing::debug!(
+                    ?verdict,
+                    silence_ms = self.endpointer.silence_ms(),
+                    "the turn's words end it"
+                );
+                ended = Some(self.endpointer.last_voiced_end());
+            }
+        }
         if ended.is_none() && heard > MAX_QUESTION_S * ASR_RATE as usize {
             ended = Some(heard);
         }
@@ -211,7 +241,6 @@ impl Question {
             }
             return true;
         }
-        let voiced_until = (self.pre_roll + self.endpointer.last_voiced_end()).min(self.audio.len());
         if self.speculating_until.is_some_and(|until| until != voiced_until) {
             tracing::info!("the speaker went on; speculative answer abandoned");
             actions.push(Action::Abandon);
@@ -266,3 +295,7 @@ fn with_tail(audio: &[f32], end: usize) -> &[f32] {
 #[cfg(test)]
 #[path = "listener_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "paused_questions_tests.rs"]
+mod paused_questions;

@@ -32,30 +32,61 @@ fn wake_word() -> WakeDetection {
 /// Feeds `audio` block by block, the wake word reported with the block at
 /// `wake_at` (a sample index), and returns each action with the sample
 /// count fed when it came.
-struct Run {
-    listener: Listener,
+pub(super) struct Run {
+    pub(super) listener: Listener,
     fed: usize,
-    actions: Vec<(usize, Action)>,
+    pub(super) actions: Vec<(usize, Action)>,
     partials_published: usize,
     profile: String,
+    /// What each speculative turn's transcript would say about its pause
+    /// (`None`: no verdict, as before the transcript is ready).
+    judge: Box<Judge>,
+    /// The open speculation's verdict, reported with every block.
+    verdict: Option<TurnEnd>,
+}
+
+/// Judges a speculative turn's question audio.
+type Judge = dyn FnMut(&[f32]) -> Option<TurnEnd>;
+
+/// The waits policies/limits.yaml ships, around `vad`'s own hang-over.
+fn hang_overs(vad: &VadConfig) -> HangOvers {
+    HangOvers {
+        complete_ms: 400,
+        unsure_ms: vad.hangover_ms,
+        unfinished_ms: 1500,
+    }
 }
 
 impl Run {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self::with_vad(VadConfig::default())
     }
 
     fn with_vad(vad: VadConfig) -> Self {
+        let waits = hang_overs(&vad);
+        Self::with_waits(vad, waits)
+    }
+
+    pub(super) fn with_waits(vad: VadConfig, hang_overs: HangOvers) -> Self {
         Self {
-            listener: Listener::new(vad, "wohnzimmer"),
+            listener: Listener::new(vad, hang_overs, "wohnzimmer"),
             fed: 0,
             actions: Vec::new(),
             partials_published: 0,
             profile: "wohnzimmer".into(),
+            judge: Box::new(|_| None),
+            verdict: None,
         }
     }
 
-    fn feed(&mut self, audio: &[f32], wake_at: Option<usize>) {
+    /// Every speculative turn's transcript says `judge(question)`, known at
+    /// once (the live loop learns it a transcription later).
+    pub(super) fn judged_by(mut self, judge: impl FnMut(&[f32]) -> Option<TurnEnd> + 'static) -> Self {
+        self.judge = Box::new(judge);
+        self
+    }
+
+    pub(super) fn feed(&mut self, audio: &[f32], wake_at: Option<usize>) {
         let start = self.fed;
         for block in audio.chunks(BLOCK) {
             let offset = self.fed - start;
@@ -68,22 +99,29 @@ impl Run {
                 active_profile: &self.profile,
                 partials_published: self.partials_published,
                 partial_cost_s: Some(0.1),
+                turn_end: self.verdict,
             };
             self.fed += block.len();
             for action in self.listener.step(block, &reports) {
-                if action == Action::OfferPartial {
-                    self.listener.partial_offered();
+                match &action {
+                    Action::OfferPartial => self.listener.partial_offered(),
+                    Action::StartTurn {
+                        question,
+                        speculative: true,
+                    } => self.verdict = (self.judge)(question),
+                    Action::Confirm | Action::Abandon | Action::StartTurn { .. } => self.verdict = None,
+                    _ => {}
                 }
                 self.actions.push((self.fed, action));
             }
         }
     }
 
-    fn kinds(&self) -> Vec<&'static str> {
+    pub(super) fn kinds(&self) -> Vec<&'static str> {
         self.actions.iter().map(|(_, a)| kind(a)).collect()
     }
 
-    fn turns(&self) -> Vec<(usize, bool, usize)> {
+    pub(super) fn turns(&self) -> Vec<(usize, bool, usize)> {
         self.actions
             .iter()
             .filter_map(|(at, a)| match a {
@@ -97,7 +135,7 @@ impl Run {
     }
 }
 
-fn kind(action: &Action) -> &'static str {
+pub(super) fn kind(action: &Action) -> &'static str {
     match action {
         Action::Retarget { .. } => "retarget",
         Action::Wake { .. } => "wake",
@@ -322,4 +360,67 @@ fn a_profile_switch_retargets_playback_once() {
             profile: "kueche".into()
         }]
     );
+}
+
+/// How long after the last voiced sample the question ended, in ms.
+fn waited_ms(run: &Run) -> Option<u64> {
+    run.actions.iter().find_map(|(_, a)| match a {
+        Action::SpeechEnded { waited_ms, .. } => Some(*waited_ms),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_complete_request_ends_after_a_short_pause() {
+    let mut run = Run::new().judged_by(|_| Some(TurnEnd::Complete));
+    run.feed(&[phrase(), silence(1000)].concat(), Some(0));
+    let waited = waited_ms(&run).expect("speech ended");
+    // The short wait, to the next 20 ms block and 30 ms VAD frame.
+    assert!((400..=450).contains(&waited), "ended {waited} ms into the pause");
+    let kinds = run.kinds();
+    assert_every_speculation_settles(&kinds);
+    assert_eq!(kinds.last(), Some(&"confirm"), "{kinds:?}");
+}
+
+#[test]
+fn an_unfinished_request_waits_longer_than_the_usual_hang_over() {
+    let mut run = Run::new().judged_by(|_| Some(TurnEnd::Unfinished));
+    run.feed(&[phrase(), silence(1000)].concat(), Some(0));
+    assert_eq!(
+        waited_ms(&run),
+        None,
+        "a 1 s pause did not end it: {:?}",
+        run.kinds()
+    );
+    assert!(run.listener.is_listening());
+    run.feed(&silence(700), None);
+    let waited = waited_ms(&run).expect("speech ended");
+    assert!(
+        (1500..=1550).contains(&waited),
+        "ended {waited} ms into the pause"
+    );
+    assert_every_speculation_settles(&run.kinds());
+}
+
+#[test]
+fn without_a_verdict_the_usual_hang_over_ends_the_question() {
+    let mut run = Run::new().judged_by(|_| Some(TurnEnd::Unsure));
+    run.feed(&[phrase(), silence(1000)].concat(), Some(0));
+    let waited = waited_ms(&run).expect("speech ended");
+    assert!((600..=650).contains(&waited), "ended {waited} ms into the pause");
+}
+
+#[test]
+fn a_verdict_on_an_abandoned_pause_does_not_end_the_next_one_early() {
+    // The first pause is judged complete, then the speaker goes on; the
+    // second pause has no verdict yet and waits the usual hang-over.
+    let mut verdicts = vec![None, Some(TurnEnd::Complete)];
+    let mut run = Run::new().judged_by(move |_| verdicts.pop().flatten());
+    let phrase = phrase();
+    run.feed(&[phrase.clone(), silence(200)].concat(), Some(0));
+    assert_eq!(waited_ms(&run), None, "200 ms < 400 ms: {:?}", run.kinds());
+    run.feed(&[phrase, silence(1000)].concat(), None);
+    let waited = waited_ms(&run).expect("speech ended");
+    assert!((600..=650).contains(&waited), "ended {waited} ms into the pause");
+    assert_every_speculation_settles(&run.kinds());
 }

@@ -26,6 +26,7 @@ use crate::assistant::generation::{Door, Requested, generation_params};
 use crate::assistant::health::State;
 use crate::assistant::listening::DID_NOT_CATCH;
 use crate::assistant::sentences::SentenceStream;
+use crate::assistant::turn_end;
 use crate::assistant::turn_gate::{Speculation, TurnGate};
 use crate::assistant::{Allow, SharedAssistant};
 use crate::config::Profile;
@@ -179,7 +180,8 @@ fn listen(
     let mut wake = WakeWatch::start(parts.wake.clone(), report)?;
     let bus = &parts.state.bus;
     let partials = Partials::start(parts.partial_asr.clone(), bus)?;
-    let mut listener = Listener::new(parts.vad.clone(), &parts.state.profile.name());
+    let hang_overs = parts.state.config.limits.speech.hang_overs();
+    let mut listener = Listener::new(parts.vad.clone(), hang_overs, &parts.state.profile.name());
     // The partial transcript in flight, stopped when a turn needs the cores.
     let mut partial_abort = Arc::new(AtomicBool::new(false));
     let mut speculation: Option<Speculation> = None;
@@ -192,6 +194,7 @@ fn listen(
             active_profile: &active_profile,
             partials_published: partials.published(),
             partial_cost_s: partials.cost_s(),
+            turn_end: speculation.as_ref().and_then(|s| s.turn.verdict()),
         };
         for action in listener.step(&block, &reports) {
             match action {
@@ -375,10 +378,17 @@ impl TurnWorker {
                 }
             }
         };
+        let intent = self.state.recognise(&text, Allow::ALL);
         // A speculative transcript is the question so far: subscribers get it
-        // as a partial (the periodic partial gave its core to this turn).
-        if self.turn.settled().is_none() && !text.is_empty() {
-            emit_partial(&self.state.bus, &text);
+        // as a partial (the periodic partial gave its core to this turn), and
+        // the listener learns whether its words end the turn.
+        if self.turn.settled().is_none() {
+            let verdict = turn_end::judge(&text, intent.is_some());
+            tracing::debug!(?verdict, transcript = %text, "turn end judged");
+            self.turn.judged(verdict);
+            if !text.is_empty() {
+                emit_partial(&self.state.bus, &text);
+            }
         }
         if text.is_empty() {
             // Speech, but no words in it: say so rather than stay silent.
@@ -388,7 +398,7 @@ impl TurnWorker {
             }
             return;
         }
-        let Some(intent) = self.state.recognise(&text, Allow::ALL) else {
+        let Some(intent) = intent else {
             if self.state.wants_skill_tools(&text, Allow::ALL) {
                 self.act_by_llm(&text);
             } else {
