@@ -48,7 +48,11 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     }
     ready_ms.sort_by(f64::total_cmp);
     let daemon_mib = rss.iter().find(|(n, _)| n == "hauski").map_or(0.0, |r| r.1);
-    let children_mib: f64 = rss.iter().filter(|(n, _)| n != "hauski").map(|r| r.1).sum();
+    // A fold from +0: `sum` of no floats is −0, which the table printed as "-0".
+    let children_mib = rss
+        .iter()
+        .filter(|(n, _)| n != "hauski")
+        .fold(0.0, |total, r| total + r.1);
     let report = json!({
         "machine": {"threads": app.threads},
         "runs": runs,

@@ -221,6 +221,15 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
             "reference": "pwcpp (pywhispercpp 1.5.1's CLI)",
             "ratio": whole_ratio,
         });
+        eprintln!("bench: TTS, whole process (hauski say, piper)");
+        let whole_tts = whole_process_tts(app, args)?;
+        let whole_tts_ratio = whole_tts.0 / whole_tts.1;
+        report["tts"]["whole_process"] = json!({
+            "hauski_s": whole_tts.0,
+            "reference_s": whole_tts.1,
+            "reference": "piper (piper-tts 1.8.0's CLI)",
+            "ratio": whole_tts_ratio,
+        });
         report["tts"]["reference"] = reference["tts"].clone();
         report["tts"]["ratio"] = json!(tts_s / r_tts);
         report["tts"]["first_audio_ratio"] = json!(tts_first_ms / r_first);
@@ -228,6 +237,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
             "asr_ratio_max": 1.05,
             "asr_ratio_met": asr_s / r_asr <= 1.05,
             "asr_whole_process_ratio_met": whole_ratio <= 1.05,
+            "tts_whole_process_ratio_met": whole_tts_ratio <= 1.05,
             "tts_ratio_max": 1.0,
             "tts_ratio_met": tts_s / r_tts <= 1.0,
             "tts_first_audio_below_reference": tts_first_ms < r_first,
@@ -325,6 +335,31 @@ fn whole_process_asr(app: &App, args: &BenchArgs, jfk: &Path) -> Result<(f64, f6
     Ok((median_process_s(&mut hauski)?, median_process_s(&mut reference)?))
 }
 
+/// Median wall time of `hauski say` and of piper-tts's own CLI speaking the
+/// same two sentences with the same voice into a WAV file, each a whole
+/// process (ONNX Runtime loading the voice included), as a user would run
+/// them.
+fn whole_process_tts(app: &App, args: &BenchArgs) -> Result<(f64, f64)> {
+    let voice = app.model_path(app.choose(ModelKind::Tts, &app.config.models.defaults.tts, None)?);
+    let work = tempfile::tempdir()?;
+    let text = work.path().join("text.txt");
+    std::fs::write(&text, TTS_TEXT)?;
+    let mut hauski = Command::new(crate::hauski_exe()?);
+    hauski
+        .args(["--threads", &app.threads.to_string(), "say", TTS_TEXT, "--output"])
+        .arg(work.path().join("hauski.wav"))
+        .env("HAUSKI_MODELS", app.roots.describe());
+    let mut reference = Command::new(args.reference_python.with_file_name("piper"));
+    reference
+        .arg("-m")
+        .arg(&voice)
+        .arg("-i")
+        .arg(&text)
+        .arg("-f")
+        .arg(work.path().join("piper.wav"));
+    Ok((median_process_s(&mut hauski)?, median_process_s(&mut reference)?))
+}
+
 fn median_process_s(command: &mut Command) -> Result<f64> {
     let mut times = Vec::new();
     // One run more than timed: the first warms the page cache.
@@ -383,6 +418,13 @@ fn markdown_table(r: &Value) -> String {
         cell(&r["tts"]["reference"]["rtf"], 3),
         r["tts"]["reference"]["impl"].as_str().unwrap_or("–"),
         cell(&r["tts"]["ratio"], 2)
+    ));
+    let whole = &r["tts"]["whole_process"];
+    rows.push(format!(
+        "| TTS whole process, two sentences to WAV: `hauski say` vs `piper` (s) | {} | {} | {} |",
+        cell(&whole["hauski_s"], 2),
+        cell(&whole["reference_s"], 2),
+        cell(&whole["ratio"], 2)
     ));
     rows.push(format!(
         "| TTS time to first audio (ms) | {} | {} | {} |",

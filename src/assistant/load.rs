@@ -192,28 +192,75 @@ fn report_engines(engines: &LoadedEngines, health: &super::health::Health) {
 }
 
 fn load_engines(app: &App, metrics: &Metrics, stages: &Arc<super::budgets::Stages>) -> Result<LoadedEngines> {
+    // A missing model turns its endpoints into clear 503s; the rest still
+    // serves. ONNX Runtime building the voice's session is the longest load
+    // and mostly one core's work, so it runs beside the others.
+    let (voice, transcriber, embedder, llm) = std::thread::scope(|scope| {
+        let voice = scope.spawn(|| load_voice(app));
+        let transcriber = load_transcriber(app);
+        let embedder = load_embedder(app);
+        let llm = load_llm(app, metrics, stages);
+        let voice = voice.join().unwrap_or_else(|_| {
+            tracing::error!("loading the voice failed unexpectedly; speech synthesis is off");
+            None
+        });
+        (voice, transcriber, embedder, llm)
+    });
+    let (transcriber, embedder, llm) = (transcriber?, embedder?, llm?);
     let mut loaded = Vec::new();
-    // A missing model turns its endpoints into clear 503s; the rest still serves.
-    let transcriber = match app.load_transcriber() {
-        Ok(t) => {
-            loaded.push((
-                app.choose(
-                    crate::config::ModelKind::Asr,
-                    &app.config.models.defaults.asr,
-                    None,
-                )?
-                .id
-                .clone(),
-                "asr",
-            ));
-            Some(Arc::new(t))
-        }
+    if transcriber.is_some() {
+        loaded.push((
+            chosen_id(
+                app,
+                crate::config::ModelKind::Asr,
+                &app.config.models.defaults.asr,
+            )?,
+            "asr",
+        ));
+    }
+    if let Some((_, id)) = &voice {
+        loaded.push((id.clone(), "tts"));
+    }
+    if embedder.is_some() {
+        loaded.push((
+            chosen_id(
+                app,
+                crate::config::ModelKind::Embed,
+                &app.config.models.defaults.embed,
+            )?,
+            "embed",
+        ));
+    }
+    if let Some((_, id)) = &llm {
+        loaded.push((id.clone(), "llm"));
+    }
+    Ok(LoadedEngines {
+        llm: llm.map(|(pool, _)| pool),
+        embedder,
+        transcriber,
+        voice: voice.map(|(voice, _)| voice),
+        loaded,
+    })
+}
+
+/// The id in models.yml of the model a stage uses.
+fn chosen_id(app: &App, kind: crate::config::ModelKind, preferred: &[String]) -> Result<String> {
+    Ok(app.choose(kind, preferred, None)?.id.clone())
+}
+
+fn load_transcriber(app: &App) -> Result<Option<Arc<hauski_voice::Transcriber>>> {
+    Ok(match app.load_transcriber() {
+        Ok(t) => Some(Arc::new(t)),
         Err(e) => {
             tracing::warn!(error = %format!("{e:#}"), "speech recognition is off");
             None
         }
-    };
-    let voice = match app.load_voice() {
+    })
+}
+
+/// The voice and its id in models.yml.
+fn load_voice(app: &App) -> Option<(Arc<Mutex<hauski_voice::PiperVoice>>, String)> {
+    match app.load_voice() {
         Ok(v) => {
             let id = app
                 .config
@@ -222,72 +269,63 @@ fn load_engines(app: &App, metrics: &Metrics, stages: &Arc<super::budgets::Stage
                 .iter()
                 .find(|m| app.model_path(m) == v.model_path())
                 .map_or_else(|| "piper".to_string(), |m| m.id.clone());
-            loaded.push((id, "tts"));
-            Some(Arc::new(Mutex::new(v)))
+            Some((Arc::new(Mutex::new(v)), id))
         }
         Err(e) => {
             tracing::warn!(error = %format!("{e:#}"), "speech synthesis is off");
             None
         }
-    };
-    let embedder = match app.load_embedder() {
-        Ok(e) => {
-            loaded.push((
-                app.choose(
-                    crate::config::ModelKind::Embed,
-                    &app.config.models.defaults.embed,
-                    None,
-                )?
-                .id
-                .clone(),
-                "embed",
-            ));
-            Some(Arc::new(e))
-        }
+    }
+}
+
+fn load_embedder(app: &App) -> Result<Option<Arc<hauski_brain::Embedder>>> {
+    Ok(match app.load_embedder() {
+        Ok(e) => Some(Arc::new(e)),
         Err(e) => {
             tracing::warn!(error = %format!("{e:#}"), "embeddings are off");
             None
         }
-    };
-    let limits = &app.config.limits.api;
-    let llm = match app.load_llm() {
-        Ok(model) => {
-            let id = app.llm_entry()?.id.clone();
-            loaded.push((id.clone(), "llm"));
-            let hook_metrics = (
-                metrics.completion_tokens.clone(),
-                metrics.prompt_tokens.clone(),
-                metrics.generations_cancelled.clone(),
-            );
-            let stages = stages.clone();
-            let on_finished = Arc::new(move |stats: &hauski_brain::GenerationStats| {
-                stages.observe_generation(stats);
-                hook_metrics.0.inc_by(stats.completion_tokens as u64);
-                hook_metrics.1.inc_by(stats.prompt_tokens as u64);
-                if stats.finish == hauski_brain::FinishReason::Cancelled {
-                    hook_metrics.2.inc();
-                }
-            });
-            Some(LlmPool::start(
-                model,
-                id,
-                limits.max_concurrent_generations,
-                limits.max_queued_generations,
-                on_finished,
-            )?)
-        }
+    })
+}
+
+/// The LLM's worker pool, reporting each generation to the metrics and the
+/// stage budgets, and its id in models.yml.
+fn load_llm(
+    app: &App,
+    metrics: &Metrics,
+    stages: &Arc<super::budgets::Stages>,
+) -> Result<Option<(LlmPool, String)>> {
+    let model = match app.load_llm() {
+        Ok(model) => model,
         Err(e) => {
             tracing::warn!(error = %format!("{e:#}"), "the LLM is off");
-            None
+            return Ok(None);
         }
     };
-    Ok(LoadedEngines {
-        llm,
-        embedder,
-        transcriber,
-        voice,
-        loaded,
-    })
+    let id = app.llm_entry()?.id.clone();
+    let hook_metrics = (
+        metrics.completion_tokens.clone(),
+        metrics.prompt_tokens.clone(),
+        metrics.generations_cancelled.clone(),
+    );
+    let stages = stages.clone();
+    let on_finished = Arc::new(move |stats: &hauski_brain::GenerationStats| {
+        stages.observe_generation(stats);
+        hook_metrics.0.inc_by(stats.completion_tokens as u64);
+        hook_metrics.1.inc_by(stats.prompt_tokens as u64);
+        if stats.finish == hauski_brain::FinishReason::Cancelled {
+            hook_metrics.2.inc();
+        }
+    });
+    let limits = &app.config.limits.api;
+    let pool = LlmPool::start(
+        model,
+        id.clone(),
+        limits.max_concurrent_generations,
+        limits.max_queued_generations,
+        on_finished,
+    )?;
+    Ok(Some((pool, id)))
 }
 
 /// The notes index, if any folder was indexed, kept fresh by a watcher thread

@@ -80,7 +80,7 @@ impl Layout {
         self.bin().join("hauski")
     }
 
-    /// The private library dir: shared libraries, the helper, shipped models.
+    /// The private library dir: shared libraries (ONNX Runtime), shipped models.
     pub fn lib(&self) -> PathBuf {
         self.prefix.join("lib/hauski")
     }
