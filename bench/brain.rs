@@ -242,7 +242,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
 
     hauski_brain::notes::Manifest::default().save(&dir.join("manifest.json"))?;
     let loaded = load_in_fresh_process(app, data)?;
-    let store = HybridStore::open(dir, embedder.dimensions())?;
+    let mut store = HybridStore::open(dir, embedder.dimensions())?;
 
     eprintln!("bench brain: {QUERIES} searches");
     let queries: Vec<String> = (0..QUERIES).map(|_| rng.phrase(6)).collect();
@@ -324,6 +324,15 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         })
         .collect();
 
+    let index_bytes_on_disk = store.stats().bytes_on_disk;
+    let corpus = crate::brain_edits::Corpus {
+        chunks: &chunks,
+        vectors: &vectors,
+        ids: &ids,
+    };
+    let after_edits =
+        crate::brain_edits::measure(&mut store, &embedder, &corpus, &queries, TOP_K, RECALL_QUERIES)?;
+
     let report = json!({
         "corpus": { "chunks": chunks.len(), "seed": SEED, "words_per_chunk": "30-49" },
         "machine": { "cores": std::thread::available_parallelism().map_or(1, usize::from) },
@@ -332,7 +341,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         "index": {
             "build_s": build_s,
             "load_s": loaded["load_s"],
-            "bytes_on_disk": store.stats().bytes_on_disk,
+            "bytes_on_disk": index_bytes_on_disk,
             "memory_bytes": loaded["memory_bytes"],
         },
         "search": {
@@ -346,6 +355,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         },
         "hnsw_recall_at_10": recall,
         "hnsw_ef_sweep": sweep,
+        "after_edits": after_edits,
     });
     publish(args, "brain", &report, &table(&report))
 }
@@ -405,6 +415,25 @@ fn table(r: &Value) -> String {
         format!(
             "| loaded index memory (MB) | {:.0} |",
             r["index"]["memory_bytes"].as_f64().unwrap_or(0.0) / 1e6
+        ),
+        format!(
+            "| after {} chunks edited and {} deleted: search with the query's own embedding, p50 / p95 (ms; target p95 < 10) | {} / {} |",
+            r["after_edits"]["edited"],
+            r["after_edits"]["deleted"],
+            cell(&r["after_edits"]["search_with_query_embedding_ms"]["p50"], 2),
+            cell(&r["after_edits"]["search_with_query_embedding_ms"]["p95"], 2)
+        ),
+        format!(
+            "| … of it the search alone, p50 / p95 (ms); BM25 / HNSW alone, p50 | {} / {}; {} / {} |",
+            cell(&r["after_edits"]["search_alone_ms"]["p50"], 2),
+            cell(&r["after_edits"]["search_alone_ms"]["p95"], 2),
+            cell(&r["after_edits"]["bm25_alone_ms"]["p50"], 2),
+            cell(&r["after_edits"]["hnsw_alone_ms"]["p50"], 2)
+        ),
+        format!(
+            "| … HNSW recall@10 vs exact over the live chunks (target ≥ 0.95); deleted chunks returned | {} ; {} |",
+            cell(&r["after_edits"]["hnsw_recall_at_10"], 3),
+            r["after_edits"]["deleted_returned"]
         ),
     ]
     .join("\n")

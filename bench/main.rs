@@ -6,6 +6,7 @@
 mod adapters;
 mod api;
 mod brain;
+mod brain_edits;
 mod bus;
 mod check;
 mod nats;

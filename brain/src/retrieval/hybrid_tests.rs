@@ -187,3 +187,68 @@ fn wrong_dimensions_are_refused() {
         .expect_err("refused");
     assert!(matches!(err, RetrievalError::Dimensions { .. }));
 }
+
+/// A reproducible point on the unit sphere.
+fn random_unit(seed: &mut u64, dims: usize) -> Vec<f32> {
+    let v: Vec<f32> = (0..dims)
+        .map(|_| {
+            *seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            ((*seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+        })
+        .collect();
+    unit(&v)
+}
+
+#[test]
+fn after_edits_and_deletes_searches_find_the_live_documents_and_never_the_dead() {
+    let dims = 16;
+    let mut seed = 7;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = HybridStore::open(dir.path(), dims).expect("opens");
+    let mut vectors: BTreeMap<String, Vec<f32>> = (0..600)
+        .map(|i| (format!("d{i}"), random_unit(&mut seed, dims)))
+        .collect();
+    store
+        .upsert(vectors.iter().map(|(id, v)| doc(id, "note", v, "n.md")).collect())
+        .expect("upsert");
+    store.persist().expect("persist");
+    // A tenth replaced with new meanings, a tenth deleted: dead points, too
+    // few for a rebuild.
+    let edited: Vec<String> = (0..600).step_by(10).map(|i| format!("d{i}")).collect();
+    let deleted: Vec<String> = (5..600).step_by(10).map(|i| format!("d{i}")).collect();
+    let replacements: Vec<Document> = edited
+        .iter()
+        .map(|id| {
+            let v = random_unit(&mut seed, dims);
+            vectors.insert(id.clone(), v.clone());
+            doc(id, "note", &v, "n.md")
+        })
+        .collect();
+    store.upsert(replacements).expect("upsert");
+    assert_eq!(store.delete(&deleted).expect("delete"), deleted.len());
+    for id in &deleted {
+        vectors.remove(id);
+    }
+    store.persist().expect("persist");
+    assert!(store.dead > 0, "the edits left dead points");
+
+    let mut found_of_exact = 0;
+    let queries = 50;
+    for _ in 0..queries {
+        let q = random_unit(&mut seed, dims);
+        let ann = store.ann_search(&q, 10);
+        assert_eq!(ann.len(), 10, "{ann:?}");
+        assert!(!ann.iter().any(|id| deleted.contains(id)), "a deleted document came back: {ann:?}");
+        let mut exact: Vec<(f32, &String)> =
+            vectors.iter().map(|(id, v)| (v.iter().zip(&q).map(|(a, b)| a * b).sum(), id)).collect();
+        exact.sort_by(|a, b| b.0.total_cmp(&a.0));
+        found_of_exact += exact.iter().take(10).filter(|(_, id)| ann.contains(id)).count();
+    }
+    let recall = found_of_exact as f64 / (queries * 10) as f64;
+    assert!(recall >= 0.95, "recall@10 after edits {recall}");
+    // An edited document is found by its new meaning, not its old one.
+    for id in &edited {
+        let ann = store.ann_search(&vectors[id], 1);
+        assert_eq!(ann.first(), Some(id));
+    }
+}
