@@ -42,7 +42,12 @@ pub(crate) fn measure(
         .collect();
     let new_texts: Vec<String> = edited
         .iter()
-        .map(|&i| format!("{} Changed: the neighbour has the spare key now.", corpus.chunks[i]))
+        .map(|&i| {
+            format!(
+                "{} Changed: the neighbour has the spare key now.",
+                corpus.chunks[i]
+            )
+        })
         .collect();
     let started = Instant::now();
     let mut new_vectors = Vec::with_capacity(new_texts.len());
@@ -58,7 +63,11 @@ pub(crate) fn measure(
             id: corpus.ids[i].clone(),
             text,
             embedding: v.clone(),
-            fields: [("path".to_string(), corpus.ids[i].split('#').next().unwrap_or_default().to_string())].into(),
+            fields: [(
+                "path".to_string(),
+                corpus.ids[i].split('#').next().unwrap_or_default().to_string(),
+            )]
+            .into(),
         })
         .collect();
     store.upsert(replacements)?;
@@ -123,7 +132,11 @@ pub(crate) fn measure(
             let mut exact: Vec<(f32, &str)> = live.iter().map(|(id, v)| (cosine(q, v), *id)).collect();
             exact.sort_by(|a, b| b.0.total_cmp(&a.0));
             let ann = store.ann_search(q, 10);
-            exact.iter().take(10).filter(|(_, id)| ann.iter().any(|a| a == id)).count()
+            exact
+                .iter()
+                .take(10)
+                .filter(|(_, id)| ann.iter().any(|a| a == id))
+                .count()
         })
         .sum();
     let recall = found as f64 / (recall_queries.min(query_vectors.len()) * 10) as f64;

@@ -192,7 +192,9 @@ fn wrong_dimensions_are_refused() {
 fn random_unit(seed: &mut u64, dims: usize) -> Vec<f32> {
     let v: Vec<f32> = (0..dims)
         .map(|_| {
-            *seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            *seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             ((*seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
         })
         .collect();
@@ -238,9 +240,14 @@ fn after_edits_and_deletes_searches_find_the_live_documents_and_never_the_dead()
         let q = random_unit(&mut seed, dims);
         let ann = store.ann_search(&q, 10);
         assert_eq!(ann.len(), 10, "{ann:?}");
-        assert!(!ann.iter().any(|id| deleted.contains(id)), "a deleted document came back: {ann:?}");
-        let mut exact: Vec<(f32, &String)> =
-            vectors.iter().map(|(id, v)| (v.iter().zip(&q).map(|(a, b)| a * b).sum(), id)).collect();
+        assert!(
+            !ann.iter().any(|id| deleted.contains(id)),
+            "a deleted document came back: {ann:?}"
+        );
+        let mut exact: Vec<(f32, &String)> = vectors
+            .iter()
+            .map(|(id, v)| (v.iter().zip(&q).map(|(a, b)| a * b).sum(), id))
+            .collect();
         exact.sort_by(|a, b| b.0.total_cmp(&a.0));
         found_of_exact += exact.iter().take(10).filter(|(_, id)| ann.contains(id)).count();
     }
