@@ -142,18 +142,10 @@ impl<'m> Conversation<'m> {
             completion_tokens += 1;
             first_token_at.get_or_insert_with(|| started.elapsed());
 
-            // Put the token into the KV cache before deciding anything, so the
-            // cache always matches `cached` even when generation ends here.
-            batch.clear();
-            let pos = i32::try_from(self.cached.len()).unwrap_or(i32::MAX);
-            batch
-                .add(token, pos, &[0], true)
-                .map_err(|e| BrainError::engine("batching", e))?;
-            self.context
-                .decode(&mut batch)
-                .map_err(|e| BrainError::engine("decoding", e))?;
-            self.cached.push(token);
-
+            // The text goes out before the token is decoded for the next one:
+            // decoding takes a whole token's time (30–45 ms here) and the
+            // piece is already known, so the first sentence reaches Piper,
+            // and the first token an API client, that much sooner.
             let piece = joiner.push(&vocab.token_to_piece(token, false, None));
             let (out, stopped) = match scanner.push(&piece) {
                 Scan::Emit(out) => (out, false),
@@ -167,6 +159,18 @@ impl<'m> Conversation<'m> {
                 finish = FinishReason::Stop;
                 break;
             }
+
+            // A token that ends generation is never decoded, so the KV cache
+            // always holds exactly `cached`.
+            batch.clear();
+            let pos = i32::try_from(self.cached.len()).unwrap_or(i32::MAX);
+            batch
+                .add(token, pos, &[0], true)
+                .map_err(|e| BrainError::engine("batching", e))?;
+            self.context
+                .decode(&mut batch)
+                .map_err(|e| BrainError::engine("decoding", e))?;
+            self.cached.push(token);
         }
         if finish != FinishReason::Cancelled {
             let rest = scanner.flush();
