@@ -268,21 +268,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     }
     latencies.sort_by(f64::total_cmp);
 
-    // Each ranker alone, on the same queries and candidate count as the
-    // hybrid search (which runs them side by side).
-    let candidates = HybridStore::candidates_for(TOP_K);
-    let mut lexical_ms = Vec::with_capacity(QUERIES);
-    let mut semantic_ms = Vec::with_capacity(QUERIES);
-    for (q, v) in queries.iter().zip(&query_vectors) {
-        let started = Instant::now();
-        store.lexical_search(q, candidates)?;
-        lexical_ms.push(started.elapsed().as_secs_f64() * 1000.0);
-        let started = Instant::now();
-        store.ann_search(v, candidates);
-        semantic_ms.push(started.elapsed().as_secs_f64() * 1000.0);
-    }
-    lexical_ms.sort_by(f64::total_cmp);
-    semantic_ms.sort_by(f64::total_cmp);
+    let (lexical_ms, semantic_ms) = rankers_alone_ms(&store, &queries, &query_vectors, TOP_K)?;
 
     eprintln!("bench brain: HNSW recall against exact search");
     let ids: Vec<String> = (0..chunks.len())
@@ -358,6 +344,29 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         "after_edits": after_edits,
     });
     publish(args, "brain", &report, &table(&report))
+}
+
+/// Each ranker alone, on the same queries and candidate count as the hybrid
+/// search (which runs them side by side): sorted BM25 and HNSW times in ms.
+pub(crate) fn rankers_alone_ms(
+    store: &HybridStore,
+    queries: &[String],
+    query_vectors: &[Vec<f32>],
+    top_k: usize,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let candidates = HybridStore::candidates_for(top_k);
+    let (mut lexical_ms, mut semantic_ms) = (Vec::new(), Vec::new());
+    for (q, v) in queries.iter().zip(query_vectors) {
+        let started = Instant::now();
+        store.lexical_search(q, candidates)?;
+        lexical_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        let started = Instant::now();
+        store.ann_search(v, candidates);
+        semantic_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    lexical_ms.sort_by(f64::total_cmp);
+    semantic_ms.sort_by(f64::total_cmp);
+    Ok((lexical_ms, semantic_ms))
 }
 
 fn table(r: &Value) -> String {

@@ -112,18 +112,7 @@ pub(crate) fn measure(
     latencies.sort_by(f64::total_cmp);
     search_alone.sort_by(f64::total_cmp);
     // Each ranker alone, as the fresh index's figures have them.
-    let candidates = HybridStore::candidates_for(top_k);
-    let (mut bm25_ms, mut hnsw_ms) = (Vec::new(), Vec::new());
-    for (q, v) in queries.iter().zip(&query_vectors) {
-        let started = Instant::now();
-        store.lexical_search(q, candidates)?;
-        bm25_ms.push(started.elapsed().as_secs_f64() * 1000.0);
-        let started = Instant::now();
-        store.ann_search(v, candidates);
-        hnsw_ms.push(started.elapsed().as_secs_f64() * 1000.0);
-    }
-    bm25_ms.sort_by(f64::total_cmp);
-    hnsw_ms.sort_by(f64::total_cmp);
+    let (bm25_ms, hnsw_ms) = crate::brain::rankers_alone_ms(store, queries, &query_vectors, top_k)?;
 
     let found: usize = query_vectors
         .iter()
