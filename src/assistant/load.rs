@@ -197,8 +197,8 @@ fn load_engines(app: &App, metrics: &Metrics, stages: &Arc<super::budgets::Stage
     // and mostly one core's work, so it runs beside the others.
     let (voice, transcriber, embedder, llm) = std::thread::scope(|scope| {
         let voice = scope.spawn(|| load_voice(app));
-        let transcriber = load_transcriber(app);
-        let embedder = load_embedder(app);
+        let transcriber = or_off(app.load_transcriber(), "speech recognition is off");
+        let embedder = or_off(app.load_embedder(), "embeddings are off");
         let llm = load_llm(app, metrics, stages);
         let voice = voice.join().unwrap_or_else(|_| {
             tracing::error!("loading the voice failed unexpectedly; speech synthesis is off");
@@ -206,7 +206,7 @@ fn load_engines(app: &App, metrics: &Metrics, stages: &Arc<super::budgets::Stage
         });
         (voice, transcriber, embedder, llm)
     });
-    let (transcriber, embedder, llm) = (transcriber?, embedder?, llm?);
+    let llm = llm?;
     let mut loaded = Vec::new();
     if transcriber.is_some() {
         loaded.push((
@@ -248,14 +248,16 @@ fn chosen_id(app: &App, kind: crate::config::ModelKind, preferred: &[String]) ->
     Ok(app.choose(kind, preferred, None)?.id.clone())
 }
 
-fn load_transcriber(app: &App) -> Result<Option<Arc<hauski_voice::Transcriber>>> {
-    Ok(match app.load_transcriber() {
-        Ok(t) => Some(Arc::new(t)),
+/// An engine that loaded, or `None` with the reason logged: the daemon
+/// serves on without it.
+fn or_off<T>(loaded: Result<T>, off: &str) -> Option<Arc<T>> {
+    match loaded {
+        Ok(engine) => Some(Arc::new(engine)),
         Err(e) => {
-            tracing::warn!(error = %format!("{e:#}"), "speech recognition is off");
+            tracing::warn!(error = %format!("{e:#}"), "{off}");
             None
         }
-    })
+    }
 }
 
 /// The voice and its id in models.yml.
@@ -276,16 +278,6 @@ fn load_voice(app: &App) -> Option<(Arc<Mutex<hauski_voice::PiperVoice>>, String
             None
         }
     }
-}
-
-fn load_embedder(app: &App) -> Result<Option<Arc<hauski_brain::Embedder>>> {
-    Ok(match app.load_embedder() {
-        Ok(e) => Some(Arc::new(e)),
-        Err(e) => {
-            tracing::warn!(error = %format!("{e:#}"), "embeddings are off");
-            None
-        }
-    })
 }
 
 /// The LLM's worker pool, reporting each generation to the metrics and the
