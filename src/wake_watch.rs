@@ -53,6 +53,11 @@ impl WakeWatch {
         Some((fed_ms - detection.timestamp_ms as f64).max(0.0))
     }
 
+    /// Whether a wake word may be on its way: see [`WakeStream::undecided`].
+    pub fn undecided(&self) -> bool {
+        self.stream.as_ref().is_some_and(WakeStream::undecided)
+    }
+
     /// Feeds one block; the wake words detected in it.
     pub fn push(&mut self, block: &[f32]) -> Vec<WakeDetection> {
         if self.stream.is_none() && Instant::now() >= self.retry_at {

@@ -65,15 +65,10 @@ impl WakeWords {
         if let Err(why) = &features {
             tracing::warn!("{why}; wake words are off");
         }
-        let w = &app.config.limits.wake;
         Self {
             entries,
             features,
-            settings: WakeSettings {
-                threshold: w.threshold,
-                patience: w.patience,
-                refractory_ms: w.refractory_ms,
-            },
+            settings: app.config.limits.wake.settings(),
             loaded: OnceLock::new(),
         }
     }

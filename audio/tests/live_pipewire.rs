@@ -63,6 +63,15 @@ impl Heard {
             .count()
     }
 
+    fn blocks_since(&self, since: Instant) -> usize {
+        self.blocks
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(t, _)| *t > since)
+            .count()
+    }
+
     fn peak_since(&self, since: Instant) -> f32 {
         self.blocks
             .lock()
@@ -123,6 +132,29 @@ fn playback_reaches_only_its_sink_stops_at_once_and_follows_a_returning_sink() {
     playback.play(&tone(5.0));
     let playing = Instant::now();
     kitchen.wait_for("the long tone to start", |h| h.loud_since(playing) >= 3);
+
+    // A wake word not yet confirmed: pause silences as stop does but keeps
+    // the rest, which resume plays on.
+    let paused = Instant::now();
+    playback.pause();
+    kitchen.wait_for("silence after pause", |h| h.silent_after(paused).is_some());
+    let silent = kitchen.silent_after(paused).unwrap_or(paused);
+    let kept = playback.queued_s();
+    kitchen.wait_for("more silence while paused", |h| h.blocks_since(silent) >= 10);
+    assert!(kitchen.loud_since(silent) == 0, "paused playback was heard");
+    assert!(
+        (playback.queued_s() - kept).abs() < 1e-9 && kept > 3.0,
+        "the queue changed while paused: {kept} s, then {} s",
+        playback.queued_s()
+    );
+    let resumed = Instant::now();
+    playback.resume();
+    kitchen.wait_for("the tone again after resume", |h| h.loud_since(resumed) >= 3);
+    println!(
+        "pause → silence at the monitor: {} ms",
+        (silent - paused).as_millis()
+    );
+
     let stop = Instant::now();
     let dropped = playback.stop();
     assert!(dropped > 3.0, "dropped only {dropped} s");

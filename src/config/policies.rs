@@ -86,6 +86,17 @@ pub struct WakeLimits {
     pub refractory_ms: u64,
 }
 
+impl WakeLimits {
+    /// The detector's settings these limits give.
+    pub fn settings(&self) -> hauski_voice::wake::WakeSettings {
+        hauski_voice::wake::WakeSettings {
+            threshold: self.threshold,
+            patience: self.patience,
+            refractory_ms: self.refractory_ms,
+        }
+    }
+}
+
 impl Default for WakeLimits {
     fn default() -> Self {
         let settings = hauski_voice::wake::WakeSettings::default();

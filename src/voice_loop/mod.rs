@@ -185,9 +185,18 @@ fn listen(
     // The partial transcript in flight, stopped when a turn needs the cores.
     let mut partial_abort = Arc::new(AtomicBool::new(false));
     let mut speculation: Option<Speculation> = None;
+    // Whether playback is paused for a wake word the next chunk may confirm.
+    let mut held = false;
     for block in frames {
         parts.state.health.beat("voice_loop");
         let detections = wake.push(&block);
+        // A barge-in's first chunk silences the answer at once; the chunk
+        // that confirms it stops playback, one that does not plays on.
+        if wake.undecided() && !held {
+            tracing::debug!("a wake word may be coming; playback paused");
+            playback.pause();
+            held = true;
+        }
         let active_profile = parts.state.profile.name();
         let reports = Reports {
             detections: &detections,
@@ -253,6 +262,11 @@ fn listen(
                 }
                 Action::GiveUp => {}
             }
+        }
+        if held && !wake.undecided() {
+            // Stopped by the wake word's action, or not confirmed: plays on.
+            playback.resume();
+            held = false;
         }
     }
     Err("the capture stopped".into())

@@ -42,12 +42,7 @@ fn engine() -> WakeEngine {
 /// The settings the daemon uses: policies/limits.yaml's `wake:`.
 fn shipped_settings() -> WakeSettings {
     let config = hauski::config::Config::load(Some(&repo())).expect("the repository's config loads");
-    let wake = &config.limits.wake;
-    WakeSettings {
-        threshold: wake.threshold,
-        patience: wake.patience,
-        refractory_ms: wake.refractory_ms,
-    }
+    config.limits.wake.settings()
 }
 
 fn to_f32(samples: &[i16]) -> Vec<f32> {
@@ -332,6 +327,18 @@ fn negatives(babble_bed: &mut Vec<f32>) -> Vec<(String, Vec<f32>)> {
     parts
 }
 
+/// The last sample louder than −34 dBFS, in ms from the start.
+fn word_end_ms(audio: &[f32]) -> f64 {
+    let last = audio.iter().rposition(|s| s.abs() > 0.02).unwrap_or(0);
+    last as f64 * 1000.0 / RATE as f64
+}
+
+/// The `q` quantile of sorted figures (nearest rank).
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    let rank = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len().max(1));
+    sorted.get(rank - 1).copied().unwrap_or(f64::NAN)
+}
+
 /// CPU seconds this thread has used, from /proc.
 fn thread_cpu_seconds() -> f64 {
     hauski::procfs::cpu_seconds("/proc/thread-self/stat").unwrap_or_default()
@@ -352,16 +359,23 @@ fn hey_hauski_is_heard_in_unseen_voices_and_almost_never_elsewhere() {
 
     let mut missed = Vec::new();
     let mut lowest_peaks = Vec::new();
+    let mut lags_ms = Vec::new();
     for (name, samples) in &variants {
         let mut stream = engine.stream().expect("stream");
         let audio = [vec![0.0; RATE], samples.clone(), vec![0.0; RATE / 2]].concat();
         let mut found = stream.push(&audio).expect("push");
         found.extend(stream.finish().expect("finish"));
-        if found.is_empty() {
-            missed.push(name.clone());
+        match found.first() {
+            None => missed.push(name.clone()),
+            // Where the word's end can be told from the audio (no noise after it).
+            Some(detection) if name.ends_with("plain") => {
+                lags_ms.push(detection.timestamp_ms as f64 - word_end_ms(&audio));
+            }
+            Some(_) => {}
         }
         lowest_peaks.push((stream.take_peak_score(), name.clone()));
     }
+    lags_ms.sort_by(f64::total_cmp);
     lowest_peaks.sort_by(|a, b| a.0.total_cmp(&b.0));
     let detected = variants.len() - missed.len();
     let detection_rate = detected as f64 / variants.len() as f64;
@@ -401,6 +415,11 @@ fn hey_hauski_is_heard_in_unseen_voices_and_almost_never_elsewhere() {
         "false_accepts_heard": false_accepts,
         "lowest_scores_of_the_wake_word": lowest_peaks.iter().take(8).map(|(s, n)| json!([s, n])).collect::<Vec<_>>(),
         "highest_scores_elsewhere": closest.iter().take(8).map(|(s, n)| json!([s, n])).collect::<Vec<_>>(),
+        "lag_after_word_end_ms": {
+            "variants": lags_ms.len(),
+            "p50": percentile(&lags_ms, 0.5),
+            "p95": percentile(&lags_ms, 0.95),
+        },
         "cpu_seconds_per_hour_of_audio": cpu / hours,
         "cpu_percent_of_one_core_while_sound": cpu / (hours * 3600.0) * 100.0,
         "threshold": engine.settings().threshold,

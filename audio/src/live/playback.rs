@@ -38,6 +38,8 @@ struct Shared {
     /// Set from `set_sink` until the new stream exists: the old one must not
     /// play what was queued for the new sink.
     retargeting: AtomicBool,
+    /// Set by `pause` until `resume` or `stop`: silence plays, the queue waits.
+    paused: AtomicBool,
     drained: Condvar,
     events: Mutex<Sender<PlaybackEvent>>,
     /// What other streams are turned down to while HausKI speaks: f32 bits,
@@ -88,6 +90,7 @@ impl Playback {
         let shared = Arc::new(Shared {
             queue: Mutex::new(VecDeque::new()),
             retargeting: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
             drained: Condvar::new(),
             events: Mutex::new(events_tx),
             duck_level: AtomicU32::new(NO_DUCKING),
@@ -140,8 +143,22 @@ impl Playback {
         let mut queue = self.shared.queue.lock().unwrap_or_else(|p| p.into_inner());
         let dropped = queue.len();
         queue.clear();
+        self.shared.paused.store(false, Ordering::SeqCst);
         self.shared.drained.notify_all();
         dropped as f64 / f64::from(self.rate)
+    }
+
+    /// Plays silence from the next quantum on and keeps what is queued, until
+    /// [`Playback::resume`] or [`Playback::stop`]. A wake word heard but not
+    /// yet confirmed holds the answer this way: a barge-in is silent at the
+    /// sink a chunk sooner, and one that is not confirmed costs a short pause.
+    pub fn pause(&self) {
+        self.shared.paused.store(true, Ordering::SeqCst);
+    }
+
+    /// Plays on what [`Playback::pause`] held.
+    pub fn resume(&self) {
+        self.shared.paused.store(false, Ordering::SeqCst);
     }
 
     /// Seconds of audio queued and not yet handed to PipeWire.
@@ -291,7 +308,8 @@ fn open_stream(
             };
             let mut queue = fill.queue.lock().unwrap_or_else(|p| p.into_inner());
             let had_audio = !queue.is_empty();
-            let hold = fill.retargeting.load(Ordering::SeqCst);
+            let retargeting = fill.retargeting.load(Ordering::SeqCst);
+            let hold = retargeting || fill.paused.load(Ordering::SeqCst);
             for frame in bytes[..frames * 4].chunks_exact_mut(4) {
                 let sample = if hold {
                     0.0
@@ -313,7 +331,8 @@ fn open_stream(
             // This callback runs on the main loop's thread (no RT_PROCESS),
             // where PipeWire proxies may be used.
             if let Some(ducker) = &ducker {
-                ducker.set(if had_audio && !hold {
+                // A pause is too short to let other streams up for.
+                ducker.set(if had_audio && !retargeting {
                     fill.duck_level()
                 } else {
                     None

@@ -88,6 +88,14 @@ impl WakeStream {
         self.push(&vec![0.0; missing])
     }
 
+    /// Whether a wake word's last chunk was over the threshold without (yet)
+    /// the chunks in a row that make a detection: the next chunk decides.
+    pub fn undecided(&self) -> bool {
+        self.over
+            .iter()
+            .any(|&over| over > 0 && over < self.settings.patience)
+    }
+
     /// The highest score any wake word reached since the last call: how
     /// close other sounds come (tests, tuning the threshold).
     pub fn take_peak_score(&mut self) -> f32 {
