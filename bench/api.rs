@@ -122,6 +122,27 @@ fn direct_chat(
     })
 }
 
+/// `runs` pairs of one direct and one HTTP call, back to back, the two
+/// taking turns going first so neither always follows the other's leftovers
+/// (whisper's and llama.cpp's OpenMP threads spin on after their work).
+fn interleaved<T>(
+    runs: usize,
+    mut direct: impl FnMut() -> Result<T>,
+    mut http: impl FnMut() -> Result<T>,
+) -> Result<(Vec<T>, Vec<T>)> {
+    let (mut directs, mut https) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for i in 0..runs {
+        if i % 2 == 0 {
+            directs.push(direct()?);
+            https.push(http()?);
+        } else {
+            https.push(http()?);
+            directs.push(direct()?);
+        }
+    }
+    Ok((directs, https))
+}
+
 fn overhead_pct(http: f64, direct: f64) -> f64 {
     (http - direct) / direct.max(1e-9) * 100.0
 }
@@ -190,16 +211,11 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     let (params, first_only) = (params_for(MAX_TOKENS)?, params_for(2)?);
     direct_chat(&mut conversation, &params)?;
     http_chat(&base, MAX_TOKENS)?;
-    let (mut direct, mut http) = (Vec::new(), Vec::new());
-    for i in 0..args.runs {
-        if i % 2 == 0 {
-            direct.push(direct_chat(&mut conversation, &params)?);
-            http.push(http_chat(&base, MAX_TOKENS)?);
-        } else {
-            http.push(http_chat(&base, MAX_TOKENS)?);
-            direct.push(direct_chat(&mut conversation, &params)?);
-        }
-    }
+    let (direct, http) = interleaved(
+        args.runs,
+        || direct_chat(&mut conversation, &params),
+        || http_chat(&base, MAX_TOKENS),
+    )?;
     let ttft = |runs: &[Timed]| median(runs.iter().map(|t| t.first_token_ms).collect());
     let tps = |runs: &[Timed]| median(runs.iter().map(|t| t.tokens_per_s).collect());
     let (direct_ttft, http_ttft) = (ttft(&direct), ttft(&http));
@@ -207,22 +223,19 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     // difference cancels most of what drifts between pairs (cache, clock,
     // the other core's work), a steadier estimate than two medians.
     eprintln!("bench api: first token alone ({FIRST_TOKEN_PAIRS} pairs)");
-    let mut differences = Vec::with_capacity(FIRST_TOKEN_PAIRS);
-    let mut first_direct = Vec::with_capacity(FIRST_TOKEN_PAIRS);
-    for i in 0..FIRST_TOKEN_PAIRS {
-        let (d, h) = if i % 2 == 0 {
-            let d = direct_chat(&mut conversation, &first_only)?;
-            (d, http_chat(&base, 2)?)
-        } else {
-            let h = http_chat(&base, 2)?;
-            (direct_chat(&mut conversation, &first_only)?, h)
-        };
-        differences.push(h.first_token_ms - d.first_token_ms);
-        first_direct.push(d.first_token_ms);
-    }
+    let (first_direct, first_http) = interleaved(
+        FIRST_TOKEN_PAIRS,
+        || direct_chat(&mut conversation, &first_only),
+        || http_chat(&base, 2),
+    )?;
+    let differences: Vec<f64> = first_direct
+        .iter()
+        .zip(&first_http)
+        .map(|(d, h)| h.first_token_ms - d.first_token_ms)
+        .collect();
     let paired_ttft_ms = median(differences.clone());
     // The overhead's 95 % interval, in per cent of the direct path's mean.
-    let direct_mean = first_direct.iter().sum::<f64>() / first_direct.len() as f64;
+    let direct_mean = first_direct.iter().map(|t| t.first_token_ms).sum::<f64>() / first_direct.len() as f64;
     let (mean_diff, low_diff, high_diff) = mean_ci95(&differences);
     let pct = |ms: f64| ms / direct_mean.max(1e-9) * 100.0;
     let (direct_tps, http_tps) = (tps(&direct), tps(&http));
@@ -250,7 +263,6 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     let wav = std::fs::read(&jfk).with_context(|| format!("cannot read {}", jfk.display()))?;
     let transcriber = state.engines.transcriber.clone().context("no ASR model loaded")?;
     let voice = state.engines.voice.clone().context("no voice loaded")?;
-    let (mut asr_direct, mut asr_http, mut tts_direct, mut tts_http) = (vec![], vec![], vec![], vec![]);
     let speech_body =
         json!({"model": "tts-1", "voice": "alloy", "input": SPEECH, "response_format": "wav"}).to_string();
     let asr_direct_once = || -> Result<f64> {
@@ -285,28 +297,11 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         response.body_mut().read_to_vec()?;
         Ok(started.elapsed().as_secs_f64() * 1000.0)
     };
-    // Each engine warmed up first; pairs alternate which path goes first, so
-    // neither always follows the other's leftovers (whisper's OpenMP threads spin on).
+    // Each engine warmed up first.
     asr_direct_once()?;
-    for i in 0..args.runs {
-        if i % 2 == 0 {
-            asr_direct.push(asr_direct_once()?);
-            asr_http.push(asr_http_once()?);
-        } else {
-            asr_http.push(asr_http_once()?);
-            asr_direct.push(asr_direct_once()?);
-        }
-    }
+    let (asr_direct, asr_http) = interleaved(args.runs, asr_direct_once, asr_http_once)?;
     tts_direct_once()?;
-    for i in 0..args.runs {
-        if i % 2 == 0 {
-            tts_direct.push(tts_direct_once()?);
-            tts_http.push(tts_http_once()?);
-        } else {
-            tts_http.push(tts_http_once()?);
-            tts_direct.push(tts_direct_once()?);
-        }
-    }
+    let (tts_direct, tts_http) = interleaved(args.runs, tts_direct_once, tts_http_once)?;
     let (asr_d, asr_h, tts_d, tts_h) = (
         median(asr_direct),
         median(asr_http),
