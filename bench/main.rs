@@ -9,6 +9,7 @@ mod brain;
 mod brain_edits;
 mod bus;
 mod check;
+mod embed_engines;
 mod nats;
 mod procfs;
 mod report;

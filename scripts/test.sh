@@ -28,6 +28,7 @@ scripts/install-deps.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 scripts/fetch-gemma.sh
 scripts/fetch-wake-features.sh
+scripts/export-embedder.sh
 scripts/clean-stale-links.sh
 
 phase "cargo fmt --check"

@@ -141,11 +141,40 @@ impl App {
         Ok(LanguageModel::load(&self.model_path(entry), config)?)
     }
 
+    /// The embedder: the ONNX graph on ONNX Runtime when models.yml's first
+    /// default is present (scripts/export-embedder.sh writes it), else the
+    /// safetensors on candle. The tokenizer sits beside the safetensors, in
+    /// whichever model root has it.
     pub fn load_embedder(&self) -> Result<Embedder> {
         let entry = self.choose(ModelKind::Embed, &self.config.models.defaults.embed, None)?;
         let path = self.model_path(entry);
-        let dir = path.parent().unwrap_or(Path::new("."));
-        Ok(Embedder::load(dir)?)
+        let beside = |file: &str| {
+            let located = self.roots.locate(&entry.path.with_file_name(file));
+            located
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        };
+        if path.extension().is_some_and(|e| e == "onnx") {
+            load_onnxruntime()?;
+            return Ok(Embedder::load_onnx(
+                &path,
+                &beside("tokenizer.json"),
+                self.threads,
+            )?);
+        }
+        Ok(Embedder::load(&beside("model.safetensors"))?)
+    }
+
+    /// The embedder on candle whatever the defaults say: the bench compares it
+    /// with the default.
+    pub fn load_candle_embedder(&self) -> Result<Embedder> {
+        let entry = self
+            .config
+            .models
+            .find("minilm-l6-v2")
+            .context("models.yml lost the entry minilm-l6-v2 (the safetensors)")?;
+        let weights = self.model_path(entry);
+        Ok(Embedder::load(weights.parent().unwrap_or(Path::new(".")))?)
     }
 
     /// Where the notes index lives.

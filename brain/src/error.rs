@@ -20,6 +20,8 @@ pub enum BrainError {
         budget: u32,
         context: u32,
     },
+    #[error("the embedding model's file {path} is missing; {fix}")]
+    EmbedMissing { path: PathBuf, fix: &'static str },
     #[error("cannot load the embedding model in {path}: {reason}")]
     EmbedLoad { path: PathBuf, reason: String },
     #[error("indexing notes failed: {0}")]

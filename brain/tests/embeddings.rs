@@ -1,23 +1,69 @@
 //! all-MiniLM-L6-v2 on candle: the sentence-transformers reference value,
-//! batching that changes nothing, unit-length output.
+//! batching that changes nothing, unit-length output; and the ONNX graph
+//! scripts/export-embedder.sh writes, on ONNX Runtime, giving candle's vectors.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use hauski_brain::{Embedder, cosine};
 
+fn shared_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/models/embed/all-MiniLM-L6-v2");
+    assert!(
+        dir.is_dir(),
+        "{} missing: ../shared must sit beside the repo",
+        dir.display()
+    );
+    dir
+}
+
 fn embedder() -> &'static Embedder {
     static E: OnceLock<Embedder> = OnceLock::new();
-    E.get_or_init(|| {
-        let dir =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/models/embed/all-MiniLM-L6-v2");
-        assert!(
-            dir.is_dir(),
-            "{} missing: ../shared must sit beside the repo",
-            dir.display()
-        );
-        Embedder::load(&dir).expect("embedder loads")
-    })
+    E.get_or_init(|| Embedder::load(&shared_dir()).expect("embedder loads"))
+}
+
+/// The exported graph on ONNX Runtime, which the install script put in the venv.
+fn onnx_embedder() -> Embedder {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let model = root.join(".models/embed/all-MiniLM-L6-v2/model.onnx");
+    assert!(
+        model.is_file(),
+        "{} missing: run scripts/export-embedder.sh",
+        model.display()
+    );
+    let runtime_dir = std::fs::read_to_string(root.join(".onnxruntime-dir"))
+        .expect(".onnxruntime-dir missing: run scripts/install-deps.sh");
+    ort::init_from(PathBuf::from(runtime_dir.trim()).join("libonnxruntime.so"))
+        .expect("ONNX Runtime loads")
+        .commit();
+    Embedder::load_onnx(&model, &shared_dir(), 2).expect("the ONNX embedder loads")
+}
+
+#[test]
+fn onnx_runtime_gives_candles_vectors() {
+    let texts = [
+        "A man is eating food.",
+        "The plumber comes on Tuesday.",
+        "Short.",
+        "A much longer sentence about the garden, the tomatoes and the rain that never came this summer.",
+    ];
+    let onnx = onnx_embedder();
+    assert_eq!((onnx.engine(), onnx.dimensions()), ("onnxruntime", 384));
+    let (theirs, ours) = (
+        embedder().embed(&texts).expect("candle"),
+        onnx.embed(&texts).expect("onnx"),
+    );
+    for ((text, a), b) in texts.iter().zip(&theirs).zip(&ours) {
+        let diff = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+        assert!(diff < 1e-5, "{text}: the engines differ by {diff}");
+    }
+    let single = onnx.embed_one(texts[3]).expect("one");
+    let diff = single
+        .iter()
+        .zip(&ours[3])
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max);
+    assert!(diff < 1e-5, "batched and alone differ by {diff}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use hauski_brain::notes::IndexReport;
-use hauski_brain::retrieval::{Filter, Query, VectorStore};
+use hauski_brain::retrieval::{Filter, TextQuery, VectorStore};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
@@ -180,17 +180,18 @@ pub fn search(app: &App, text: &str, k: usize, path_prefix: Option<String>, json
     }
     let embedder = app.load_embedder()?;
     let (store, _) = app.open_index(embedder.dimensions())?;
-    let embedding = embedder.embed_one(text)?;
+    // The query is embedded while the words are searched.
+    let embed = |text: &str| embedder.embed_one(text).map_err(|e| e.to_string());
+    let query = TextQuery {
+        text,
+        k,
+        filter: Filter {
+            path_prefix,
+            ..Filter::default()
+        },
+    };
     let hits = store
-        .search(&Query {
-            text,
-            embedding: &embedding,
-            k,
-            filter: Filter {
-                path_prefix,
-                ..Filter::default()
-            },
-        })
+        .search_text(&query, &embed)
         .context("searching the notes index")?;
     if json {
         let value: Vec<_> = hits

@@ -11,33 +11,32 @@
 //!
 //! Opening does not take tantivy's writer lock; the first change does. So a
 //! search can run while another process (the folder watcher) writes.
-//! hnsw_rs cannot delete points, so replaced or deleted documents leave dead
-//! points; the graph is rebuilt when a third of it is dead. Until then a
-//! search walks the graph as if none were dead, asking for enough more
-//! neighbours that the live ones still fill the list, and drops the dead:
-//! hnsw_rs's filtered walk, which checks every node it visits, took 14–17 ms
-//! at 100 000 chunks where the plain one takes 4 (see `semantic`).
+//!
+//! The semantic ranker is exact up to [`StoreOptions::exact_scan_limit`]
+//! documents (an int8 scan re-scored in f32, see [`super::exact`]): faster than
+//! the graph at a home's sizes, and it finds the true nearest documents where
+//! the graph found 87 % of them at 100 000 chunks. Beyond the limit the HNSW
+//! graph answers. hnsw_rs cannot delete points, so replaced or deleted
+//! documents leave dead points (and dead rows); both are compacted when a
+//! third is dead. Until then a graph search walks as if none were dead, asking
+//! for enough more neighbours that the live ones still fill the list, and
+//! drops the dead: hnsw_rs's filtered walk, which checks every node it visits,
+//! took 14–17 ms at 100 000 chunks where the plain one takes 4 (see `semantic`).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufWriter, Write};
-
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use std::path::{Path, PathBuf};
 
 use hnsw_rs::prelude::{AnnT, DistCosine, Hnsw};
-use tantivy::collector::TopDocs;
-use tantivy::query::QueryParser;
-use tantivy::schema::{
-    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
-};
-use tantivy::tokenizer::{
-    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
-};
-use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term, doc};
+use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions};
+use tantivy::{Index, IndexReader, IndexWriter, Term, doc};
 
-use super::on_disk::{Header, StoredDoc, dir_size, load_docs, load_graph, remove_old_dumps};
-use super::{Document, Filter, Hit, Query, RetrievalError, StoreStats, VectorStore, reciprocal_rank_fusion};
+use super::exact::QuantizedRows;
+use super::lexical::{self, ANALYZER, english_analyzer};
+use super::on_disk::{Header, StoredDoc, dir_size, load_docs, load_graph, remove_old_dumps, write_docs};
+use super::{
+    Document, Filter, Hit, Query, QueryEmbedder, RetrievalError, StoreStats, TextQuery, VectorStore,
+    reciprocal_rank_fusion,
+};
 
 /// Candidates taken from each ranker before fusion, per requested hit.
 const CANDIDATES_PER_HIT: usize = 3;
@@ -51,6 +50,24 @@ const HNSW_EF_CONSTRUCTION: usize = 100;
 /// widest of these costs the hybrid search nothing.
 const HNSW_EF_SEARCH: usize = 256;
 
+/// How a store searches by meaning.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreOptions {
+    /// Up to this many documents every embedding is scored (exact); beyond
+    /// it the HNSW graph is built and walked. The scan is bound by memory
+    /// bandwidth: 100 000 documents take about 3 ms on one core here
+    /// (`hauski-bench brain`), within BM25's time beside it.
+    pub exact_scan_limit: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            exact_scan_limit: 250_000,
+        }
+    }
+}
+
 struct Entry {
     text: String,
     fields: BTreeMap<String, String>,
@@ -63,10 +80,14 @@ pub struct HybridStore {
     dir: PathBuf,
     dimensions: usize,
     docs: HashMap<String, Entry>,
-    /// HNSW point → document id; `None` for dead points.
+    /// HNSW point (and scan row) → document id; `None` for dead points.
     points: Vec<Option<String>>,
     dead: usize,
-    hnsw: Hnsw<'static, f32, DistCosine>,
+    /// int8 copies of the embeddings by point, for the exact scan.
+    rows: QuantizedRows,
+    /// The graph, built only beyond the exact scan's limit.
+    hnsw: Option<Hnsw<'static, f32, DistCosine>>,
+    options: StoreOptions,
     index: Index,
     /// Taken on the first change: tantivy allows one writer per index.
     writer: Option<IndexWriter>,
@@ -79,6 +100,11 @@ pub struct HybridStore {
 impl HybridStore {
     /// Opens the store in `dir`, creating it if empty.
     pub fn open(dir: &Path, dimensions: usize) -> Result<Self, RetrievalError> {
+        Self::open_with(dir, dimensions, StoreOptions::default())
+    }
+
+    /// [`Self::open`] with other search settings.
+    pub fn open_with(dir: &Path, dimensions: usize, options: StoreOptions) -> Result<Self, RetrievalError> {
         let _span = tracing::info_span!("store_open", dir = %dir.display()).entered();
         let fail = |reason: String| RetrievalError::Open {
             path: dir.display().to_string(),
@@ -105,6 +131,7 @@ impl HybridStore {
         let dumped = header
             .graph
             .as_deref()
+            .filter(|_| docs.len() > options.exact_scan_limit)
             .filter(|_| {
                 docs.iter()
                     .all(|(d, _)| d.point.is_some_and(|p| p < header.points))
@@ -116,7 +143,9 @@ impl HybridStore {
             docs: HashMap::new(),
             points: Vec::new(),
             dead: 0,
-            hnsw: new_graph(docs.len()),
+            rows: QuantizedRows::new(dimensions),
+            hnsw: None,
+            options,
             index,
             writer: None,
             reader,
@@ -126,8 +155,18 @@ impl HybridStore {
         };
         match dumped {
             Some(graph) => {
-                store.hnsw = graph;
+                store.hnsw = Some(graph);
                 store.points = vec![None; header.points];
+                let mut by_point: Vec<Option<&[f32]>> = vec![None; header.points];
+                for (stored, embedding) in &docs {
+                    by_point[stored.point.unwrap_or_default()] = Some(embedding);
+                }
+                for embedding in by_point {
+                    match embedding {
+                        Some(embedding) => store.rows.push(embedding),
+                        None => store.rows.push_dead(),
+                    }
+                }
                 for (stored, embedding) in docs {
                     let point = stored.point.unwrap_or_default();
                     store.points[point] = Some(stored.id.clone());
@@ -144,6 +183,7 @@ impl HybridStore {
                 store.dead = header.points - store.docs.len();
             }
             None => store.insert_points(
+                docs.len() > options.exact_scan_limit,
                 docs.into_iter()
                     .map(|(stored, embedding)| Document {
                         id: stored.id,
@@ -157,19 +197,24 @@ impl HybridStore {
         Ok(store)
     }
 
-    /// Adds documents to the graph (in parallel: the graph is the slow part of
-    /// opening a store) and to the document map.
-    fn insert_points(&mut self, batch: Vec<Document>) {
+    /// Adds documents to the scan rows, the graph if there is one (or
+    /// `with_graph` asks for one; inserted in parallel: the graph is the slow
+    /// part of opening a large store) and the document map.
+    fn insert_points(&mut self, with_graph: bool, batch: Vec<Document>) {
         let first = self.points.len();
-        {
+        if with_graph && self.hnsw.is_none() {
+            self.hnsw = Some(new_graph(first + batch.len()));
+        }
+        if let Some(hnsw) = &self.hnsw {
             let refs: Vec<(&Vec<f32>, usize)> = batch
                 .iter()
                 .enumerate()
                 .map(|(i, doc)| (&doc.embedding, first + i))
                 .collect();
-            self.hnsw.parallel_insert(&refs);
+            hnsw.parallel_insert(&refs);
         }
         for (i, doc) in batch.into_iter().enumerate() {
+            self.rows.push(&doc.embedding);
             self.points.push(Some(doc.id.clone()));
             self.docs.insert(
                 doc.id,
@@ -187,6 +232,7 @@ impl HybridStore {
         match self.docs.remove(id) {
             Some(entry) => {
                 self.points[entry.point] = None;
+                self.rows.kill(entry.point);
                 self.dead += 1;
                 true
             }
@@ -194,14 +240,17 @@ impl HybridStore {
         }
     }
 
-    /// Rebuilds the HNSW graph from the live documents, dropping dead points.
-    fn rebuild_graph(&mut self) {
-        let _span = tracing::info_span!("hnsw_rebuild", live = self.docs.len(), dead = self.dead).entered();
+    /// Renumbers the live documents, dropping dead points and rows, and
+    /// builds the graph anew if the store is beyond the exact scan's limit.
+    fn compact(&mut self) {
+        let _span = tracing::info_span!("store_compact", live = self.docs.len(), dead = self.dead).entered();
         let live: Vec<(String, Entry)> = self.docs.drain().collect();
-        self.hnsw = new_graph(live.len());
+        self.hnsw = None;
+        self.rows.clear();
         self.points.clear();
         self.dead = 0;
         self.insert_points(
+            live.len() > self.options.exact_scan_limit,
             live.into_iter()
                 .map(|(id, e)| Document {
                     id,
@@ -225,6 +274,20 @@ impl HybridStore {
         self.semantic(embedding, k, ef, &Filter::default())
     }
 
+    /// How the semantic ranker searches now, for benches and logs.
+    pub fn semantic_index(&self) -> &'static str {
+        if self.hnsw.is_some() {
+            "hnsw"
+        } else {
+            "exact int8 scan, f32 re-scored"
+        }
+    }
+
+    /// Bytes the scan's int8 rows hold.
+    pub fn scan_bytes(&self) -> usize {
+        self.rows.bytes()
+    }
+
     /// Candidates each ranker gives the fusion for `k` hits.
     pub fn candidates_for(k: usize) -> usize {
         (k * CANDIDATES_PER_HIT).max(MIN_CANDIDATES)
@@ -241,19 +304,30 @@ impl HybridStore {
     }
 
     fn semantic(&self, embedding: &[f32], n: usize, ef: usize, filter: &Filter) -> Vec<String> {
+        let id_of = |point: usize| self.points.get(point).and_then(Option::as_ref);
+        let Some(hnsw) = &self.hnsw else {
+            let keep =
+                |point: usize| id_of(point).is_some_and(|id| filter.is_empty() || self.passes(id, filter));
+            let exact = |point: usize| {
+                id_of(point)
+                    .and_then(|id| self.docs.get(id))
+                    .map(|e| crate::cosine(embedding, &e.embedding))
+            };
+            return self
+                .rows
+                .nearest(embedding, n, keep, exact)
+                .into_iter()
+                .filter_map(|point| id_of(point).cloned())
+                .collect();
+        };
         let ef = ef.max(n);
         if filter.is_empty()
-            && let Some(live) = self.plain_walk(embedding, n, ef)
+            && let Some(live) = self.plain_walk(hnsw, embedding, n, ef)
         {
             return live;
         }
-        let passes = |point: &usize| {
-            self.points
-                .get(*point)
-                .and_then(Option::as_ref)
-                .is_some_and(|id| self.passes(id, filter))
-        };
-        self.live_ids(self.hnsw.search_filter(embedding, n, ef, Some(&passes)))
+        let passes = |point: &usize| id_of(*point).is_some_and(|id| self.passes(id, filter));
+        self.live_ids(hnsw.search_filter(embedding, n, ef, Some(&passes)))
     }
 
     /// The `n` nearest live documents by a walk that checks no node: with
@@ -261,13 +335,19 @@ impl HybridStore {
     /// replaced document's old point lies right beside its new one) and
     /// drops them. `None` when too many of those were dead to fill `n`,
     /// for the filtered walk to answer instead.
-    fn plain_walk(&self, embedding: &[f32], n: usize, ef: usize) -> Option<Vec<String>> {
+    fn plain_walk(
+        &self,
+        hnsw: &Hnsw<'static, f32, DistCosine>,
+        embedding: &[f32],
+        n: usize,
+        ef: usize,
+    ) -> Option<Vec<String>> {
         if self.dead == 0 {
-            return Some(self.live_ids(self.hnsw.search(embedding, n, ef)));
+            return Some(self.live_ids(hnsw.search(embedding, n, ef)));
         }
         let live = self.points.len().saturating_sub(self.dead).max(1);
         let wanted = (n + 2 * n * self.dead / live + 8).min(self.points.len());
-        let found = self.hnsw.search(embedding, wanted, ef.max(wanted));
+        let found = hnsw.search(embedding, wanted, ef.max(wanted));
         let exhausted = found.len() < wanted;
         let mut ids = self.live_ids(found);
         if ids.len() < n && !exhausted {
@@ -275,6 +355,60 @@ impl HybridStore {
         }
         ids.truncate(n);
         Some(ids)
+    }
+
+    /// Both rankers, fused by rank: BM25 here, the semantic one (after
+    /// `embedding` is made) on a second core, so a search takes the slower of
+    /// the two, not their sum.
+    fn fused(
+        &self,
+        text: &str,
+        k: usize,
+        filter: &Filter,
+        embedding: impl FnOnce() -> Result<Vec<f32>, String> + Send,
+    ) -> Result<Vec<Hit>, RetrievalError> {
+        let _span = tracing::debug_span!("store_search", k).entered();
+        if self.docs.is_empty() || k == 0 {
+            return Ok(Vec::new());
+        }
+        let n = Self::candidates_for(k);
+        let (lexical, semantic) = std::thread::scope(|scope| {
+            let semantic = scope.spawn(|| {
+                let embedding = embedding()?;
+                Ok(if embedding.len() == self.dimensions {
+                    self.semantic(&embedding, n, HNSW_EF_SEARCH, filter)
+                } else {
+                    Vec::new()
+                })
+            });
+            let lexical = self.bm25(text, n);
+            (lexical, semantic.join())
+        });
+        let lexical: Vec<String> = lexical?
+            .into_iter()
+            .filter(|id| self.passes(id, filter))
+            .collect();
+        let semantic: Vec<String> = semantic
+            .map_err(|_| RetrievalError::Index("the semantic search thread panicked".into()))?
+            .map_err(RetrievalError::Embed)?;
+
+        tracing::debug!(?lexical, ?semantic, "rankers");
+        let lists = [
+            lexical.iter().map(String::as_str).collect::<Vec<_>>(),
+            semantic.iter().map(String::as_str).collect::<Vec<_>>(),
+        ];
+        Ok(reciprocal_rank_fusion(&lists)
+            .into_iter()
+            .take(k)
+            .filter_map(|(id, score)| {
+                self.docs.get(id).map(|e| Hit {
+                    id: id.to_string(),
+                    score,
+                    text: e.text.clone(),
+                    fields: e.fields.clone(),
+                })
+            })
+            .collect())
     }
 
     /// Document ids of the live points among `found`, in order.
@@ -298,71 +432,14 @@ impl HybridStore {
     }
 
     fn bm25(&self, text: &str, n: usize) -> Result<Vec<String>, RetrievalError> {
-        let searcher = self.reader.searcher();
-        let parser = QueryParser::for_index(&self.index, vec![self.text_field]);
-        // Spoken questions are not query syntax: errors in it are ignored.
-        let (query, _errors) = parser.parse_query_lenient(text);
-        let top = searcher
-            .search(&query, &TopDocs::with_limit(n).order_by_score())
-            .map_err(|e| RetrievalError::Index(e.to_string()))?;
-        let mut ids = Vec::with_capacity(top.len());
-        for (_score, address) in top {
-            let doc: TantivyDocument = searcher
-                .doc(address)
-                .map_err(|e| RetrievalError::Index(e.to_string()))?;
-            if let Some(id) = doc.get_first(self.id_field).and_then(|v| v.as_str()) {
-                ids.push(id.to_string());
-            }
-        }
-        Ok(ids)
-    }
-
-    fn write_docs(&self, header: &Header) -> Result<(), String> {
-        let tmp = self.dir.join("docs.jsonl.tmp");
-        {
-            let mut out = BufWriter::new(std::fs::File::create(&tmp).map_err(|e| e.to_string())?);
-            serde_json::to_writer(&mut out, header).map_err(|e| e.to_string())?;
-            out.write_all(b"\n").map_err(|e| e.to_string())?;
-            let mut ids: Vec<&String> = self.docs.keys().collect();
-            ids.sort();
-            for id in ids {
-                let entry = &self.docs[id];
-                let bytes: Vec<u8> = entry.embedding.iter().flat_map(|x| x.to_le_bytes()).collect();
-                let stored = StoredDoc {
-                    id: id.clone(),
-                    text: entry.text.clone(),
-                    fields: entry.fields.clone(),
-                    embedding: BASE64.encode(bytes),
-                    point: Some(entry.point),
-                };
-                serde_json::to_writer(&mut out, &stored).map_err(|e| e.to_string())?;
-                out.write_all(b"\n").map_err(|e| e.to_string())?;
-            }
-            out.into_inner()
-                .map_err(|e| e.to_string())?
-                .sync_all()
-                .map_err(|e| e.to_string())?;
-        }
-        std::fs::rename(&tmp, self.dir.join("docs.jsonl")).map_err(|e| e.to_string())
-    }
-}
-
-/// Name of the text analyzer; registered on every open (tantivy keeps only the name).
-const ANALYZER: &str = "hauski_en";
-
-/// Lowercased English words, stop words out, stemmed: "opens" finds "open",
-/// and "what is the" matches nothing, so paraphrased questions are left to
-/// the embeddings instead of ranking notes by their "the".
-fn english_analyzer() -> TextAnalyzer {
-    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser);
-    match StopWordFilter::new(Language::English) {
-        Some(stop) => builder
-            .filter(stop)
-            .filter(Stemmer::new(Language::English))
-            .build(),
-        None => builder.filter(Stemmer::new(Language::English)).build(),
+        lexical::top_ids(
+            &self.reader.searcher(),
+            &self.index,
+            self.text_field,
+            self.id_field,
+            text,
+            n,
+        )
     }
 }
 
@@ -406,7 +483,9 @@ impl VectorStore for HybridStore {
                 .map_err(|e| RetrievalError::Index(e.to_string()))?;
             batch.push(doc);
         }
-        self.insert_points(batch);
+        // A store that grows past the scan's limit gets its graph when it is
+        // persisted (built over every document); until then it scans.
+        self.insert_points(false, batch);
         self.dirty = true;
         Ok(())
     }
@@ -436,49 +515,20 @@ impl VectorStore for HybridStore {
     }
 
     fn search(&self, query: &Query<'_>) -> Result<Vec<Hit>, RetrievalError> {
-        let _span = tracing::debug_span!("store_search", k = query.k).entered();
-        if self.docs.is_empty() || query.k == 0 {
-            return Ok(Vec::new());
-        }
-        let n = Self::candidates_for(query.k);
+        self.fused(query.text, query.k, &query.filter, || {
+            Ok(query.embedding.to_vec())
+        })
+    }
 
-        // The two rankers are independent: BM25 here, HNSW on a second
-        // core, so a search takes the slower of the two, not their sum.
-        let (lexical, semantic) = std::thread::scope(|scope| {
-            let semantic = scope.spawn(|| {
-                if query.embedding.len() == self.dimensions {
-                    self.semantic(query.embedding, n, HNSW_EF_SEARCH, &query.filter)
-                } else {
-                    Vec::new()
-                }
-            });
-            let lexical = self.bm25(query.text, n);
-            (lexical, semantic.join())
-        });
-        let lexical: Vec<String> = lexical?
-            .into_iter()
-            .filter(|id| self.passes(id, &query.filter))
-            .collect();
-        let semantic =
-            semantic.map_err(|_| RetrievalError::Index("the HNSW search thread panicked".into()))?;
-
-        tracing::debug!(?lexical, ?semantic, "rankers");
-        let lists = [
-            lexical.iter().map(String::as_str).collect::<Vec<_>>(),
-            semantic.iter().map(String::as_str).collect::<Vec<_>>(),
-        ];
-        Ok(reciprocal_rank_fusion(&lists)
-            .into_iter()
-            .take(query.k)
-            .filter_map(|(id, score)| {
-                self.docs.get(id).map(|e| Hit {
-                    id: id.to_string(),
-                    score,
-                    text: e.text.clone(),
-                    fields: e.fields.clone(),
-                })
-            })
-            .collect())
+    /// The query is embedded on the semantic ranker's thread while BM25
+    /// searches the words: a search costs the slower of BM25 and embedding
+    /// plus scan, not their sum.
+    fn search_text(
+        &self,
+        query: &TextQuery<'_>,
+        embed: &QueryEmbedder<'_>,
+    ) -> Result<Vec<Hit>, RetrievalError> {
+        self.fused(query.text, query.k, &query.filter, || embed(query.text))
     }
 
     fn persist(&mut self) -> Result<(), RetrievalError> {
@@ -492,26 +542,31 @@ impl VectorStore for HybridStore {
         self.reader
             .reload()
             .map_err(|e| RetrievalError::Index(e.to_string()))?;
-        if self.dead * 3 > self.points.len() {
-            self.rebuild_graph();
+        let wants_graph = self.docs.len() > self.options.exact_scan_limit;
+        if self.dead * 3 > self.points.len() || wants_graph != self.hnsw.is_some() {
+            self.compact();
         }
         // The graph goes to a new name first; docs.jsonl, replaced atomically
         // after, names it. Older dumps are removed last.
         let generation = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let graph = match self.hnsw.file_dump(&self.dir, &format!("graph-{generation}")) {
-            Ok(name) => Some(name),
-            Err(e) => {
-                tracing::warn!(error = %e, "graph not dumped; it will be rebuilt on open");
-                None
-            }
-        };
+        let graph = self.hnsw.as_ref().and_then(|hnsw| {
+            hnsw.file_dump(&self.dir, &format!("graph-{generation}"))
+                .map_err(|e| tracing::warn!(error = %e, "graph not dumped; it will be rebuilt on open"))
+                .ok()
+        });
         let header = Header {
             graph: graph.clone(),
             points: self.points.len(),
         };
-        self.write_docs(&header).map_err(RetrievalError::Index)?;
+        let mut ids: Vec<&String> = self.docs.keys().collect();
+        ids.sort();
+        let stored = ids.into_iter().map(|id| {
+            let entry = &self.docs[id];
+            StoredDoc::new(id, &entry.text, &entry.fields, &entry.embedding, entry.point)
+        });
+        write_docs(&self.dir, &header, stored).map_err(RetrievalError::Index)?;
         remove_old_dumps(&self.dir, graph.as_deref());
         self.dirty = false;
         Ok(())

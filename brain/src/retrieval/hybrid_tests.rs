@@ -1,7 +1,9 @@
 //! The hybrid store on real folders: both rankers, replacing and deleting,
-//! filters, graph dumps reloaded and replaced, wrong dimensions.
+//! filters, graph dumps reloaded and replaced, wrong dimensions; searches after
+//! edits with the exact scan and with the graph.
 
 use super::*;
+use crate::retrieval::test_vectors::random_unit;
 
 fn unit(v: &[f32]) -> Vec<f32> {
     let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
@@ -16,6 +18,9 @@ fn doc(id: &str, text: &str, v: &[f32], path: &str) -> Document {
         fields: BTreeMap::from([("path".to_string(), path.to_string())]),
     }
 }
+
+/// Options that put every store, however small, on the HNSW graph.
+const GRAPH: StoreOptions = StoreOptions { exact_scan_limit: 0 };
 
 fn query<'a>(text: &'a str, v: &'a [f32], k: usize) -> Query<'a> {
     Query {
@@ -132,7 +137,7 @@ fn dumps(dir: &Path) -> Vec<String> {
 #[test]
 fn the_graph_is_dumped_reloaded_and_replaced() {
     let dir = tempfile::tempdir().expect("tmp");
-    let mut store = HybridStore::open(dir.path(), 3).expect("opens");
+    let mut store = HybridStore::open_with(dir.path(), 3, GRAPH).expect("opens");
     store
         .upsert(vec![doc("a", "plumber tuesday", &[1.0, 0.0, 0.0], "a.md")])
         .expect("upsert");
@@ -148,7 +153,8 @@ fn the_graph_is_dumped_reloaded_and_replaced() {
     assert_ne!(first, second);
     drop(store);
 
-    let mut reopened = HybridStore::open(dir.path(), 3).expect("reopens from the dump");
+    let mut reopened = HybridStore::open_with(dir.path(), 3, GRAPH).expect("reopens from the dump");
+    assert_eq!(reopened.semantic_index(), "hnsw");
     assert_eq!(reopened.stats().documents, 2);
     assert_eq!(
         reopened.ann_search(&unit(&[0.0, 1.0, 0.0]), 1),
@@ -166,7 +172,7 @@ fn the_graph_is_dumped_reloaded_and_replaced() {
 
     // A damaged dump costs a rebuild, never the documents.
     std::fs::write(dir.path().join(&second[0]), b"garbage").expect("damage");
-    let rebuilt = HybridStore::open(dir.path(), 3).expect("reopens by rebuilding");
+    let rebuilt = HybridStore::open_with(dir.path(), 3, GRAPH).expect("reopens by rebuilding");
     assert_eq!(
         rebuilt.stats().documents,
         2,
@@ -176,6 +182,20 @@ fn the_graph_is_dumped_reloaded_and_replaced() {
         rebuilt.ann_search(&unit(&[1.0, 0.0, 0.0]), 1),
         vec!["a".to_string()]
     );
+    drop(rebuilt);
+
+    // Opened with the exact scan, the store needs no graph and keeps none.
+    let mut scanned = HybridStore::open(dir.path(), 3).expect("reopens for the scan");
+    assert_ne!(scanned.semantic_index(), "hnsw");
+    assert_eq!(
+        scanned.ann_search(&unit(&[0.0, 1.0, 0.1]), 1),
+        vec!["b".to_string()]
+    );
+    scanned
+        .upsert(vec![doc("c", "garden bees", &[0.0, 0.0, 1.0], "c.md")])
+        .expect("upsert");
+    scanned.persist().expect("persist");
+    assert!(dumps(dir.path()).is_empty(), "no graph dumped");
 }
 
 #[test]
@@ -188,25 +208,26 @@ fn wrong_dimensions_are_refused() {
     assert!(matches!(err, RetrievalError::Dimensions { .. }));
 }
 
-/// A reproducible point on the unit sphere.
-fn random_unit(seed: &mut u64, dims: usize) -> Vec<f32> {
-    let v: Vec<f32> = (0..dims)
-        .map(|_| {
-            *seed = seed
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            ((*seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
-        })
-        .collect();
-    unit(&v)
+#[test]
+fn after_edits_and_deletes_the_scan_finds_exactly_the_live_documents() {
+    let recall = after_edits_and_deletes(StoreOptions::default());
+    assert!(recall == 1.0, "the scan is exact, recall@10 {recall}");
 }
 
 #[test]
-fn after_edits_and_deletes_searches_find_the_live_documents_and_never_the_dead() {
+fn after_edits_and_deletes_the_graph_finds_the_live_documents_and_never_the_dead() {
+    let recall = after_edits_and_deletes(GRAPH);
+    assert!(recall >= 0.95, "recall@10 after edits {recall}");
+}
+
+/// Edits and deletes a tenth of 600 documents, checks that no search returns
+/// a deleted one and that edited ones are found by their new meaning; the
+/// recall@10 against exact search over the live documents.
+fn after_edits_and_deletes(options: StoreOptions) -> f64 {
     let dims = 16;
     let mut seed = 7;
     let dir = tempfile::tempdir().expect("tmp");
-    let mut store = HybridStore::open(dir.path(), dims).expect("opens");
+    let mut store = HybridStore::open_with(dir.path(), dims, options).expect("opens");
     let mut vectors: BTreeMap<String, Vec<f32>> = (0..600)
         .map(|i| (format!("d{i}"), random_unit(&mut seed, dims)))
         .collect();
@@ -251,11 +272,46 @@ fn after_edits_and_deletes_searches_find_the_live_documents_and_never_the_dead()
         exact.sort_by(|a, b| b.0.total_cmp(&a.0));
         found_of_exact += exact.iter().take(10).filter(|(_, id)| ann.contains(id)).count();
     }
-    let recall = found_of_exact as f64 / (queries * 10) as f64;
-    assert!(recall >= 0.95, "recall@10 after edits {recall}");
     // An edited document is found by its new meaning, not its old one.
     for id in &edited {
         let ann = store.ann_search(&vectors[id], 1);
         assert_eq!(ann.first(), Some(id));
     }
+    found_of_exact as f64 / (queries * 10) as f64
+}
+
+#[test]
+fn a_store_that_grows_past_the_scan_limit_gets_a_graph_of_every_document() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let small = StoreOptions { exact_scan_limit: 3 };
+    let mut store = HybridStore::open_with(dir.path(), 3, small).expect("opens");
+    store
+        .upsert(vec![
+            doc("a", "plumber", &[1.0, 0.0, 0.0], "a.md"),
+            doc("b", "pasta", &[0.0, 1.0, 0.0], "b.md"),
+        ])
+        .expect("upsert");
+    store.persist().expect("persist");
+    assert_ne!(store.semantic_index(), "hnsw");
+    store
+        .upsert(vec![
+            doc("c", "bees", &[0.0, 0.0, 1.0], "c.md"),
+            doc("d", "leeks", &[0.0, 1.0, 1.0], "d.md"),
+        ])
+        .expect("upsert");
+    store.persist().expect("persist");
+    assert_eq!(store.semantic_index(), "hnsw");
+    assert_eq!(
+        store.ann_search(&unit(&[1.0, 0.1, 0.0]), 1),
+        vec!["a".to_string()]
+    );
+    // Shrunk back under the limit, it scans again and keeps no graph.
+    store.delete(&["c".to_string(), "d".to_string()]).expect("delete");
+    store.persist().expect("persist");
+    assert_ne!(store.semantic_index(), "hnsw");
+    assert!(dumps(dir.path()).is_empty());
+    assert_eq!(
+        store.ann_search(&unit(&[0.1, 1.0, 0.0]), 1),
+        vec!["b".to_string()]
+    );
 }

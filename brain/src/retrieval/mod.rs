@@ -1,18 +1,23 @@
 //! Retrieval over the owner's notes: documents with text and an embedding,
 //! found by meaning and by words.
 //!
-//! Callers see only [`VectorStore`]; [`HybridStore`] (tantivy BM25 + hnsw_rs
-//! ANN, fused by reciprocal rank) is the first backend. A Qdrant backend would
+//! Callers see only [`VectorStore`]; [`HybridStore`] (tantivy BM25 + an exact
+//! int8 scan, or hnsw_rs ANN for large stores, fused by reciprocal rank) is the
+//! first backend. A Qdrant backend would
 //! implement the same trait, with filters mapped to its payload filters.
 
+mod exact;
 mod fusion;
 mod hybrid;
+mod lexical;
 mod on_disk;
+#[cfg(test)]
+mod test_vectors;
 
 use std::collections::BTreeMap;
 
 pub use fusion::reciprocal_rank_fusion;
-pub use hybrid::HybridStore;
+pub use hybrid::{HybridStore, StoreOptions};
 
 /// A piece of text to find again: a chunk of a note, a memory, a page.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +66,18 @@ pub struct Query<'a> {
     pub filter: Filter,
 }
 
+/// A query not embedded yet: the store asks [`QueryEmbedder`] for its
+/// embedding and may search the words meanwhile, which do not need it.
+#[derive(Debug, Clone)]
+pub struct TextQuery<'a> {
+    pub text: &'a str,
+    pub k: usize,
+    pub filter: Filter,
+}
+
+/// Makes a query's unit-length embedding (the index's own model), or says why not.
+pub type QueryEmbedder<'e> = dyn Fn(&str) -> Result<Vec<f32>, String> + Sync + 'e;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
     pub id: String,
@@ -83,6 +100,8 @@ pub enum RetrievalError {
     Open { path: String, reason: String },
     #[error("the index failed: {0}")]
     Index(String),
+    #[error("embedding the query failed: {0}")]
+    Embed(String),
     #[error("document {id} has a {got}-dimensional embedding, the index holds {expected}")]
     Dimensions { id: String, expected: usize, got: usize },
 }
@@ -97,6 +116,21 @@ pub trait VectorStore {
     fn ids_where(&self, field: &str, value: &str) -> Vec<String>;
     /// The best `query.k` documents that pass the filter, best first.
     fn search(&self, query: &Query<'_>) -> Result<Vec<Hit>, RetrievalError>;
+    /// [`Self::search`] for a query `embed` has still to embed. A backend may
+    /// embed beside its word search; this default embeds first.
+    fn search_text(
+        &self,
+        query: &TextQuery<'_>,
+        embed: &QueryEmbedder<'_>,
+    ) -> Result<Vec<Hit>, RetrievalError> {
+        let embedding = embed(query.text).map_err(RetrievalError::Embed)?;
+        self.search(&Query {
+            text: query.text,
+            embedding: &embedding,
+            k: query.k,
+            filter: query.filter.clone(),
+        })
+    }
     /// Makes every change so far durable.
     fn persist(&mut self) -> Result<(), RetrievalError>;
     fn stats(&self) -> StoreStats;

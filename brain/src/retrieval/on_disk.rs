@@ -3,7 +3,7 @@
 //! read back, and the dumps no longer named cleaned up.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 
 use base64::Engine;
@@ -21,6 +21,49 @@ pub(super) struct StoredDoc {
     /// This document's point in the dumped graph.
     #[serde(default)]
     pub(super) point: Option<usize>,
+}
+
+impl StoredDoc {
+    pub(super) fn new(
+        id: &str,
+        text: &str,
+        fields: &BTreeMap<String, String>,
+        embedding: &[f32],
+        point: usize,
+    ) -> Self {
+        let bytes: Vec<u8> = embedding.iter().flat_map(|x| x.to_le_bytes()).collect();
+        Self {
+            id: id.to_string(),
+            text: text.to_string(),
+            fields: fields.clone(),
+            embedding: BASE64.encode(bytes),
+            point: Some(point),
+        }
+    }
+}
+
+/// Writes `docs.jsonl` under a temporary name, syncs it, and renames it into
+/// place, so a reader sees the old file or the new one, never half of one.
+pub(super) fn write_docs(
+    dir: &Path,
+    header: &Header,
+    docs: impl Iterator<Item = StoredDoc>,
+) -> Result<(), String> {
+    let tmp = dir.join("docs.jsonl.tmp");
+    {
+        let mut out = BufWriter::new(std::fs::File::create(&tmp).map_err(|e| e.to_string())?);
+        serde_json::to_writer(&mut out, header).map_err(|e| e.to_string())?;
+        out.write_all(b"\n").map_err(|e| e.to_string())?;
+        for stored in docs {
+            serde_json::to_writer(&mut out, &stored).map_err(|e| e.to_string())?;
+            out.write_all(b"\n").map_err(|e| e.to_string())?;
+        }
+        out.into_inner()
+            .map_err(|e| e.to_string())?
+            .sync_all()
+            .map_err(|e| e.to_string())?;
+    }
+    std::fs::rename(&tmp, dir.join("docs.jsonl")).map_err(|e| e.to_string())
 }
 
 /// The first line of `docs.jsonl`: which graph dump belongs to these documents.
@@ -53,11 +96,14 @@ pub(super) fn load_docs(dir: &Path, dimensions: usize) -> Result<LoadedDocs, Str
     let mut docs = Vec::new();
     for (n, line) in lines {
         let line = line.map_err(|e| format!("docs.jsonl: {e}"))?;
-        let doc: StoredDoc =
+        let mut doc: StoredDoc =
             serde_json::from_str(&line).map_err(|e| format!("docs.jsonl line {}: {e}", n + 1))?;
         let bytes = BASE64
             .decode(&doc.embedding)
             .map_err(|e| format!("docs.jsonl line {}: embedding: {e}", n + 1))?;
+        // The base64 text is freed now, not after the last line: kept, it was
+        // 2 kB a document, and the heap it took stayed with the process.
+        doc.embedding = String::new();
         if bytes.len() != dimensions * 4 {
             return Err(format!(
                 "docs.jsonl line {}: a {}-dimensional embedding, expected {dimensions}",
