@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use hauski_brain::Embedder;
 use hauski_brain::notes::{IndexReport, Manifest};
-use hauski_brain::retrieval::{Filter, HybridStore, Query, VectorStore};
+use hauski_brain::retrieval::{Filter, HybridStore, QueryEmbedder, TextQuery, VectorStore};
 use notify::{RecursiveMode, Watcher};
 use serde::Serialize;
 
@@ -74,9 +74,9 @@ impl NotesIndex {
             .is_empty()
     }
 
-    /// The notes that fit `question` (embedded by the index's own model),
-    /// within the prompt's token budget.
-    pub fn retrieve(&self, question: &str, embedding: &[f32]) -> Result<NotesContext> {
+    /// The notes that fit `question`, within the prompt's token budget;
+    /// `embed` (the index's own model) is called while the words are searched.
+    pub fn retrieve(&self, question: &str, embed: &QueryEmbedder<'_>) -> Result<NotesContext> {
         if self.top_k == 0 || self.is_empty() {
             return Ok(NotesContext::default());
         }
@@ -85,12 +85,14 @@ impl NotesIndex {
             .store
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .search(&Query {
-                text: question,
-                embedding,
-                k: self.top_k,
-                filter: Filter::default(),
-            })?;
+            .search_text(
+                &TextQuery {
+                    text: question,
+                    k: self.top_k,
+                    filter: Filter::default(),
+                },
+                embed,
+            )?;
         // About four characters per token.
         let mut budget = self.notes_tokens * 4;
         let mut context = NotesContext {

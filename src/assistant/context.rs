@@ -162,17 +162,28 @@ pub fn gather(sources: &ContextSources<'_>, question: &str) -> Result<TurnContex
     if memory.is_none() && notes.is_none() {
         return Ok(TurnContext::default());
     }
-    let embedding = sources.embedder.embed_one(question)?;
+    // The notes search embeds the question beside its word search; the
+    // memories reuse that embedding.
+    let made = std::sync::OnceLock::new();
+    let embed = |text: &str| {
+        let embedding = sources.embedder.embed_one(text).map_err(|e| e.to_string())?;
+        let _ = made.set(embedding.clone());
+        Ok(embedding)
+    };
+    let notes = match notes {
+        Some(index) => index.retrieve(question, &embed)?,
+        None => NotesContext::default(),
+    };
     let memories = match memory {
         Some(store) => {
+            let embedding = match made.into_inner() {
+                Some(embedding) => embedding,
+                None => sources.embedder.embed_one(question)?,
+            };
             embed_missing(store, sources.embedder)?;
             store.relevant(&embedding, sources.memory_entries, sources.memory_chars)?
         }
         None => Vec::new(),
-    };
-    let notes = match notes {
-        Some(index) => index.retrieve(question, &embedding)?,
-        None => NotesContext::default(),
     };
     Ok(TurnContext::new(memories, notes))
 }
