@@ -279,7 +279,7 @@ impl HybridStore {
         if self.hnsw.is_some() {
             "hnsw"
         } else {
-            "exact int8 scan, f32 re-scored"
+            "scan: sign bits, int8, f32"
         }
     }
 

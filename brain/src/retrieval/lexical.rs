@@ -30,6 +30,14 @@ pub(super) fn english_analyzer() -> TextAnalyzer {
 }
 
 /// Ids of the `n` best documents for `text` by BM25.
+///
+/// Documents with every word of the question are looked for first (as most
+/// search engines rank by default): when they alone fill the `n`, they are
+/// the answer, and the search walks only the intersection of the words'
+/// postings. Otherwise the plain disjunction ranks every document with any of
+/// the words. Where the words are common the intersection is what keeps the
+/// search fast: at 100 000 chunks whose every word is in a third of them, the
+/// disjunction scored 200 000 postings a question (13 ms here).
 pub(super) fn top_ids(
     searcher: &Searcher,
     index: &Index,
@@ -38,12 +46,20 @@ pub(super) fn top_ids(
     text: &str,
     n: usize,
 ) -> Result<Vec<String>, RetrievalError> {
-    let parser = QueryParser::for_index(index, vec![text_field]);
+    let mut parser = QueryParser::for_index(index, vec![text_field]);
     // Spoken questions are not query syntax: errors in it are ignored.
-    let (query, _errors) = parser.parse_query_lenient(text);
-    let top = searcher
-        .search(&query, &TopDocs::with_limit(n).order_by_score())
-        .map_err(|e| RetrievalError::Index(e.to_string()))?;
+    let (any_word, _errors) = parser.parse_query_lenient(text);
+    parser.set_conjunction_by_default();
+    let (every_word, _errors) = parser.parse_query_lenient(text);
+    let search = |query: &dyn tantivy::query::Query| {
+        searcher
+            .search(query, &TopDocs::with_limit(n).order_by_score())
+            .map_err(|e| RetrievalError::Index(e.to_string()))
+    };
+    let mut top = search(every_word.as_ref())?;
+    if top.len() < n {
+        top = search(any_word.as_ref())?;
+    }
     let mut ids = Vec::with_capacity(top.len());
     for (_score, address) in top {
         let doc: TantivyDocument = searcher
