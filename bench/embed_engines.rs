@@ -45,7 +45,8 @@ pub(crate) fn compare(app: &App, chunks: &[String], queries: &[String], batch: u
         }
         largest_difference = largest_difference.max(difference(&outputs[0].1, &outputs[1].1));
     }
-    let embedded = (BATCHES * batch) as f64;
+    let embedded_chunks = BATCHES * batch;
+    let embedded = embedded_chunks as f64;
     let mut query_ms = [Vec::new(), Vec::new()];
     for (n, query) in queries.iter().take(QUERIES).enumerate() {
         for k in 0..2 {
@@ -66,7 +67,7 @@ pub(crate) fn compare(app: &App, chunks: &[String], queries: &[String], batch: u
         })
     };
     Ok(json!({
-        "chunks": embedded,
+        "chunks": embedded_chunks,
         "batch": batch,
         "queries": QUERIES.min(queries.len()),
         "onnxruntime": report(embedded / seconds[0], &onnx_ms),

@@ -81,18 +81,14 @@ impl NotesIndex {
             return Ok(NotesContext::default());
         }
         let _span = tracing::info_span!("retrieve", k = self.top_k).entered();
-        let hits = self
-            .store
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .search_text(
-                &TextQuery {
-                    text: question,
-                    k: self.top_k,
-                    filter: Filter::default(),
-                },
-                embed,
-            )?;
+        let hits = self.store.lock().unwrap_or_else(|p| p.into_inner()).search_text(
+            &TextQuery {
+                text: question,
+                k: self.top_k,
+                filter: Filter::default(),
+            },
+            embed,
+        )?;
         // About four characters per token.
         let mut budget = self.notes_tokens * 4;
         let mut context = NotesContext {

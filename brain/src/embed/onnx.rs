@@ -27,6 +27,11 @@ impl OnnxBert {
             .map_err(|e| fail(e.to_string()))?
             .with_intra_threads(threads.max(1))
             .map_err(|e| fail(e.to_string()))?
+            // ONNX Runtime's pool threads spin for a while after each call by
+            // default; a query is embedded beside BM25 and the scan, which
+            // need that core the moment the embedding is done.
+            .with_intra_op_spinning(false)
+            .map_err(|e| fail(e.to_string()))?
             .commit_from_file(path)
             .map_err(|e| fail(e.to_string()))?;
         let width = session
