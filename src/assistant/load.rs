@@ -245,7 +245,7 @@ fn load_engines(app: &App, metrics: &Metrics, stages: &Arc<super::budgets::Stage
 
 /// The id in models.yml of the model a stage uses.
 fn chosen_id(app: &App, kind: crate::config::ModelKind, preferred: &[String]) -> Result<String> {
-    Ok(app.choose(kind, preferred, None)?.id.clone())
+    Ok(app.choose(kind, preferred, None)?.public_id().to_string())
 }
 
 /// An engine that loaded, or `None` with the reason logged: the daemon

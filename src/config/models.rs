@@ -42,6 +42,11 @@ pub struct ModelEntry {
     /// downloads: kept so the tests and the demo run offline.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub test_model: bool,
+    /// The model clients name this file by, when it holds another entry's
+    /// weights in another format (the embedder's ONNX graph is `minilm-l6-v2`
+    /// to the API, as its safetensors are): the name stays whichever loads.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub serves_as: String,
 }
 
 /// A checksum and the hash it is in.
@@ -67,6 +72,15 @@ impl Checksum<'_> {
 }
 
 impl ModelEntry {
+    /// The id the API and the audit log give the loaded model.
+    pub fn public_id(&self) -> &str {
+        if self.serves_as.is_empty() {
+            &self.id
+        } else {
+            &self.serves_as
+        }
+    }
+
     /// The entry's checksum: SHA-256 where given, else SHA-1 (validated at load).
     pub fn checksum(&self) -> Checksum<'_> {
         if self.sha256.is_empty() {
@@ -147,6 +161,17 @@ impl ModelsFile {
                 return Err(format!(
                     "model {:?} is a test model: its file is not what a url serves, so it takes a source, not a url",
                     m.id
+                ));
+            }
+            if !m.serves_as.is_empty()
+                && !self
+                    .models
+                    .iter()
+                    .any(|o| o.id == m.serves_as && o.kind == m.kind && o.serves_as.is_empty())
+            {
+                return Err(format!(
+                    "model {:?} serves as {:?}, which is no other {:?} model in the list",
+                    m.id, m.serves_as, m.kind
                 ));
             }
             if m.path.is_absolute() || m.path.components().any(|c| c == std::path::Component::ParentDir) {
@@ -263,5 +288,39 @@ mod tests {
     fn built_in_config_uses_the_user_data_dir() {
         let roots = ModelRoots::resolve(None, &[PathBuf::from(".models")], None);
         assert_eq!(roots.0, vec![user_data_root()]);
+    }
+}
+
+#[cfg(test)]
+mod serves_as_tests {
+    use super::*;
+
+    fn shipped() -> ModelsFile {
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models.yml"))
+            .expect("models.yml");
+        serde_yaml::from_str(&text).expect("models.yml parses")
+    }
+
+    #[test]
+    fn the_embedders_onnx_graph_is_named_as_its_safetensors() {
+        let models = shipped();
+        assert!(models.validate().is_ok());
+        let onnx = models.find("minilm-l6-v2-onnx").expect("the ONNX entry");
+        assert_eq!(onnx.public_id(), "minilm-l6-v2");
+        let safetensors = models.find("minilm-l6-v2").expect("the safetensors entry");
+        assert_eq!(safetensors.public_id(), "minilm-l6-v2");
+    }
+
+    #[test]
+    fn serving_as_a_model_that_is_not_there_is_refused() {
+        let mut models = shipped();
+        let onnx = models
+            .models
+            .iter_mut()
+            .find(|m| m.id == "minilm-l6-v2-onnx")
+            .expect("the ONNX entry");
+        onnx.serves_as = "minilm-l12".into();
+        let err = models.validate().expect_err("refused");
+        assert!(err.contains("serves as \"minilm-l12\""), "{err}");
     }
 }
