@@ -17,7 +17,7 @@ fn phrase() -> Vec<f32> {
     audio[RATE * 3 / 10..RATE * 22 / 10].to_vec()
 }
 
-fn silence(ms: usize) -> Vec<f32> {
+pub(super) fn silence(ms: usize) -> Vec<f32> {
     vec![0.0; RATE * ms / 1000]
 }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use super::tests::{Run, kind};
+use super::tests::{Run, kind, silence};
 use super::*;
 use crate::assistant::intents::{expected_words, recognise};
 use crate::assistant::turn_end::judge;
@@ -87,10 +87,6 @@ fn after_longest_pause(audio: &[f32]) -> usize {
         }
     }
     best_end
-}
-
-fn silence(ms: usize) -> Vec<f32> {
-    vec![0.0; RATE * ms / 1000]
 }
 
 /// Whisper as the live loop has it: biased to the profile names and skill words.
