@@ -72,13 +72,9 @@ pub fn mean_ci95(values: &[f64]) -> (f64, f64, f64) {
     (mean, mean - half, mean + half)
 }
 
-/// Nearest-rank percentile of sorted values.
+/// Nearest-rank percentile (`p` in 0–100) of sorted values.
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+    hauski::stats::nearest_rank(sorted, p / 100.0)
 }
 
 /// Replaces the table between `<!-- bench:SUITE:begin -->` and `…:end -->`.

@@ -17,6 +17,7 @@ pub mod profile_state;
 pub mod recordings;
 pub mod satellite;
 pub mod service;
+pub mod stats;
 pub mod top;
 pub mod voice_loop;
 pub mod wake_watch;

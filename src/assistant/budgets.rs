@@ -144,8 +144,7 @@ impl Stages {
 fn p95(values: &VecDeque<f64>) -> f64 {
     let mut sorted: Vec<f64> = values.iter().copied().collect();
     sorted.sort_by(f64::total_cmp);
-    let rank = ((sorted.len() as f64) * 0.95).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+    crate::stats::nearest_rank(&sorted, 0.95)
 }
 
 #[cfg(test)]

@@ -333,12 +333,6 @@ fn word_end_ms(audio: &[f32]) -> f64 {
     last as f64 * 1000.0 / RATE as f64
 }
 
-/// The `q` quantile of sorted figures (nearest rank).
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    let rank = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len().max(1));
-    sorted.get(rank - 1).copied().unwrap_or(f64::NAN)
-}
-
 /// CPU seconds this thread has used, from /proc.
 fn thread_cpu_seconds() -> f64 {
     hauski::procfs::cpu_seconds("/proc/thread-self/stat").unwrap_or_default()
@@ -417,8 +411,8 @@ fn hey_hauski_is_heard_in_unseen_voices_and_almost_never_elsewhere() {
         "highest_scores_elsewhere": closest.iter().take(8).map(|(s, n)| json!([s, n])).collect::<Vec<_>>(),
         "lag_after_word_end_ms": {
             "variants": lags_ms.len(),
-            "p50": percentile(&lags_ms, 0.5),
-            "p95": percentile(&lags_ms, 0.95),
+            "p50": hauski::stats::nearest_rank(&lags_ms, 0.5),
+            "p95": hauski::stats::nearest_rank(&lags_ms, 0.95),
         },
         "cpu_seconds_per_hour_of_audio": cpu / hours,
         "cpu_percent_of_one_core_while_sound": cpu / (hours * 3600.0) * 100.0,
