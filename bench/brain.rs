@@ -317,7 +317,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         })
         .collect();
 
-    let engines = crate::embed_engines::compare(app, &chunks, &queries, EMBED_BATCH)?;
+    let engines = crate::embed_engines::compare(app, &embedder, &chunks, &queries, EMBED_BATCH)?;
     let index_bytes_on_disk = store.stats().bytes_on_disk;
     let corpus = crate::brain_edits::Corpus {
         chunks: &chunks,

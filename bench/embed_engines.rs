@@ -6,6 +6,7 @@
 use std::time::Instant;
 
 use anyhow::{Result, bail};
+use hauski_brain::Embedder;
 use serde_json::{Value, json};
 
 use crate::report::percentile;
@@ -15,9 +16,15 @@ use hauski::engines::App;
 const BATCHES: usize = 12;
 const QUERIES: usize = 100;
 
-pub(crate) fn compare(app: &App, chunks: &[String], queries: &[String], batch: usize) -> Result<Value> {
+/// `onnx` is the bench's default embedder; candle's is loaded here.
+pub(crate) fn compare(
+    app: &App,
+    onnx: &Embedder,
+    chunks: &[String],
+    queries: &[String],
+    batch: usize,
+) -> Result<Value> {
     eprintln!("bench brain: the embedder on ONNX Runtime and on candle, side by side");
-    let onnx = app.load_embedder()?;
     let candle = app.load_candle_embedder()?;
     if onnx.engine() == candle.engine() {
         bail!(
@@ -25,7 +32,7 @@ pub(crate) fn compare(app: &App, chunks: &[String], queries: &[String], batch: u
             onnx.engine()
         );
     }
-    let engines = [&onnx, &candle];
+    let engines = [onnx, &candle];
     let mut seconds = [0.0f64; 2];
     let mut largest_difference = 0.0f32;
     // One batch each first: first-run allocations are not what a corpus costs.

@@ -148,33 +148,31 @@ impl App {
     pub fn load_embedder(&self) -> Result<Embedder> {
         let entry = self.choose(ModelKind::Embed, &self.config.models.defaults.embed, None)?;
         let path = self.model_path(entry);
-        let beside = |file: &str| {
-            let located = self.roots.locate(&entry.path.with_file_name(file));
-            located
-                .parent()
-                .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-        };
         if path.extension().is_some_and(|e| e == "onnx") {
             load_onnxruntime()?;
             return Ok(Embedder::load_onnx(
                 &path,
-                &beside("tokenizer.json"),
+                &self.folder_with(entry, "tokenizer.json"),
                 self.threads,
             )?);
         }
-        Ok(Embedder::load(&beside("model.safetensors"))?)
+        Ok(Embedder::load(&self.folder_with(entry, "model.safetensors"))?)
     }
 
-    /// The embedder on candle whatever the defaults say: the bench compares it
-    /// with the default.
+    /// The default embedding model on candle whatever format the defaults
+    /// prefer: the bench compares the two engines.
     pub fn load_candle_embedder(&self) -> Result<Embedder> {
-        let entry = self
-            .config
-            .models
-            .find("minilm-l6-v2")
-            .context("models.yml lost the entry minilm-l6-v2 (the safetensors)")?;
-        let weights = self.model_path(entry);
-        Ok(Embedder::load(weights.parent().unwrap_or(Path::new(".")))?)
+        let entry = self.choose(ModelKind::Embed, &self.config.models.defaults.embed, None)?;
+        Ok(Embedder::load(&self.folder_with(entry, "model.safetensors"))?)
+    }
+
+    /// The folder, in whichever model root has it, of `file` beside `entry`'s
+    /// file (the tokenizer and safetensors beside an exported graph).
+    fn folder_with(&self, entry: &ModelEntry, file: &str) -> PathBuf {
+        let located = self.roots.locate(&entry.path.with_file_name(file));
+        located
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     }
 
     /// Where the notes index lives.

@@ -62,12 +62,10 @@ impl QuantizedRows {
         self.scales.push(0.0);
     }
 
-    /// Marks row `row` dead: it is never returned.
+    /// Marks row `row` dead: a zero scale keeps it out of every pass.
     pub fn kill(&mut self, row: usize) {
         if let Some(scale) = self.scales.get_mut(row) {
             *scale = 0.0;
-            let start = row * self.dimensions;
-            self.codes[start..start + self.dimensions].fill(0);
         }
     }
 
@@ -295,27 +293,25 @@ fn scores_avx2(codes: &[i8], query: &[i8], dimensions: usize, rows: &[usize], ou
         let half = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256::<1>(sum));
         let quarter = _mm_hadd_epi32(half, half);
         let total = _mm_cvtsi128_si32(_mm_hadd_epi32(quarter, quarter));
-        let rest = row[whole..]
-            .iter()
-            .zip(&query[whole..])
-            .fold(0i32, |s, (&a, &b)| {
-                s.wrapping_add(i32::from(a).wrapping_mul(i32::from(b)))
-            });
-        out.push(total.wrapping_add(rest));
+        out.push(total.wrapping_add(dot(&row[whole..], &query[whole..])));
     }
 }
 
 fn scores_portable(codes: &[i8], query: &[i8], dimensions: usize, rows: &[usize], out: &mut Vec<i32>) {
-    // Wrapping arithmetic, though nothing can wrap (127² · 384 < 2³¹): the
-    // dev profile's overflow checks would otherwise keep the loop scalar.
-    out.extend(rows.iter().map(|&row| {
-        codes[row * dimensions..(row + 1) * dimensions]
-            .iter()
-            .zip(query)
-            .fold(0i32, |sum, (&a, &b)| {
-                sum.wrapping_add(i32::from(a).wrapping_mul(i32::from(b)))
-            })
-    }));
+    out.extend(
+        rows.iter()
+            .map(|&row| dot(&codes[row * dimensions..(row + 1) * dimensions], query)),
+    );
+}
+
+/// The integer dot product of two code slices. Wrapping arithmetic, though
+/// nothing can wrap (127² · 384 < 2³¹): the dev profile's overflow checks
+/// would otherwise keep the loop scalar.
+#[inline(always)]
+fn dot(a: &[i8], b: &[i8]) -> i32 {
+    a.iter().zip(b).fold(0i32, |sum, (&x, &y)| {
+        sum.wrapping_add(i32::from(x).wrapping_mul(i32::from(y)))
+    })
 }
 
 #[cfg(test)]

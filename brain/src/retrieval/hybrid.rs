@@ -23,6 +23,7 @@
 //! drops the dead: hnsw_rs's filtered walk, which checks every node it visits,
 //! took 14–17 ms at 100 000 chunks where the plain one takes 4 (see `semantic`).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -359,12 +360,12 @@ impl HybridStore {
     /// Both rankers, fused by rank: BM25 here, the semantic one (after
     /// `embedding` is made) on a second core, so a search takes the slower of
     /// the two, not their sum.
-    fn fused(
+    fn fused<'q>(
         &self,
         text: &str,
         k: usize,
         filter: &Filter,
-        embedding: impl FnOnce() -> Result<Vec<f32>, String> + Send,
+        embedding: impl FnOnce() -> Result<Cow<'q, [f32]>, String> + Send,
     ) -> Result<Vec<Hit>, RetrievalError> {
         let _span = tracing::debug_span!("store_search", k).entered();
         if self.docs.is_empty() || k == 0 {
@@ -515,7 +516,7 @@ impl VectorStore for HybridStore {
 
     fn search(&self, query: &Query<'_>) -> Result<Vec<Hit>, RetrievalError> {
         self.fused(query.text, query.k, &query.filter, || {
-            Ok(query.embedding.to_vec())
+            Ok(Cow::Borrowed(query.embedding))
         })
     }
 
@@ -529,7 +530,9 @@ impl VectorStore for HybridStore {
         query: &TextQuery<'_>,
         embed: &QueryEmbedder<'_>,
     ) -> Result<Vec<Hit>, RetrievalError> {
-        self.fused(query.text, query.k, &query.filter, || embed(query.text))
+        self.fused(query.text, query.k, &query.filter, || {
+            embed(query.text).map(Cow::Owned)
+        })
     }
 
     fn persist(&mut self) -> Result<(), RetrievalError> {
