@@ -112,7 +112,7 @@ impl Started {
             .env("HAUSKI_MODELS", model_roots()?)
             .current_dir(work)
             .env("NOTIFY_SOCKET", &socket_path)
-            .env("RUST_LOG", "info,llama.cpp=warn")
+            .env("RUST_LOG", "info,llama-cpp-2=warn")
             .args([
                 "serve",
                 "--listen",

@@ -141,7 +141,7 @@ impl Daemon {
             .env("HAUSKI_DATA", data)
             .env(
                 "RUST_LOG",
-                "info,llama.cpp=warn,tower_http=warn,hauski_brain::conversation=debug",
+                "info,llama-cpp-2=warn,tower_http=warn,hauski_brain::conversation=debug",
             )
             .env("HAUSKI_LOG_SPANS", "1")
             .args([

@@ -29,8 +29,8 @@ pub fn init_tracing(verbose: u8) {
     // llama.cpp warns about model quirks at load time that a user can do
     // nothing about; its errors still show.
     let default = match verbose {
-        0 => "warn,llama.cpp=error,llama-cpp-2=error",
-        1 => "info,llama.cpp=warn",
+        0 => "warn,llama-cpp-2=error",
+        1 => "info,llama-cpp-2=warn",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -2,8 +2,8 @@
 //! engines reported go in, [`Action`]s come out. PipeWire, the wake-word
 //! detector, Whisper and the speaker stay at the edge (`mod.rs`), so every
 //! decision here (wake, pre-roll, a pause that starts a speculative answer,
-//! speech end that confirms or abandons it, barge-in, giving up, profile
-//! re-targeting) is unit-tested on recorded audio without a sound server.
+//! speech end that confirms or abandons it, barge-in, giving up) is
+//! unit-tested on recorded audio without a sound server.
 //!
 //! Time is counted in samples of the question, not read from a clock: the
 //! same audio always gives the same decisions, however fast the machine.
@@ -25,8 +25,6 @@ pub(super) use crate::assistant::listening::{
 pub(super) struct Reports<'a> {
     /// Wake words the detector heard.
     pub detections: &'a [WakeDetection],
-    /// The profile active now (a switch by voice or over the API).
-    pub active_profile: &'a str,
     /// Partial transcripts published so far.
     pub partials_published: usize,
     /// What one partial transcript costs on this machine, once known.
@@ -39,8 +37,6 @@ pub(super) struct Reports<'a> {
 /// What the edge does, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Action {
-    /// Answers play through this profile from now on.
-    Retarget { profile: String },
     /// The wake word: stop playback (barge-in), start a new answer epoch,
     /// publish it, listen.
     Wake { name: String, score: f32 },
@@ -91,14 +87,13 @@ pub(super) struct Listener {
     /// The last [`PRE_ROLL_S`] of audio, for the next question's start.
     recent: VecDeque<f32>,
     pre_roll: usize,
-    profile: String,
     question: Option<Question>,
 }
 
 impl Listener {
     /// `hang_overs` decide when a pause ends the question; the endpointer
     /// itself only ends it after the longest of them.
-    pub(super) fn new(vad: VadConfig, hang_overs: HangOvers, profile: &str) -> Self {
+    pub(super) fn new(vad: VadConfig, hang_overs: HangOvers) -> Self {
         let pre_roll = (PRE_ROLL_S * f64::from(ASR_RATE)) as usize;
         let vad = VadConfig {
             hangover_ms: hang_overs.longest_ms(),
@@ -109,7 +104,6 @@ impl Listener {
             hang_overs,
             recent: VecDeque::with_capacity(pre_roll),
             pre_roll,
-            profile: profile.to_string(),
             question: None,
         }
     }
@@ -134,12 +128,6 @@ impl Listener {
     /// One block of 16 kHz audio and what the engines reported meanwhile.
     pub(super) fn step(&mut self, block: &[f32], reports: &Reports<'_>) -> Vec<Action> {
         let mut actions = Vec::new();
-        if reports.active_profile != self.profile {
-            self.profile = reports.active_profile.to_string();
-            actions.push(Action::Retarget {
-                profile: self.profile.clone(),
-            });
-        }
         for detection in reports.detections {
             // While the question is being spoken, a "detection" is the
             // question itself scoring high: it must not restart listening.

@@ -37,7 +37,6 @@ pub(super) struct Run {
     fed: usize,
     pub(super) actions: Vec<(usize, Action)>,
     partials_published: usize,
-    profile: String,
     /// What each speculative turn's transcript would say about its pause
     /// (`None`: no verdict, as before the transcript is ready).
     judge: Box<Judge>,
@@ -69,11 +68,10 @@ impl Run {
 
     pub(super) fn with_waits(vad: VadConfig, hang_overs: HangOvers) -> Self {
         Self {
-            listener: Listener::new(vad, hang_overs, "wohnzimmer"),
+            listener: Listener::new(vad, hang_overs),
             fed: 0,
             actions: Vec::new(),
             partials_published: 0,
-            profile: "wohnzimmer".into(),
             judge: Box::new(|_| None),
             verdict: None,
         }
@@ -96,7 +94,6 @@ impl Run {
             };
             let reports = Reports {
                 detections: &detections,
-                active_profile: &self.profile,
                 partials_published: self.partials_published,
                 partial_cost_s: Some(0.1),
                 turn_end: self.verdict,
@@ -137,7 +134,6 @@ impl Run {
 
 pub(super) fn kind(action: &Action) -> &'static str {
     match action {
-        Action::Retarget { .. } => "retarget",
         Action::Wake { .. } => "wake",
         Action::SpeechStarted { .. } => "speech_started",
         Action::SpeechEnded { .. } => "speech_ended",
@@ -267,7 +263,6 @@ fn the_wake_word_is_heard_while_answering_but_not_while_listening() {
     let detections_inside = [wake_word()];
     let reports = Reports {
         detections: &detections_inside,
-        active_profile: "wohnzimmer",
         ..Reports::default()
     };
     let actions = run.listener.step(&silence(20), &reports);
@@ -346,20 +341,6 @@ fn the_first_partial_is_spared_when_the_answer_starts() {
     // No partial was published yet: the one in flight is the question's
     // first and is let finish.
     assert!(!run.kinds().contains(&"stop_partial"), "{:?}", run.kinds());
-}
-
-#[test]
-fn a_profile_switch_retargets_playback_once() {
-    let mut run = Run::new();
-    run.feed(&silence(100), None);
-    run.profile = "kueche".into();
-    run.feed(&silence(100), None);
-    assert_eq!(
-        run.actions.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>(),
-        [Action::Retarget {
-            profile: "kueche".into()
-        }]
-    );
 }
 
 /// How long after the last voiced sample the question ended, in ms.

@@ -89,6 +89,7 @@ pub fn start(
         Playback::start(&profile.sink, rate, None).map_err(|e| e.to_string())?;
     let playback = Arc::new(playback);
     apply_profile(&state, &profile, &playback);
+    follow_profile(state.clone(), playback.clone()).map_err(|e| e.to_string())?;
     let speaker = Speaker::start(voice, playback.clone(), state.clone()).map_err(|e| e.to_string())?;
     read_aloud::start(&state, &speaker).map_err(|e| e.to_string())?;
     let assistant = state.clone();
@@ -181,7 +182,7 @@ fn listen(
     let bus = &parts.state.bus;
     let partials = Partials::start(parts.partial_asr.clone(), bus)?;
     let hang_overs = parts.state.config.limits.speech.hang_overs();
-    let mut listener = Listener::new(parts.vad.clone(), hang_overs, &parts.state.profile.name());
+    let mut listener = Listener::new(parts.vad.clone(), hang_overs);
     // The partial transcript in flight, stopped when a turn needs the cores.
     let mut partial_abort = Arc::new(AtomicBool::new(false));
     let mut speculation: Option<Speculation> = None;
@@ -197,17 +198,14 @@ fn listen(
             playback.pause();
             held = true;
         }
-        let active_profile = parts.state.profile.name();
         let reports = Reports {
             detections: &detections,
-            active_profile: &active_profile,
             partials_published: partials.published(),
             partial_cost_s: partials.cost_s(),
             turn_end: speculation.as_ref().and_then(|s| s.turn.verdict()),
         };
         for action in listener.step(&block, &reports) {
             match action {
-                Action::Retarget { profile } => retarget(&parts.state, &profile, playback),
                 Action::Wake { name, score } => {
                     let _span = tracing::info_span!("wake").entered();
                     let lag_ms = wake.detection_lag_ms(&detections);
@@ -272,11 +270,33 @@ fn listen(
     Err("the capture stopped".into())
 }
 
-/// A switch made over the API (or by voice) re-targets playback; it was
-/// published where it was made.
-fn retarget(state: &SharedAssistant, profile_name: &str, playback: &Playback) {
+/// Re-targets playback and the voice on every profile switch (over the
+/// API, by voice, from a satellite), from a thread of its own: the switch
+/// must not wait for the capture's next block, which a stalled or missing
+/// microphone never sends, while messages and alarms still play.
+fn follow_profile(state: SharedAssistant, playback: Arc<Playback>) -> std::io::Result<()> {
+    let mut events = state.bus.subscribe();
+    std::thread::Builder::new()
+        .name("follow-profile".into())
+        .spawn(move || {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                match events.blocking_recv() {
+                    Ok(Event::ProfileChanged { .. }) | Err(RecvError::Lagged(_)) => {
+                        retarget(&state, &playback)
+                    }
+                    Ok(_) => {}
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        })?;
+    Ok(())
+}
+
+/// Plays answers on the active profile's sink, with its voice settings.
+fn retarget(state: &SharedAssistant, playback: &Playback) {
     if let Some(profile) = active_profile(state) {
-        tracing::info!(profile = %profile_name, sink = %profile.sink, "answers now play here");
+        tracing::info!(profile = %state.profile.name(), sink = %profile.sink, "answers now play here");
         playback.set_sink(&profile.sink);
         apply_profile(state, &profile, playback);
     }
@@ -425,8 +445,8 @@ impl TurnWorker {
             return;
         }
         self.heard(&text);
-        // A profile switch is seen by the loop at its next block, which
-        // re-targets playback before this reply is played.
+        // The speaker plays the reply on the sink of the profile active
+        // then: a switch is heard in its new room.
         match self.state.act(intent) {
             Ok(done) => self.say_all(done.reply),
             Err(e) => tracing::error!(error = %e, "the spoken command failed"),

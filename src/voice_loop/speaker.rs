@@ -147,6 +147,9 @@ fn speak(voice: &Mutex<PiperVoice>, playback: &Playback, sentences: &Receiver<Se
                 play_in(playback, room, &active, &audio);
             }
             None => {
+                // A profile switch made just before (by this very answer's
+                // request) may not have reached playback yet.
+                playback.set_sink(&active);
                 speaker.speaking(&active);
                 playback.play(&audio);
             }

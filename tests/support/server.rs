@@ -36,7 +36,7 @@ impl Server {
             // The bus's events and the LLM's prompts too: tests check them in the log.
             .env(
                 "RUST_LOG",
-                "info,llama.cpp=warn,tower_http=warn,hauski::assistant::bus=debug,hauski_brain::conversation=debug",
+                "info,llama-cpp-2=warn,tower_http=warn,hauski::assistant::bus=debug,hauski_brain::conversation=debug",
             )
             .args(["serve", "--listen", "127.0.0.1:0", "--wyoming", wyoming])
             .args(extra)

@@ -72,6 +72,8 @@ enum Control {
 pub struct Playback {
     shared: Arc<Shared>,
     rate: u32,
+    /// The sink asked for last (`set_sink`), so asking again costs nothing.
+    target: Mutex<String>,
     control: pw::channel::Sender<Control>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -99,6 +101,7 @@ impl Playback {
         let stop = Arc::new(AtomicBool::new(false));
         let thread_shared = shared.clone();
         let thread_stop = stop.clone();
+        let target = Mutex::new(sink.to_string());
         let sink = sink.to_string();
         let thread = std::thread::Builder::new()
             .name("playback-pw".into())
@@ -117,6 +120,7 @@ impl Playback {
             Self {
                 shared,
                 rate,
+                target,
                 control,
                 stop,
                 thread: Some(thread),
@@ -184,8 +188,14 @@ impl Playback {
         self.shared.duck_level.store(bits, Ordering::Relaxed);
     }
 
-    /// Plays to another sink from now on (a profile switch).
+    /// Plays to `sink` from now on (a profile switch); nothing changes when
+    /// it is the sink asked for already.
     pub fn set_sink(&self, sink: &str) {
+        let mut target = self.target.lock().unwrap_or_else(|p| p.into_inner());
+        if *target == sink {
+            return;
+        }
+        *target = sink.to_string();
         self.shared.retargeting.store(true, Ordering::SeqCst);
         let _ = self.control.send(Control::Retarget(sink.to_string()));
     }
