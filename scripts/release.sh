@@ -38,7 +38,8 @@ fi
 cargo cyclonedx --format json --spec-version 1.5 --target x86_64-unknown-linux-gnu
 sbom="$dist/hauski-$version.cdx.json"
 mv hauski.cdx.json "$sbom"
-rm -f audio/hauski-audio.cdx.json voice/hauski-voice.cdx.json brain/hauski-brain.cdx.json
+rm -f audio/hauski-audio.cdx.json voice/hauski-voice.cdx.json brain/hauski-brain.cdx.json \
+  onnxruntime/hauski-onnxruntime.cdx.json skills/hauski-skills.cdx.json skills/words/hauski-words.cdx.json
 # The crates are cargo's; the C/C++ libraries the tarball carries or links
 # are added here, with the versions this build used (see LICENSES.md).
 llama_version="$(sed -n 's/^name = "llama-cpp-sys-2"/&/p;/^name = "llama-cpp-sys-2"/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock | tail -n1)"

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use hauski_brain::memory::{MemoryStore, SystemClock};
 use hauski_brain::notes::Manifest;
 use hauski_brain::retrieval::HybridStore;
@@ -268,49 +268,9 @@ impl App {
     }
 }
 
-/// Loads ONNX Runtime into this process (once): Piper voices and wake words run on it.
+/// Loads ONNX Runtime into this process (once): Piper voices, wake words
+/// and the notes embedder run on it.
 pub fn load_onnxruntime() -> Result<()> {
-    let onnxruntime = find_onnxruntime()?;
-    hauski_voice::init_onnxruntime(&onnxruntime)?;
+    hauski_onnxruntime::ensure()?;
     Ok(())
-}
-
-/// Finds libonnxruntime.so: `HAUSKI_ONNXRUNTIME`, then an installed copy
-/// (`../lib/hauski`), then beside the binary, then the install script's venv
-/// (via `.onnxruntime-dir`, or its site-packages).
-pub fn find_onnxruntime() -> Result<PathBuf> {
-    if let Ok(path) = std::env::var("HAUSKI_ONNXRUNTIME") {
-        return Ok(PathBuf::from(path));
-    }
-    let mut candidates = Vec::new();
-    let exe_dir = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf));
-    let mut bases: Vec<PathBuf> = vec![PathBuf::from(".")];
-    if let Some(dir) = &exe_dir {
-        // An installed hauski (see `install::Layout`).
-        candidates.push(dir.join("../lib/hauski/libonnxruntime.so"));
-        candidates.push(dir.join("libonnxruntime.so"));
-        // target/<profile>/[deps/] → the repository root.
-        bases.extend(dir.ancestors().skip(1).take(3).map(Path::to_path_buf));
-    }
-    for base in &bases {
-        if let Ok(dir) = std::fs::read_to_string(base.join(".onnxruntime-dir")) {
-            candidates.push(PathBuf::from(dir.trim()).join("libonnxruntime.so"));
-        }
-        if let Ok(entries) = std::fs::read_dir(base.join(".venv/lib")) {
-            for entry in entries.flatten() {
-                candidates.push(
-                    entry
-                        .path()
-                        .join("site-packages/onnxruntime/capi/libonnxruntime.so"),
-                );
-            }
-        }
-    }
-    candidates.push(PathBuf::from("/usr/lib/x86_64-linux-gnu/libonnxruntime.so"));
-    candidates.push(PathBuf::from("/usr/local/lib/libonnxruntime.so"));
-    candidates.into_iter().find(|p| p.is_file()).context(
-        "ONNX Runtime (libonnxruntime.so) not found; run scripts/install-deps.sh or set HAUSKI_ONNXRUNTIME",
-    )
 }

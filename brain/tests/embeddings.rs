@@ -31,11 +31,6 @@ fn onnx_embedder() -> Embedder {
         "{} missing: run scripts/export-embedder.sh",
         model.display()
     );
-    let runtime_dir = std::fs::read_to_string(root.join(".onnxruntime-dir"))
-        .expect(".onnxruntime-dir missing: run scripts/install-deps.sh");
-    ort::init_from(PathBuf::from(runtime_dir.trim()).join("libonnxruntime.so"))
-        .expect("ONNX Runtime loads")
-        .commit();
     Embedder::load_onnx(&model, &shared_dir(), 2).expect("the ONNX embedder loads")
 }
 

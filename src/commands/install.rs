@@ -61,7 +61,7 @@ pub fn install(global: &GlobalArgs, app: &App, args: &InstallArgs) -> Result<()>
 /// The running binary and what it needs beside it.
 fn sources(app: &App) -> Result<Sources> {
     let binary = std::env::current_exe().context("cannot tell where this hauski binary is")?;
-    let onnxruntime = hauski::engines::find_onnxruntime()?;
+    let onnxruntime = hauski_onnxruntime::find()?;
     let mut shipped_models = Vec::new();
     for wake in app
         .config

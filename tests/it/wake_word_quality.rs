@@ -22,8 +22,7 @@ use serde_json::{Value, json};
 const RATE: usize = 16_000;
 
 fn engine() -> WakeEngine {
-    hauski_voice::init_onnxruntime(&hauski::engines::find_onnxruntime().expect("ONNX Runtime"))
-        .expect("ONNX Runtime loads (scripts/install-deps.sh)");
+    hauski_onnxruntime::ensure().expect("ONNX Runtime loads (scripts/install-deps.sh)");
     let features = repo().join(".models/wakeword");
     WakeEngine::load(
         &WakeFeatureFiles {

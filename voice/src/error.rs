@@ -20,10 +20,8 @@ pub enum VoiceError {
     NoSpeech(String),
     #[error("cannot load Piper voice {path}: {reason}")]
     VoiceLoad { path: PathBuf, reason: String },
-    #[error(
-        "cannot load ONNX Runtime from {path}: {reason}; run `scripts/install-deps.sh` or set HAUSKI_ONNXRUNTIME to libonnxruntime.so"
-    )]
-    Runtime { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Runtime(#[from] hauski_onnxruntime::RuntimeError),
     #[error("espeak-ng failed: {0}; install Debian's `espeak-ng-data`")]
     Phonemes(String),
     #[error("nothing to say: the text is empty")]

@@ -14,8 +14,8 @@ pub mod wake;
 
 pub use asr::{Segment, Transcriber, Transcript};
 pub use error::VoiceError;
-pub use sentences::split_sentences;
-pub use tts::{PiperVoice, init_onnxruntime};
+pub use sentences::{ends_a_sentence, split_sentences};
+pub use tts::PiperVoice;
 pub use vad::{
     Endpointer, FRAME_MS as VAD_FRAME_MS, SpeechEvent, Utterance, VadConfig, find_utterance, speech_span,
 };

@@ -31,6 +31,36 @@ pub fn split_sentences(text: &str) -> Vec<String> {
     sentences
 }
 
+/// Words that end with a dot without ending a sentence ("Dr. Smith").
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "st", "mt", "jr", "sr", "vs", "etc", "approx", "no", "inc", "ltd", "co",
+    "ca", "fig", "dept",
+];
+
+/// Whether `text` ends a sentence whatever comes next: `!`, `?` or `…`, or
+/// a dot after a word that is no abbreviation, initial or number ("Paris."
+/// but not "Dr.", "e.g.", "J." or "3."). A streamed answer's sentence can
+/// then be spoken without waiting for the next token, which is often held
+/// back anyway (a newline that may begin a stop sequence).
+pub fn ends_a_sentence(text: &str) -> bool {
+    let text = text.trim_end();
+    let Some(last) = text.chars().next_back() else {
+        return false;
+    };
+    match last {
+        '!' | '?' | '…' => true,
+        '.' => {
+            let before = &text[..text.len() - 1];
+            let word = before.rsplit(char::is_whitespace).next().unwrap_or_default();
+            let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+            letters >= 2
+                && word.chars().all(char::is_alphabetic)
+                && !ABBREVIATIONS.contains(&word.to_lowercase().as_str())
+        }
+        _ => false,
+    }
+}
+
 fn push_trimmed(out: &mut Vec<String>, s: &str) {
     let t = s.trim();
     if !t.is_empty() {
@@ -56,6 +86,31 @@ mod tests {
             split_sentences("It is 3.5 degrees, e.g. cold. Wear a coat"),
             vec!["It is 3.5 degrees, e.g. cold.", "Wear a coat"]
         );
+    }
+
+    #[test]
+    fn a_sentence_is_known_to_end_only_where_nothing_after_could_join_it() {
+        for closed in [
+            "The capital of France is Paris.",
+            "Shall I?",
+            "Yes!",
+            "Well…",
+            "It is done. ",
+        ] {
+            assert!(ends_a_sentence(closed), "{closed:?}");
+        }
+        for open in [
+            "It is 3.",
+            "Ask Dr.",
+            "For example, e.g.",
+            "Signed J.",
+            "Wait...",
+            "The capital of France",
+            "He said \"yes.\"",
+            "",
+        ] {
+            assert!(!ends_a_sentence(open), "{open:?}");
+        }
     }
 
     #[test]

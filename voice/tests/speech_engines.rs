@@ -4,9 +4,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use hauski_voice::{
-    ASR_RATE, PiperVoice, Transcriber, VadConfig, VoiceError, find_utterance, init_onnxruntime, speech_span,
-};
+use hauski_voice::{ASR_RATE, PiperVoice, Transcriber, VadConfig, VoiceError, find_utterance, speech_span};
 
 fn shared() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/models");
@@ -18,21 +16,9 @@ fn shared() -> PathBuf {
     dir
 }
 
-/// ONNX Runtime from `HAUSKI_ONNXRUNTIME` or the install script's record.
-fn onnxruntime() -> PathBuf {
-    if let Ok(p) = std::env::var("HAUSKI_ONNXRUNTIME") {
-        return PathBuf::from(p);
-    }
-    let record = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.onnxruntime-dir");
-    let dir = std::fs::read_to_string(&record)
-        .unwrap_or_else(|_| panic!("{} missing: run scripts/install-deps.sh", record.display()));
-    PathBuf::from(dir.trim()).join("libonnxruntime.so")
-}
-
 fn voice() -> &'static PiperVoice {
     static VOICE: OnceLock<PiperVoice> = OnceLock::new();
     VOICE.get_or_init(|| {
-        init_onnxruntime(&onnxruntime()).expect("ONNX Runtime loads");
         PiperVoice::load(&shared().join("tts/en_US-joe-medium/en_US-joe-medium.onnx"), 2)
             .expect("voice loads")
     })
@@ -227,7 +213,6 @@ fn asr_refuses_the_wrong_rate() {
 
 #[test]
 fn a_missing_voice_names_the_file() {
-    init_onnxruntime(&onnxruntime()).expect("ONNX Runtime loads");
     let err = PiperVoice::load(std::path::Path::new("/nope/voice.onnx"), 1)
         .err()
         .expect("missing");

@@ -23,6 +23,7 @@ impl OnnxBert {
             path: path.to_path_buf(),
             reason,
         };
+        hauski_onnxruntime::ensure().map_err(|e| fail(e.to_string()))?;
         let session = Session::builder()
             .map_err(|e| fail(e.to_string()))?
             .with_intra_threads(threads.max(1))

@@ -7,7 +7,5 @@
 
 mod phonemes;
 mod piper;
-mod runtime;
 
 pub use piper::PiperVoice;
-pub use runtime::init_onnxruntime;

@@ -71,8 +71,8 @@ const SENTENCE_GAP_S: f32 = 0.15;
 const EDGE_PAD_S: f32 = 0.25;
 
 impl PiperVoice {
-    /// Loads `model` (the `.onnx`) and its `.onnx.json` beside it. ONNX Runtime
-    /// must already be loaded with [`crate::init_onnxruntime`].
+    /// Loads `model` (the `.onnx`) and its `.onnx.json` beside it, on the
+    /// process's ONNX Runtime (loaded first if no engine has yet).
     pub fn load(model: &Path, threads: usize) -> Result<Self, VoiceError> {
         let _span = tracing::info_span!("tts_load", model = %model.display()).entered();
         let config_path = PathBuf::from(format!("{}.json", model.display()));
@@ -91,6 +91,7 @@ impl PiperVoice {
         let text = std::fs::read_to_string(&config_path).map_err(|e| fail(e.to_string()))?;
         let config: VoiceConfig =
             serde_json::from_str(&text).map_err(|e| fail(format!("{}: {e}", config_path.display())))?;
+        hauski_onnxruntime::ensure()?;
         let session = Session::builder()
             .map_err(|e| fail(e.to_string()))?
             .with_intra_threads(threads.max(1))

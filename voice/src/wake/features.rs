@@ -46,6 +46,7 @@ pub(super) fn session(path: &Path) -> Result<Session, VoiceError> {
         return Err(VoiceError::WakeModelMissing(path.to_path_buf()));
     }
     let fail = |e: String| VoiceError::Wake(format!("cannot load {}: {e}", path.display()));
+    hauski_onnxruntime::ensure()?;
     Session::builder()
         .map_err(|e| fail(e.to_string()))?
         .with_intra_threads(1)

@@ -101,7 +101,7 @@ impl std::fmt::Debug for WakeEngine {
 
 impl WakeEngine {
     /// Loads the feature models and each wake word's classifier (`name`,
-    /// `.onnx` file). ONNX Runtime must be loaded first (`init_onnxruntime`).
+    /// `.onnx` file), on the process's ONNX Runtime.
     pub fn load(
         features: &WakeFeatureFiles,
         words: Vec<(String, PathBuf)>,
