@@ -23,7 +23,6 @@
 //! drops the dead: hnsw_rs's filtered walk, which checks every node it visits,
 //! took 14–17 ms at 100 000 chunks where the plain one takes 4 (see `semantic`).
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -34,10 +33,7 @@ use tantivy::{Index, IndexReader, IndexWriter, Term, doc};
 use super::exact::QuantizedRows;
 use super::lexical::{self, ANALYZER, english_analyzer};
 use super::on_disk::{Header, StoredDoc, dir_size, load_docs, load_graph, remove_old_dumps, write_docs};
-use super::{
-    Document, Filter, Hit, Query, QueryEmbedder, RetrievalError, StoreStats, TextQuery, VectorStore,
-    reciprocal_rank_fusion,
-};
+use super::{Document, Filter, Hit, Query, RetrievalError, StoreStats, VectorStore, reciprocal_rank_fusion};
 
 /// Candidates taken from each ranker before fusion, per requested hit.
 const CANDIDATES_PER_HIT: usize = 3;
@@ -357,15 +353,19 @@ impl HybridStore {
         Some(ids)
     }
 
-    /// Both rankers, fused by rank: BM25 here, the semantic one (after
-    /// `embedding` is made) on a second core, so a search takes the slower of
-    /// the two, not their sum.
-    fn fused<'q>(
+    /// Both rankers, fused by rank: BM25 here, the semantic one on a second
+    /// core, so a search takes the slower of the two, not their sum. The
+    /// query's embedding is made before (`VectorStore::search_text`): made
+    /// on the semantic ranker's thread beside BM25, it measured slower on two
+    /// cores than the sum of the parts, the embedder's second pool thread
+    /// waiting for the core BM25 held (`hauski-bench brain`, after edits at
+    /// 100 000 chunks: p50 9.9 ms against 4.2 + 3.9 in the same run).
+    fn fused(
         &self,
         text: &str,
         k: usize,
         filter: &Filter,
-        embedding: impl FnOnce() -> Result<Cow<'q, [f32]>, String> + Send,
+        embedding: &[f32],
     ) -> Result<Vec<Hit>, RetrievalError> {
         let _span = tracing::debug_span!("store_search", k).entered();
         if self.docs.is_empty() || k == 0 {
@@ -374,12 +374,11 @@ impl HybridStore {
         let n = Self::candidates_for(k);
         let (lexical, semantic) = std::thread::scope(|scope| {
             let semantic = scope.spawn(|| {
-                let embedding = embedding()?;
-                Ok(if embedding.len() == self.dimensions {
-                    self.semantic(&embedding, n, HNSW_EF_SEARCH, filter)
+                if embedding.len() == self.dimensions {
+                    self.semantic(embedding, n, HNSW_EF_SEARCH, filter)
                 } else {
                     Vec::new()
-                })
+                }
             });
             let lexical = self.bm25(text, n);
             (lexical, semantic.join())
@@ -388,9 +387,8 @@ impl HybridStore {
             .into_iter()
             .filter(|id| self.passes(id, filter))
             .collect();
-        let semantic: Vec<String> = semantic
-            .map_err(|_| RetrievalError::Index("the semantic search thread panicked".into()))?
-            .map_err(RetrievalError::Embed)?;
+        let semantic: Vec<String> =
+            semantic.map_err(|_| RetrievalError::Index("the semantic search thread panicked".into()))?;
 
         tracing::debug!(?lexical, ?semantic, "rankers");
         let lists = [
@@ -515,24 +513,7 @@ impl VectorStore for HybridStore {
     }
 
     fn search(&self, query: &Query<'_>) -> Result<Vec<Hit>, RetrievalError> {
-        self.fused(query.text, query.k, &query.filter, || {
-            Ok(Cow::Borrowed(query.embedding))
-        })
-    }
-
-    /// The query is embedded on the semantic ranker's thread while BM25
-    /// searches the words: with cores to spare a search costs the slower of
-    /// BM25 and embedding plus scan. On two cores the rankers already fill
-    /// both, and at 100 000 chunks this measured about the sum of the parts
-    /// (embedding first measured no better: p95 14.7 ms in its one run).
-    fn search_text(
-        &self,
-        query: &TextQuery<'_>,
-        embed: &QueryEmbedder<'_>,
-    ) -> Result<Vec<Hit>, RetrievalError> {
-        self.fused(query.text, query.k, &query.filter, || {
-            embed(query.text).map(Cow::Owned)
-        })
+        self.fused(query.text, query.k, &query.filter, query.embedding)
     }
 
     fn persist(&mut self) -> Result<(), RetrievalError> {
