@@ -581,12 +581,16 @@ impl TurnWorker {
                     if let Err(e) = result {
                         tracing::warn!(error = %e, "the answer failed");
                     }
-                    let rest = stream
-                        .finish()
-                        .or_else(|| (!spoken_any).then(|| crate::pipeline::FALLBACK_ANSWER.to_string()));
-                    if let Some(rest) = rest {
-                        self.say(rest, true);
-                    }
+                    // An empty last sentence closes an answer whose sentences
+                    // all went out already (the speaker plays its end pad).
+                    let rest = stream.finish().unwrap_or_else(|| {
+                        if spoken_any {
+                            String::new()
+                        } else {
+                            crate::pipeline::FALLBACK_ANSWER.to_string()
+                        }
+                    });
+                    self.say(rest, true);
                     // A short answer can be complete before the pause is
                     // known to be the end: it is told only if it is.
                     if self.turn.wait().is_none() {

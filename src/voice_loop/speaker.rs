@@ -16,6 +16,8 @@ use crate::assistant::turn_gate::TurnGate;
 
 pub struct Sentence {
     pub epoch: u64,
+    /// Empty in a last sentence that only closes its answer (the words all
+    /// went out before the answer was known to be over).
     pub text: String,
     /// The turn it answers: synthesised at once, played only once the
     /// question is known to be over (dropped if the turn is abandoned).
@@ -103,7 +105,15 @@ fn speak(voice: &Mutex<PiperVoice>, playback: &Playback, sentences: &Receiver<Se
         let _span = tracing::info_span!("tts", chars = sentence.text.len()).entered();
         let first = started_epoch != Some(sentence.epoch);
         let synthesis = std::time::Instant::now();
-        let audio = {
+        let closing_only = sentence.text.trim().is_empty();
+        if closing_only && (first || !sentence.last) {
+            continue;
+        }
+        let audio = if closing_only {
+            // The answer's sentences all went out before it was known to be
+            // over: only its closing pad is left to play.
+            voice.lock().unwrap_or_else(|p| p.into_inner()).edge_pad()
+        } else {
             let voice = voice.lock().unwrap_or_else(|p| p.into_inner());
             // A live sink plays silence between answers already: the first
             // sentence starts at once (a file answer opens with a pad).
@@ -150,9 +160,16 @@ fn speak(voice: &Mutex<PiperVoice>, playback: &Playback, sentences: &Receiver<Se
                 // A profile switch made just before (by this very answer's
                 // request) may not have reached playback yet.
                 playback.set_sink(&active);
-                speaker.speaking(&active);
+                // A closing pad is silence: if the words played out before
+                // it came, HausKI has stopped speaking already.
+                if !closing_only {
+                    speaker.speaking(&active);
+                }
                 playback.play(&audio);
             }
+        }
+        if closing_only {
+            continue;
         }
         speaker.state.bus.publish(Event::AnswerSentence {
             text: sentence.text.clone(),

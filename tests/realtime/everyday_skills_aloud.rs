@@ -86,8 +86,12 @@ fn a_spoken_timer_rings_aloud_in_its_room_until_stop() {
     });
 
     pw.play("mic", &spoken_request(&dir, "stop", "Stop."));
-    server.wait_for("the alarm to be stopped", || {
-        server.log().contains("alarms stopped")
+    // Its spoken acknowledgement too: played out after the next question's
+    // playback count was taken, it would pass for that question's answer.
+    server.wait_for("the alarm to be stopped and that said", || {
+        let log = server.log();
+        log.find("alarms stopped")
+            .is_some_and(|at| log[at..].contains("answer played"))
     });
     // The next turn takes longer than a ring's interval: a ringing alarm would ring in it.
     ask(
