@@ -167,66 +167,17 @@ impl Question {
     /// Endpoints one block; true when listening is over.
     fn hear(&mut self, block: &[f32], reports: &Reports<'_>, actions: &mut Vec<Action>) -> bool {
         self.audio.extend_from_slice(block);
-        let mut ended = None;
-        for event in self.endpointer.push(block) {
-            match event {
-                SpeechEvent::Started { at_sample } => {
-                    if self.speech_start.is_none() {
-                        self.speech_start = Some(self.pre_roll + at_sample);
-                        actions.push(Action::SpeechStarted {
-                            after_wake_ms: ms(at_sample),
-                        });
-                    }
-                }
-                SpeechEvent::Ended { at_sample } => ended = Some(at_sample),
-            }
-        }
+        let ended_by_silence = self.follow_speech(block, actions);
         let heard = self.audio.len() - self.pre_roll;
         let voiced_until = (self.pre_roll + self.endpointer.last_voiced_end()).min(self.audio.len());
-        if ended.is_none() && self.endpointer.is_speaking() {
-            // The verdict is on the pause the speculative turn started in;
-            // new speech since makes it moot.
-            let verdict = reports
-                .turn_end
-                .filter(|_| self.speculating_until == Some(voiced_until));
-            if self.endpointer.silence_ms() >= self.hang_overs.needed_ms(verdict) {
-                tracing::debug!(
-                    ?verdict,
-                    silence_ms = self.endpointer.silence_ms(),
-                    "the turn's words end it"
-                );
-                ended = Some(self.endpointer.last_voiced_end());
-            }
-        }
-        if ended.is_none() && heard > MAX_QUESTION_S * ASR_RATE as usize {
-            ended = Some(heard);
-        }
         // The partial in flight stops when a turn needs the cores, unless it
         // is the question's first: where transcribing is slow, the turn's
         // transcript comes well after the end of speech, and the speaker
         // would never see a word of the question while saying it.
         let first_partial_pending = reports.partials_published == self.partials_before;
+        let ended = ended_by_silence.or_else(|| self.ended_early(heard, voiced_until, reports));
         if let Some(end) = ended {
-            actions.push(Action::SpeechEnded {
-                after_wake_ms: ms(end),
-                waited_ms: ms(heard.saturating_sub(end)),
-            });
-            if !first_partial_pending {
-                actions.push(Action::StopPartial);
-            }
-            let question_end = (self.pre_roll + end).min(self.audio.len());
-            match self.speculating_until {
-                Some(until) if until == question_end => actions.push(Action::Confirm),
-                other => {
-                    if other.is_some() {
-                        actions.push(Action::Abandon);
-                    }
-                    actions.push(Action::StartTurn {
-                        question: with_tail(&self.audio, question_end).to_vec(),
-                        speculative: false,
-                    });
-                }
-            }
+            self.end_turn(end, heard, first_partial_pending, actions);
             return true;
         }
         if self.speculating_until.is_some_and(|until| until != voiced_until) {
@@ -267,6 +218,73 @@ impl Question {
             actions.push(Action::OfferPartial);
         }
         false
+    }
+
+    /// Feeds the endpointer; reports speech's start, and returns where the
+    /// hang-over ended it, if it did.
+    fn follow_speech(&mut self, block: &[f32], actions: &mut Vec<Action>) -> Option<usize> {
+        let mut ended = None;
+        for event in self.endpointer.push(block) {
+            match event {
+                SpeechEvent::Started { at_sample } => {
+                    if self.speech_start.is_none() {
+                        self.speech_start = Some(self.pre_roll + at_sample);
+                        actions.push(Action::SpeechStarted {
+                            after_wake_ms: ms(at_sample),
+                        });
+                    }
+                }
+                SpeechEvent::Ended { at_sample } => ended = Some(at_sample),
+            }
+        }
+        ended
+    }
+
+    /// Where the question ends before the longest hang-over: after the wait
+    /// its words' verdict asks for, or at the longest question.
+    fn ended_early(&self, heard: usize, voiced_until: usize, reports: &Reports<'_>) -> Option<usize> {
+        if self.endpointer.is_speaking() {
+            // The verdict is on the pause the speculative turn started in;
+            // new speech since makes it moot.
+            let verdict = reports
+                .turn_end
+                .filter(|_| self.speculating_until == Some(voiced_until));
+            if self.endpointer.silence_ms() >= self.hang_overs.needed_ms(verdict) {
+                tracing::debug!(
+                    ?verdict,
+                    silence_ms = self.endpointer.silence_ms(),
+                    "the turn's words end it"
+                );
+                return Some(self.endpointer.last_voiced_end());
+            }
+        }
+        (heard > MAX_QUESTION_S * ASR_RATE as usize).then_some(heard)
+    }
+
+    /// Speech ended at `end` (samples after the pre-roll): the speculative
+    /// turn on that very pause is confirmed, any other is replaced by one on
+    /// the whole question.
+    fn end_turn(&self, end: usize, heard: usize, first_partial_pending: bool, actions: &mut Vec<Action>) {
+        actions.push(Action::SpeechEnded {
+            after_wake_ms: ms(end),
+            waited_ms: ms(heard.saturating_sub(end)),
+        });
+        if !first_partial_pending {
+            actions.push(Action::StopPartial);
+        }
+        let question_end = (self.pre_roll + end).min(self.audio.len());
+        match self.speculating_until {
+            Some(until) if until == question_end => actions.push(Action::Confirm),
+            other => {
+                if other.is_some() {
+                    actions.push(Action::Abandon);
+                }
+                actions.push(Action::StartTurn {
+                    question: with_tail(&self.audio, question_end).to_vec(),
+                    speculative: false,
+                });
+            }
+        }
     }
 }
 
