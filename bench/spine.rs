@@ -215,21 +215,11 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
         eprintln!("bench: ASR, whole process (hauski transcribe, pwcpp)");
         let whole = whole_process_asr(app, args, &jfk)?;
         let whole_ratio = whole.0 / whole.1;
-        report["asr"]["whole_process"] = json!({
-            "hauski_s": whole.0,
-            "reference_s": whole.1,
-            "reference": "pwcpp (pywhispercpp 1.5.1's CLI)",
-            "ratio": whole_ratio,
-        });
+        report["asr"]["whole_process"] = side_by_side(whole, "pwcpp (pywhispercpp 1.5.1's CLI)");
         eprintln!("bench: TTS, whole process (hauski say, piper)");
         let whole_tts = whole_process_tts(app, args)?;
         let whole_tts_ratio = whole_tts.0 / whole_tts.1;
-        report["tts"]["whole_process"] = json!({
-            "hauski_s": whole_tts.0,
-            "reference_s": whole_tts.1,
-            "reference": "piper (piper-tts 1.8.0's CLI)",
-            "ratio": whole_tts_ratio,
-        });
+        report["tts"]["whole_process"] = side_by_side(whole_tts, "piper (piper-tts 1.8.0's CLI)");
         report["tts"]["reference"] = reference["tts"].clone();
         report["tts"]["ratio"] = json!(tts_s / r_tts);
         report["tts"]["first_audio_ratio"] = json!(tts_first_ms / r_first);
@@ -245,6 +235,16 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
     }
 
     publish(args, "spine", &report, &markdown_table(&report))
+}
+
+/// A whole-process figure beside its reference: `(hauski_s, reference_s)`.
+fn side_by_side((hauski_s, reference_s): (f64, f64), reference: &str) -> Value {
+    json!({
+        "hauski_s": hauski_s,
+        "reference_s": reference_s,
+        "reference": reference,
+        "ratio": hauski_s / reference_s,
+    })
 }
 
 /// The reference's figures as the mean of a run before HausKI's and one

@@ -32,6 +32,18 @@ impl Generation {
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
     }
+
+    /// A generation whose events a test sends, and whether it was cancelled.
+    #[cfg(test)]
+    pub(crate) fn fed_by_test() -> (Self, mpsc::Sender<GenerationEvent>, Arc<AtomicBool>) {
+        let (events, receiver) = mpsc::channel(16);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let generation = Self {
+            events: receiver,
+            cancel: cancel.clone(),
+        };
+        (generation, events, cancel)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -25,7 +25,7 @@ use crate::assistant::context::{TurnContext, prompt_for};
 use crate::assistant::generation::{Door, Requested, generation_params};
 use crate::assistant::health::State;
 use crate::assistant::listening::DID_NOT_CATCH;
-use crate::assistant::sentences::SentenceStream;
+use crate::assistant::sentences::{Spoken, SpokenAnswer};
 use crate::assistant::turn_end;
 use crate::assistant::turn_gate::{Speculation, TurnGate};
 use crate::assistant::{Allow, SharedAssistant};
@@ -543,7 +543,7 @@ impl TurnWorker {
             }
         };
         let messages = prompt_for(None, &question, &context);
-        let mut generation = match pool.submit(messages, params) {
+        let generation = match pool.submit(messages, params) {
             Ok(g) => g,
             Err(e) => {
                 tracing::warn!(error = %e, "the LLM is busy");
@@ -551,12 +551,11 @@ impl TurnWorker {
             }
         };
         let mut announced = false;
-        let mut stream = SentenceStream::default();
-        let mut spoken_any = false;
-        while let Some(event) = generation.events.blocking_recv() {
+        let mut answer = SpokenAnswer::new(generation);
+        while let Some(step) = answer.next_step() {
             match self.turn.settled() {
                 Some(None) => {
-                    generation.cancel();
+                    answer.cancel();
                     return;
                 }
                 Some(Some(_)) if !announced => {
@@ -566,48 +565,32 @@ impl TurnWorker {
                 _ => {}
             }
             if self.speaker.current() != self.epoch {
-                generation.cancel();
+                answer.cancel();
                 tracing::info!("answer cancelled by barge-in");
                 return;
             }
-            match event {
-                GenerationEvent::Text(piece) => {
-                    for text in stream.push(&piece) {
-                        self.say(text, false);
-                        spoken_any = true;
-                    }
-                }
-                GenerationEvent::Done(result) => {
-                    if let Err(e) = result {
-                        tracing::warn!(error = %e, "the answer failed");
-                    }
-                    // An empty last sentence closes an answer whose sentences
-                    // all went out already (the speaker plays its end pad).
-                    let rest = stream.finish().unwrap_or_else(|| {
-                        if spoken_any {
-                            String::new()
-                        } else {
-                            crate::pipeline::FALLBACK_ANSWER.to_string()
-                        }
-                    });
-                    self.say(rest, true);
-                    // A short answer can be complete before the pause is
-                    // known to be the end: it is told only if it is.
-                    if self.turn.wait().is_none() {
-                        return;
-                    }
-                    if !announced {
-                        self.heard(&question);
-                    }
-                    let whole = stream.text().trim().to_string();
-                    tracing::info!(answer = %whole, "answer");
-                    self.state.bus.publish(Event::TurnEnd {
-                        door: Door::Voice.name().into(),
-                        answer: whole,
-                    });
-                    return;
-                }
+            let Spoken::Sentence { text, last } = step else {
+                continue;
+            };
+            self.say(text, last);
+            if !last {
+                continue;
             }
+            // A short answer can be complete before the pause is known to be
+            // the end: it is told only if it is.
+            if self.turn.wait().is_none() {
+                return;
+            }
+            if !announced {
+                self.heard(&question);
+            }
+            let whole = answer.text().to_string();
+            tracing::info!(answer = %whole, "answer");
+            self.state.bus.publish(Event::TurnEnd {
+                door: Door::Voice.name().into(),
+                answer: whole,
+            });
+            return;
         }
     }
 }

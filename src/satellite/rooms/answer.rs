@@ -12,11 +12,10 @@ use crate::assistant::context::{TurnContext, prompt_for};
 use crate::assistant::generation::{Door, Requested, generation_params};
 use crate::assistant::intents::{Intent, ProfileIntent};
 use crate::assistant::listening::DID_NOT_CATCH;
-use crate::assistant::sentences::SentenceStream;
+use crate::assistant::sentences::{Spoken, SpokenAnswer};
 use crate::assistant::turn_gate::TurnGate;
 use crate::assistant::{Allow, SharedAssistant, use_profile};
 use crate::config::Profile;
-use crate::llm_pool::GenerationEvent;
 use crate::satellite::{Claim, LAST_HEADER, MAIN_MS_HEADER, QUESTION_RATE, RATE_HEADER, down_subject};
 
 /// A question that streamed in and was granted.
@@ -211,35 +210,25 @@ impl RoomSpeaker {
                 return tracing::error!(error = %e, "policies/limits.yaml's llm settings are out of bounds");
             }
         };
-        let mut generation = match pool.submit(prompt_for(None, question, &context), params) {
+        let generation = match pool.submit(prompt_for(None, question, &context), params) {
             Ok(g) => g,
             Err(e) => return tracing::warn!(error = %e, "the LLM is busy"),
         };
-        let mut stream = SentenceStream::default();
-        while let Some(event) = generation.events.blocking_recv() {
+        let mut answer = SpokenAnswer::new(generation);
+        while let Some(step) = answer.next_step() {
             if reply.question.dropped() {
-                generation.cancel();
+                answer.cancel();
                 return tracing::debug!("satellite answer dropped: a barge-in, or the speaker went on");
             }
-            match event {
-                GenerationEvent::Text(piece) => {
-                    for sentence in stream.push(&piece) {
-                        self.send_sentence(reply, &sentence, false);
-                    }
+            let Spoken::Sentence { text, last } = step else {
+                continue;
+            };
+            self.send_sentence(reply, &text, last);
+            if last {
+                if reply.first_sent {
+                    self.answered(reply, answer.text());
                 }
-                GenerationEvent::Done(result) => {
-                    if let Err(e) = result {
-                        tracing::warn!(error = %e, "the answer failed");
-                    }
-                    let rest = stream.finish().or_else(|| {
-                        (!reply.first_sent).then(|| crate::pipeline::FALLBACK_ANSWER.to_string())
-                    });
-                    self.send_sentence(reply, rest.as_deref().unwrap_or(""), true);
-                    if reply.first_sent {
-                        self.answered(reply, stream.text().trim());
-                    }
-                    return;
-                }
+                return;
             }
         }
     }
