@@ -104,7 +104,6 @@ impl App {
     }
 
     pub fn load_voice(&self) -> Result<PiperVoice> {
-        load_onnxruntime()?;
         // The active profile decides the voice, its pace and its loudness.
         let profile = self.config.profiles.active_profile();
         let entry = self.choose(
@@ -149,7 +148,6 @@ impl App {
         let entry = self.choose(ModelKind::Embed, &self.config.models.defaults.embed, None)?;
         let path = self.model_path(entry);
         if path.extension().is_some_and(|e| e == "onnx") {
-            load_onnxruntime()?;
             return Ok(Embedder::load_onnx(
                 &path,
                 &self.folder_with(entry, "tokenizer.json"),
@@ -266,11 +264,4 @@ impl App {
         }
         Ok(())
     }
-}
-
-/// Loads ONNX Runtime into this process (once): Piper voices, wake words
-/// and the notes embedder run on it.
-pub fn load_onnxruntime() -> Result<()> {
-    hauski_onnxruntime::ensure()?;
-    Ok(())
 }

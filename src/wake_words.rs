@@ -106,7 +106,6 @@ impl WakeWords {
             .loaded
             .get_or_init(|| {
                 let features = self.features.clone()?;
-                crate::engines::load_onnxruntime().map_err(|e| e.to_string())?;
                 WakeEngine::load(&features, self.entries.clone(), self.settings).map_err(|e| e.to_string())
             })
             .clone()?;
@@ -117,7 +116,6 @@ impl WakeWords {
     /// An engine for one classifier file instead of models.yml's wake words.
     pub fn engine_for_file(&self, file: &std::path::Path) -> Result<WakeEngine, String> {
         let features = self.features.clone()?;
-        crate::engines::load_onnxruntime().map_err(|e| e.to_string())?;
         let name = file
             .file_stem()
             .map_or_else(|| "wake".to_string(), |s| s.to_string_lossy().into_owned());

@@ -26,11 +26,10 @@ impl SentenceStream {
         self.pending.push_str(piece);
         self.whole.push_str(piece);
         let mut sentences = split_sentences(&self.pending);
-        let last_is_closed = ends_a_sentence(&self.pending);
-        if !last_is_closed {
-            self.pending = sentences.pop().unwrap_or_default();
-        } else {
+        if ends_a_sentence(&self.pending) {
             self.pending.clear();
+        } else {
+            self.pending = sentences.pop().unwrap_or_default();
         }
         sentences
     }

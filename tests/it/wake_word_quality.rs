@@ -22,7 +22,6 @@ use serde_json::{Value, json};
 const RATE: usize = 16_000;
 
 fn engine() -> WakeEngine {
-    hauski_onnxruntime::ensure().expect("ONNX Runtime loads (scripts/install-deps.sh)");
     let features = repo().join(".models/wakeword");
     WakeEngine::load(
         &WakeFeatureFiles {

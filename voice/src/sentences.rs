@@ -52,8 +52,7 @@ pub fn ends_a_sentence(text: &str) -> bool {
         '.' => {
             let before = &text[..text.len() - 1];
             let word = before.rsplit(char::is_whitespace).next().unwrap_or_default();
-            let letters = word.chars().filter(|c| c.is_alphabetic()).count();
-            letters >= 2
+            word.chars().count() >= 2
                 && word.chars().all(char::is_alphabetic)
                 && !ABBREVIATIONS.contains(&word.to_lowercase().as_str())
         }
