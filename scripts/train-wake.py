@@ -248,17 +248,45 @@ class Mlp:
                     p_ -= lr * (m[j] / (1 - 0.9**step)) / (np.sqrt(v[j] / (1 - 0.999**step)) + 1e-8)
             print(f"    epoch {epoch + 1}/{epochs}: loss {total / len(x):.5f}", flush=True)
 
+    def graph_nodes(self, prefix: str, flat: str, out: str) -> tuple[list, list]:
+        """This network as ONNX nodes from the flattened input `flat` to the score `out`."""
+        from onnx import helper, numpy_helper
+
+        nodes, inits = [], []
+        x = flat
+        for i, (w, b) in enumerate(zip(self.w, self.b)):
+            inits += [numpy_helper.from_array(w, f"{prefix}w{i}"), numpy_helper.from_array(b, f"{prefix}b{i}")]
+            nodes.append(helper.make_node("Gemm", [x, f"{prefix}w{i}", f"{prefix}b{i}"], [f"{prefix}z{i}"]))
+            last = i == len(self.w) - 1
+            x = out if last else f"{prefix}x{i + 1}"
+            nodes.append(helper.make_node("Sigmoid" if last else "Relu", [f"{prefix}z{i}"], [x]))
+        return nodes, inits
+
+
+class Ensemble:
+    """Networks trained alike from different starting points, their scores
+    averaged in one graph (the detector loads one ONNX file per wake word).
+    One network's detections of unseen voices swing from 19 to 34 of 48
+    between starting points on the same features (ARCHITECTURE.md)."""
+
+    def __init__(self, members: list[Mlp]):
+        self.members = members
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        return np.mean([m.score(x) for m in self.members], axis=0)
+
     def export(self, path: Path, metadata: dict) -> None:
         import onnx
         from onnx import TensorProto, helper, numpy_helper
 
-        nodes = [helper.make_node("Flatten", ["embeddings"], ["x0"], axis=1)]
-        inits = []
-        for i, (w, b) in enumerate(zip(self.w, self.b)):
-            inits += [numpy_helper.from_array(w, f"w{i}"), numpy_helper.from_array(b, f"b{i}")]
-            nodes.append(helper.make_node("Gemm", [f"x{i}", f"w{i}", f"b{i}"], [f"z{i}"]))
-            last = i == len(self.w) - 1
-            nodes.append(helper.make_node("Sigmoid" if last else "Relu", [f"z{i}"], ["score" if last else f"x{i + 1}"]))
+        nodes = [helper.make_node("Flatten", ["embeddings"], ["flat"], axis=1)]
+        inits = [numpy_helper.from_array(np.array(1 / len(self.members), np.float32), "share")]
+        for k, member in enumerate(self.members):
+            more_nodes, more_inits = member.graph_nodes(f"m{k}_", "flat", f"s{k}")
+            nodes += more_nodes
+            inits += more_inits
+        nodes.append(helper.make_node("Sum", [f"s{k}" for k in range(len(self.members))], ["total"]))
+        nodes.append(helper.make_node("Mul", ["total", "share"], ["score"]))
         graph = helper.make_graph(
             nodes, "hey_hauski",
             [helper.make_tensor_value_info("embeddings", TensorProto.FLOAT, ["n", EMBEDDINGS, 96])],
@@ -299,6 +327,8 @@ PEAK_WINDOWS = 10
 def synthesise(args, rng, features, train_variants):
     """Every sound, made and turned into the classifier's inputs."""
     piper = data.Piper(args.piper)
+    if args.invented_voices:
+        train_variants = train_variants + data.invent_variants(args.cache / "espeak", args.invented_voices, rng)
     print(f"==> voices: {len(data.TRAIN_DIALECTS)} dialects and {len(data.TRAIN_ACCENTS)} accents x {len(train_variants)} variants, and Piper", flush=True)
     texts = data.sentences_from_docs(args.sentences)
     held_out_texts = texts[::10]
@@ -346,6 +376,8 @@ def main() -> None:
     parser.add_argument("--negative-weight", type=float, default=5.0, help="weight of a negative window against a positive")
     parser.add_argument("--also", type=Path, nargs="*", default=[], help="more cached feature sets (other seeds or sizes) to train on")
     parser.add_argument("--weight-decay", type=float, default=1e-3)
+    parser.add_argument("--invented-voices", type=int, default=0, help="espeak-ng voice variants to invent for training (wake_data.invent_variants); tried with 110, see ARCHITECTURE.md")
+    parser.add_argument("--ensemble", type=int, default=1, help="networks trained from different starting points, their scores averaged in one ONNX graph")
     parser.add_argument("--cache", type=Path, default=ROOT / "target/wake-train", help="where synthesised features are kept between runs")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -353,7 +385,8 @@ def main() -> None:
     features = Features(args.features, args.threads)
     train_variants, _ = data.variant_split()
 
-    cache = args.cache / f"features-{args.phrase.replace(' ', '-')}-{args.seed}-{args.positives}-{args.sentences}.npz"
+    invented = f"-invented{args.invented_voices}" if args.invented_voices else ""
+    cache = args.cache / f"features-{args.phrase.replace(' ', '-')}-{args.seed}-{args.positives}-{args.sentences}{invented}.npz"
     if cache.is_file():
         print(f"==> features from {cache} (delete it to synthesise again)", flush=True)
         saved = np.load(cache)
@@ -368,8 +401,13 @@ def main() -> None:
         x, y, weight = (np.concatenate([a, more[k]]) for a, k in ((x, "x"), (y, "y"), (weight, "weight")))
 
     print("==> training", flush=True)
-    model = Mlp(rng)
-    model.train(x, y, weight * np.where(y > 0, 1.0, args.negative_weight).astype(np.float32), args.epochs, rng, args.weight_decay)
+    members = []
+    for k in range(args.ensemble):
+        print(f"  network {k + 1} of {args.ensemble}", flush=True)
+        member = Mlp(rng)
+        member.train(x, y, weight * np.where(y > 0, 1.0, args.negative_weight).astype(np.float32), args.epochs, rng, args.weight_decay)
+        members.append(member)
+    model = Ensemble(members)
 
     print("==> held out", flush=True)
     val_neg = model.score(val_neg_x)
@@ -390,6 +428,7 @@ def main() -> None:
         "trained_by": "scripts/train-wake.py",
         "command": " ".join(sys.argv[1:]),
         "seed": args.seed,
+        "ensemble": args.ensemble,
         "train_dialects": ",".join(data.TRAIN_DIALECTS),
         "train_variants": ",".join(train_variants),
         "held_out": json.dumps(report),
@@ -400,6 +439,7 @@ def main() -> None:
         "trained_by": "scripts/train-wake.py",
         "command": " ".join(sys.argv[1:]),
         "seed": args.seed,
+        "ensemble": args.ensemble,
         "positives": args.positives,
         "train_dialects": data.TRAIN_DIALECTS,
         "train_accents": data.TRAIN_ACCENTS,
