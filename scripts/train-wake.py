@@ -401,11 +401,12 @@ def main() -> None:
         x, y, weight = (np.concatenate([a, more[k]]) for a, k in ((x, "x"), (y, "y"), (weight, "weight")))
 
     print("==> training", flush=True)
+    weighted = weight * np.where(y > 0, 1.0, args.negative_weight).astype(np.float32)
     members = []
     for k in range(args.ensemble):
         print(f"  network {k + 1} of {args.ensemble}", flush=True)
         member = Mlp(rng)
-        member.train(x, y, weight * np.where(y > 0, 1.0, args.negative_weight).astype(np.float32), args.epochs, rng, args.weight_decay)
+        member.train(x, y, weighted, args.epochs, rng, args.weight_decay)
         members.append(member)
     model = Ensemble(members)
 

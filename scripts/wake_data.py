@@ -76,10 +76,11 @@ def invent_variants(where: Path, n: int, rng: np.random.Generator) -> list[str]:
         stale.unlink()
     names = []
     for k in range(n):
+        name = f"hauski{k:03d}"
         female = rng.random() < 0.5
         scale = rng.uniform(1.02, 1.22) if female else rng.uniform(0.86, 1.04)
         low = int(rng.uniform(150, 230) if female else rng.uniform(65, 140))
-        lines = ["language variant", f"name hauski{k:03d}", f"gender {'female' if female else 'male'}",
+        lines = ["language variant", f"name {name}", f"gender {'female' if female else 'male'}",
                  f"pitch {low} {low + int(rng.uniform(30, 130))}"]
         for f in range(9):
             freq = int(100 * scale * rng.uniform(0.93, 1.07)) if f < 7 else 100
@@ -90,7 +91,6 @@ def invent_variants(where: Path, n: int, rng: np.random.Generator) -> list[str]:
                   f"voicing {int(rng.uniform(40, 110))}", f"consonants {int(rng.uniform(30, 110))} {int(rng.uniform(20, 100))}"]
         if rng.random() < 0.25:
             lines.append("breath " + " ".join(str(int(rng.integers(0, 8))) for _ in range(8)))
-        name = f"hauski{k:03d}"
         (data_dir / "voices" / "!v" / name).write_text("\n".join(lines) + "\n")
         names.append(name)
     _ESPEAK_PATH = where
