@@ -201,7 +201,7 @@ pub fn run(app: &App, args: &BenchArgs) -> Result<()> {
             }
             let seconds = started.elapsed().as_secs_f64();
             let measured = json!({
-                "model": format!("all-MiniLM-L6-v2 ({}, F32)", embedder.engine()),
+                "model": format!("all-MiniLM-L6-v2 ({})", engine_and_precision(&embedder)),
                 "batch": EMBED_BATCH,
                 "seconds": seconds,
                 "chunks_per_s": chunks.len() as f64 / seconds,
@@ -388,7 +388,7 @@ fn table(r: &Value) -> String {
         ),
         "|---|---|".to_string(),
         format!(
-            "| embedding throughput (chunks/s, batch 32){} | {} |",
+            "| embedding throughput (chunks/s, 32 a call){} | {} |",
             if r["embedding_cached"].as_bool() == Some(true) {
                 ", from the run that embedded the corpus"
             } else {
@@ -397,13 +397,13 @@ fn table(r: &Value) -> String {
             cell(&r["embedding"]["chunks_per_s"], 1)
         ),
         format!(
-            "| embedding throughput side by side, ONNX Runtime / candle (chunks/s, batch 32, {} chunks) | {} / {} |",
+            "| embedding throughput side by side, ONNX Runtime int8 / candle fp32 (chunks/s, 32 a call, {} chunks) | {} / {} |",
             r["embedding_engines"]["chunks"],
             cell(&r["embedding_engines"]["onnxruntime"]["chunks_per_s"], 1),
             cell(&r["embedding_engines"]["candle"]["chunks_per_s"], 1)
         ),
         format!(
-            "| one query's embedding, ONNX Runtime / candle, p50 / p95 (ms) | {} / {}; {} / {} |",
+            "| one query's embedding, ONNX Runtime int8 / candle fp32, p50 / p95 (ms) | {} / {}; {} / {} |",
             cell(&r["embedding_engines"]["onnxruntime"]["query_ms"]["p50"], 1),
             cell(&r["embedding_engines"]["onnxruntime"]["query_ms"]["p95"], 1),
             cell(&r["embedding_engines"]["candle"]["query_ms"]["p50"], 1),
@@ -570,4 +570,14 @@ impl EmbeddingCache {
             serde_json::to_string_pretty(&description)?,
         )
     }
+}
+
+/// The engine and the weights it runs: the ONNX graph is the int8 export.
+fn engine_and_precision(embedder: &hauski_brain::Embedder) -> String {
+    let precision = if embedder.engine() == "onnxruntime" {
+        "int8"
+    } else {
+        "F32"
+    };
+    format!("{}, {precision}", embedder.engine())
 }

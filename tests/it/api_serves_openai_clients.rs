@@ -103,6 +103,12 @@ fn the_official_openai_sdk_works_unchanged() {
     assert_eq!(r["errors"]["unknown_model"]["code"], "model_not_found");
     assert_eq!(r["errors"]["empty_messages"]["status"], 400);
     assert_eq!(r["errors"]["empty_messages"]["param"], "messages");
+    let too_long = &r["errors"]["stream_too_long"];
+    assert_eq!(
+        too_long["status"], 400,
+        "a streamed prompt past the context: {too_long}"
+    );
+    assert_eq!(too_long["param"], "messages");
 }
 
 #[test]
@@ -552,6 +558,13 @@ fn the_official_ollama_client_works_unchanged() {
             .is_some_and(|e| e.contains("/api/tags"))
     );
     assert_eq!(r["too_many_tokens"]["status"], 400);
+    assert_eq!(r["stream_too_long"]["status"], 400, "{r}");
+    assert!(
+        r["stream_too_long"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("context")),
+        "{r}"
+    );
     assert!(
         r["too_many_tokens"]["error"]
             .as_str()

@@ -52,9 +52,12 @@ def main():
     norm = (sum(x * x for x in a) ** 0.5) * (sum(y * y for y in b) ** 0.5)
     result["embed"] = {"count": len(vectors.embeddings), "dims": len(a), "cosine": dot / norm}
 
+    too_long = [{"role": "user", "content": "Tell me about the kitchen. " * 2000}]
     for label, call in (
         ("unknown_model", lambda: client.chat(model="llama3:8b", messages=messages)),
         ("too_many_tokens", lambda: client.chat(model=llm, messages=messages, options={"num_predict": 1_000_000})),
+        # Past the context and streamed: refused before the first line, as a status.
+        ("stream_too_long", lambda: list(client.chat(model=llm, messages=too_long, stream=True))),
     ):
         try:
             call()

@@ -121,6 +121,16 @@ def main():
         client.chat.completions.create(model="hauski", messages=[])
     except openai.BadRequestError as e:
         errors["empty_messages"] = {"status": e.status_code, "param": e.param, "message": e.message}
+    # A prompt past the context, streamed: refused before the first token,
+    # so the SDK raises instead of yielding an error event after a 200.
+    try:
+        long_question = "Tell me about the kitchen. " * 2000
+        for _ in client.chat.completions.create(
+            model="hauski", messages=[{"role": "user", "content": long_question}], stream=True
+        ):
+            pass
+    except openai.BadRequestError as e:
+        errors["stream_too_long"] = {"status": e.status_code, "param": e.param, "message": e.message}
     result["errors"] = errors
 
     print(json.dumps(result))

@@ -1,10 +1,12 @@
 //! Sentence embeddings: all-MiniLM-L6-v2 style BERT models (mean pooling over
-//! the attention mask, L2-normalised), batched, on one of two engines that give
-//! the same vectors (within 10⁻⁵): ONNX Runtime on the graph that
-//! `scripts/export-minilm-onnx.py` writes from the safetensors, or
-//! candle-transformers on the safetensors themselves. ONNX Runtime is the
-//! default because it is the faster of the two here (ARCHITECTURE.md, "Retrieval
-//! over notes"); candle needs nothing but the shipped files.
+//! the attention mask, L2-normalised) on one of two engines: ONNX Runtime on
+//! the int8 graph that `scripts/export-minilm-onnx.py` writes from the
+//! safetensors, or candle-transformers on the safetensors themselves (fp32).
+//! Their vectors differ by a cosine of about 0.01, which leaves retrieval as
+//! good either way, so an index built on one is searched by the other. ONNX
+//! Runtime is the default because it is the faster of the two here
+//! (ARCHITECTURE.md, "Retrieval over notes"); candle needs nothing but the
+//! shipped files.
 
 mod candle;
 mod onnx;
@@ -31,6 +33,21 @@ struct Batch {
     cols: usize,
     ids: Vec<u32>,
     mask: Vec<u32>,
+}
+
+impl Batch {
+    /// Row `row` alone, its padding cut off (the tokenizer pads on the right).
+    fn row(&self, row: usize) -> Batch {
+        let span = row * self.cols..(row + 1) * self.cols;
+        let mask = &self.mask[span.clone()];
+        let len = mask.iter().take_while(|&&m| m != 0).count().max(1);
+        Batch {
+            rows: 1,
+            cols: len,
+            ids: self.ids[span.start..span.start + len].to_vec(),
+            mask: mask[..len].to_vec(),
+        }
+    }
 }
 
 pub struct Embedder {
@@ -115,7 +132,17 @@ impl Embedder {
         };
         let vectors = match &self.engine {
             Engine::Candle(model) => model.forward(&batch)?,
-            Engine::Onnx(model) => model.forward(&batch)?,
+            // One input a call: the int8 graph quantises a call's activations
+            // with one scale, so in a batch an input's vector would depend on
+            // its neighbours (cosine 0.984 to itself alone). Alone, nothing is
+            // padded either, and it is no slower (ARCHITECTURE.md).
+            Engine::Onnx(model) => {
+                let mut vectors = Vec::with_capacity(batch.rows);
+                for row in 0..batch.rows {
+                    vectors.extend(model.forward(&batch.row(row))?);
+                }
+                vectors
+            }
         };
         if vectors.len() != texts.len() || vectors.iter().any(|v| v.len() != self.dimensions) {
             return Err(BrainError::engine(

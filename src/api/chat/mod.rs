@@ -80,7 +80,9 @@ pub async fn completions(
     };
     let timeout = Duration::from_millis(state.limits().request_timeout_ms);
     if stream {
-        Ok(stream::streamed(generation, meta, include_usage, timeout).into_response())
+        Ok(stream::streamed(generation, meta, include_usage, timeout)
+            .await?
+            .into_response())
     } else {
         let stats = collect(generation, timeout).await?;
         meta.turn_end(&stats);
@@ -232,6 +234,26 @@ pub async fn collect(mut generation: Generation, timeout: Duration) -> ApiResult
     }
 }
 
+/// Waits for a generation's first event, so that a streamed answer's status
+/// line is sent with its first token: an error before any token (a prompt
+/// too long for the context, a deadline passed in the queue) is then a real
+/// HTTP status that SDKs raise, instead of an error event after a 200.
+pub async fn first_event(
+    generation: &mut Generation,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+) -> ApiResult<GenerationEvent> {
+    match tokio::time::timeout_at(deadline, generation.events.recv()).await {
+        Ok(Some(GenerationEvent::Done(Err(e)))) => Err(brain_error(e)),
+        Ok(Some(event)) => Ok(event),
+        Ok(None) => Err(ApiError::internal("the LLM worker stopped before answering")),
+        Err(_) => {
+            generation.cancel();
+            Err(ApiError::timeout(timeout))
+        }
+    }
+}
+
 pub fn completion_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -245,4 +267,65 @@ pub fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use axum::http::StatusCode;
+    use hauski_brain::BrainError;
+    use tokio::time::Instant;
+
+    use super::*;
+
+    const LIMIT: Duration = Duration::from_secs(30);
+
+    #[tokio::test]
+    async fn a_prompt_refused_before_any_token_is_a_400_not_a_stream() {
+        let (mut generation, events, _) = Generation::fed_by_test();
+        let too_long = BrainError::PromptTooLong {
+            prompt: 9000,
+            budget: 256,
+            context: 8192,
+        };
+        events
+            .send(GenerationEvent::Done(Err(too_long)))
+            .await
+            .expect("the receiver is alive");
+        let error = first_event(&mut generation, Instant::now() + LIMIT, LIMIT)
+            .await
+            .expect_err("an error before the first token");
+        assert_eq!(error.status, StatusCode::BAD_REQUEST);
+        assert_eq!(error.param, Some("messages"));
+    }
+
+    #[tokio::test]
+    async fn no_first_token_by_the_deadline_is_a_504_and_cancels() {
+        let (mut generation, _events, cancelled) = Generation::fed_by_test();
+        // A deadline already passed: the wait ends at its first poll.
+        let error = first_event(&mut generation, Instant::now(), LIMIT)
+            .await
+            .expect_err("nothing came");
+        assert_eq!(error.status, StatusCode::GATEWAY_TIMEOUT);
+        assert!(
+            cancelled.load(Ordering::Relaxed),
+            "the worker was not told to stop"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_first_token_is_handed_on() {
+        let (mut generation, events, cancelled) = Generation::fed_by_test();
+        events
+            .send(GenerationEvent::Text("Rome".into()))
+            .await
+            .expect("the receiver is alive");
+        let first = first_event(&mut generation, Instant::now() + LIMIT, LIMIT).await;
+        assert!(
+            matches!(first, Ok(GenerationEvent::Text(ref t)) if t == "Rome"),
+            "{first:?}"
+        );
+        assert!(!cancelled.load(Ordering::Relaxed));
+    }
 }

@@ -42,6 +42,20 @@ impl StreamState {
         Event::default().data(body.to_string())
     }
 
+    /// Queues what one event from the worker (or its end) says.
+    fn take(&mut self, event: Option<GenerationEvent>) {
+        match event {
+            // With tools the words are held back until the end.
+            Some(GenerationEvent::Text(_)) if self.meta.shape.has_tools() => {}
+            Some(GenerationEvent::Text(piece)) => {
+                let event = self.chunk(json!({"content": piece}), None);
+                self.pending.push_back(event);
+            }
+            Some(GenerationEvent::Done(result)) => self.finish(result.map_err(brain_error)),
+            None => self.finish(Err(ApiError::internal("the LLM worker stopped mid-answer"))),
+        }
+    }
+
     fn finish(&mut self, result: ApiResult<GenerationStats>) {
         match result {
             Ok(stats) => {
@@ -93,25 +107,30 @@ impl StreamState {
 }
 
 /// SSE: a role chunk, content deltas as tokens arrive, a finish chunk,
-/// optional usage, then `[DONE]`. Dropping the stream (client gone) drops the
-/// receiver, and the worker stops at its next token.
-pub(super) fn streamed(
-    generation: Generation,
+/// optional usage, then `[DONE]`. The status line waits for the first event
+/// ([`super::first_event`]), so an error before any token is an HTTP error.
+/// Dropping the stream (client gone) drops the receiver, and the worker
+/// stops at its next token.
+pub(super) async fn streamed(
+    mut generation: Generation,
     meta: ChunkMeta,
     include_usage: bool,
     timeout: Duration,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let deadline = Instant::now() + timeout;
+    let first = super::first_event(&mut generation, deadline, timeout).await?;
     let mut state = StreamState {
         generation,
         meta,
         include_usage,
-        deadline: Instant::now() + timeout,
+        deadline,
         timeout,
         pending: VecDeque::new(),
         finished: false,
     };
-    let first = state.chunk(json!({"role": "assistant", "content": ""}), None);
-    state.pending.push_back(first);
+    let role = state.chunk(json!({"role": "assistant", "content": ""}), None);
+    state.pending.push_back(role);
+    state.take(Some(first));
     let stream = futures_util::stream::unfold(state, |mut state| async move {
         loop {
             if let Some(event) = state.pending.pop_front() {
@@ -120,15 +139,8 @@ pub(super) fn streamed(
             if state.finished {
                 return None;
             }
-            let next = tokio::time::timeout_at(state.deadline, state.generation.events.recv()).await;
-            match next {
-                Ok(Some(GenerationEvent::Text(_))) if state.meta.shape.has_tools() => {}
-                Ok(Some(GenerationEvent::Text(piece))) => {
-                    let event = state.chunk(json!({"content": piece}), None);
-                    return Some((Ok(event), state));
-                }
-                Ok(Some(GenerationEvent::Done(result))) => state.finish(result.map_err(brain_error)),
-                Ok(None) => state.finish(Err(ApiError::internal("the LLM worker stopped mid-answer"))),
+            match tokio::time::timeout_at(state.deadline, state.generation.events.recv()).await {
+                Ok(event) => state.take(event),
                 Err(_) => {
                     state.generation.cancel();
                     let limit = state.timeout;
@@ -137,5 +149,5 @@ pub(super) fn streamed(
             }
         }
     });
-    Sse::new(stream)
+    Ok(Sse::new(stream))
 }

@@ -23,7 +23,7 @@ use tokio::time::Instant;
 
 pub use wire::*;
 
-use super::chat::collect;
+use super::chat::{collect, first_event};
 use super::embeddings::{check_inputs, embed_texts};
 use super::error::ApiError;
 use super::schema::TokenErrors;
@@ -413,7 +413,7 @@ impl Reply {
 
 async fn answer(
     state: &SharedState,
-    generation: Generation,
+    mut generation: Generation,
     reply: Reply,
     stream: bool,
 ) -> OllamaResult<Response> {
@@ -431,16 +431,22 @@ async fn answer(
         return Ok(Json(reply.shaped_chunk(&stats, Some(figures(&stats)))).into_response());
     }
     let deadline = Instant::now() + timeout;
+    // The status line goes out with the first token (see `first_event`).
+    let first = first_event(&mut generation, deadline, timeout).await?;
     let lines = futures_util::stream::unfold(
-        (generation, reply, false),
-        move |(mut generation, reply, finished)| {
+        (generation, reply, false, Some(first)),
+        move |(mut generation, reply, finished, mut first)| {
             let turn_end = turn_end.clone();
             async move {
                 if finished {
                     return None;
                 }
                 let (lines, finished) = loop {
-                    break match tokio::time::timeout_at(deadline, generation.events.recv()).await {
+                    let next = match first.take() {
+                        Some(event) => Ok(Some(event)),
+                        None => tokio::time::timeout_at(deadline, generation.events.recv()).await,
+                    };
+                    break match next {
                         // With tools the words are held back (a call must not leak out as text).
                         Ok(Some(GenerationEvent::Text(_))) if reply.shape.has_tools() => continue,
                         Ok(Some(GenerationEvent::Text(piece))) => (vec![reply.chunk(&piece, None)], false),
@@ -477,7 +483,7 @@ async fn answer(
                 }
                 Some((
                     Ok::<_, Infallible>(Bytes::from(bytes)),
-                    (generation, reply, finished),
+                    (generation, reply, finished, None),
                 ))
             }
         },
