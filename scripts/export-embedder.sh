@@ -9,7 +9,7 @@
 # and right.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-want=e3018b84bafa47cb256b47bc969e670b5731966c166be30fa0f6ea7a02f8b128
+want=b872c34532f9689dcd710ac011849e47c61074bd6ee484f33e4aba6f303fb078
 src="${HAUSKI_SHARED_MODELS:-$here/../shared/models}/embed/all-MiniLM-L6-v2"
 dest="$here/.models/embed/all-MiniLM-L6-v2/model.onnx"
 [ -f "$dest" ] && echo "$want  $dest" | sha256sum --check --quiet >/dev/null 2>&1 && exit 0

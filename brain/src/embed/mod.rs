@@ -134,7 +134,7 @@ impl Embedder {
             Engine::Candle(model) => model.forward(&batch)?,
             // One input a call: the int8 graph quantises a call's activations
             // with one scale, so in a batch an input's vector would depend on
-            // its neighbours (cosine 0.984 to itself alone). Alone, nothing is
+            // its neighbours (cosine 0.975–0.984 to itself alone). Alone, nothing is
             // padded either, and it is no slower (ARCHITECTURE.md).
             Engine::Onnx(model) => {
                 let mut vectors = Vec::with_capacity(batch.rows);
