@@ -1,7 +1,7 @@
 //! The embedder's two engines side by side in one run, on the same chunks and
 //! queries, taking turns: ONNX Runtime on the exported int8 graph (the
-//! default) and candle on the fp32 safetensors. Throughput at the corpus's batch size, one
-//! query's embedding, and how far apart their vectors are.
+//! default) and candle on the fp32 safetensors. Throughput at the corpus's
+//! batch size, one query's embedding, and how far apart their vectors are.
 
 use std::time::Instant;
 
